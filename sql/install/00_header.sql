@@ -1,0 +1,9 @@
+/*
+ * tiktrack 0.1.0 install script.
+ *
+ * Assembled by the Makefile from sql/install/*.sql, one fragment per
+ * concern; edit the fragments, not sql/tiktrack--0.1.0.sql.
+ */
+
+-- complain if script is sourced in psql, rather than via CREATE EXTENSION
+\echo Use "CREATE EXTENSION tiktrack" to load this file. \quit

@@ -1,0 +1,43 @@
+/*-------------------------------------------------------------------------
+ *
+ * tiktrack.c
+ *	  Module entry point: defines the settings of every concern.
+ *
+ * Loading the library defines the settings.  Preloading it through
+ * shared_preload_libraries additionally registers the background worker
+ * and its shared memory; a plain LOAD (or CREATE EXTENSION without
+ * preloading) gives the synchronous SQL functions only.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/guc.h"
+
+#include "shmem.h"
+#include "tiktrack.h"
+
+PG_MODULE_MAGIC;
+
+bool		tiktrack_worker_enabled = true;
+
+void
+_PG_init(void)
+{
+	DefineCustomBoolVariable("tiktrack.worker_enabled",
+							 "Lets the background worker fetch scheduled snapshots.",
+							 "When off, the worker stays connected but idle; "
+							 "tiktrack.refresh() still works.",
+							 &tiktrack_worker_enabled,
+							 true,
+							 PGC_SIGHUP,
+							 0,
+							 NULL, NULL, NULL);
+
+	MarkGUCPrefixReserved("tiktrack");
+
+	if (process_shared_preload_libraries_in_progress)
+		tiktrack_shmem_install_hooks();
+}

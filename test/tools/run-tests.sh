@@ -1,0 +1,75 @@
+#!/usr/bin/env bash
+# The one test command (`make test`): installs dependencies, builds with
+# warnings as errors, installs the extension, then runs every suite
+# against throwaway servers of its own:
+#   pg_regress (sql/ + expected/), isolation (test/isolation/), TAP
+#   (test/t/), the simulator's own unit tests, and bounded fuzz runs.
+# PostgreSQL refuses to run as root, so as root the suites run as the
+# unprivileged "postgres" user in a scratch copy of the tree.
+#
+# Usage: run-tests.sh [suite ...]   (suites: regress isolation tap simulator
+# fuzz; default all).  Installing and testing hold a lock on
+# /tmp/tiktrack-install.lock, so several work trees on one machine take
+# turns with the one PostgreSQL installation.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+top=$(pwd)
+suites=("$@")
+[ ${#suites[@]} -eq 0 ] && suites=(regress isolation tap simulator fuzz)
+want() { [[ " ${suites[*]} " == *" $1 "* ]]; }
+
+test/tools/install-deps.sh
+
+SUDO=""
+[ "$(id -u)" -ne 0 ] && SUDO="sudo"
+make -s clean >/dev/null
+make -s >/dev/null
+
+exec 9>/tmp/tiktrack-install.lock
+flock 9
+$SUDO make -s install >/dev/null
+
+if [ "$(id -u)" -eq 0 ]; then
+	work=$(mktemp -d /tmp/tiktrack-test.XXXXXX)
+	trap 'rm -rf "$work"' EXIT
+	rsync -a --exclude .git "$top/" "$work/"
+	chown -R postgres:postgres "$work"
+	as_user=(runuser -u postgres --)
+else
+	work="$top"
+	as_user=()
+fi
+
+failed=0
+suites_passed=0
+suites_failed=0
+run_suite() {
+	local name=$1
+	shift
+	echo "=== $name ==="
+	if (cd "$work" && "${as_user[@]}" "$@"); then
+		suites_passed=$((suites_passed + 1))
+	else
+		suites_failed=$((suites_failed + 1))
+		failed=1
+		echo "*** $name failed"
+		for f in "$work"/regression.diffs "$work"/output_iso/regression.diffs; do
+			[ -s "$f" ] && { echo "--- $f"; head -n 200 "$f"; }
+		done
+		if ls "$work"/tmp_check/log/regress_log_* >/dev/null 2>&1 && [ "$name" = tap ]; then
+			for f in "$work"/tmp_check/log/regress_log_*; do
+				grep -q "not ok" "$f" && { echo "--- $f (tail)"; tail -n 60 "$f"; }
+			done
+		fi
+	fi
+}
+
+want regress && run_suite regress make -s installcheck-regress
+want isolation && run_suite isolation make -s installcheck-isolation
+want tap && run_suite tap make -s installcheck-tap
+want simulator && run_suite simulator /usr/bin/python3 -m unittest discover -s test/sim -p 'test_*.py'
+want fuzz && run_suite fuzz env FUZZ_SECONDS="${FUZZ_SECONDS:-20}" test/fuzz/run.sh
+
+echo
+echo "tiktrack test suites: $suites_passed passed, $suites_failed failed"
+exit $failed
