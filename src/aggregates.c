@@ -45,6 +45,12 @@ static const char *const engagement_arg_names[] = {
 	"state", "views", "likes", "comments", "shares", "saves"
 };
 
+static void negative_input_error(const char *name, int64 value) pg_attribute_noreturn();
+static void completion_rate_error(double rate) pg_attribute_noreturn();
+static void out_of_range_error(const char *what) pg_attribute_noreturn();
+static void empty_state_error(const char *typname) pg_attribute_noreturn();
+static void negative_argument_error(FunctionCallInfo fcinfo, const char *const *names) pg_attribute_noreturn();
+
 /* ----------------------------------------------------------------
  * Errors
  * ----------------------------------------------------------------
@@ -84,21 +90,6 @@ empty_state_error(const char *typname)
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("cannot remove a row from an empty %s", typname),
 			 errdetail("The inverse transition function was given a state with a row count of 0.")));
-}
-
-static inline void
-check_non_negative(int64 value, const char *name)
-{
-	if (unlikely(value < 0))
-		negative_input_error(name, value);
-}
-
-static inline void
-check_completion_rate(double rate)
-{
-	/* written so that NaN fails too */
-	if (unlikely(!(rate >= 0.0 && rate <= 1.0)))
-		completion_rate_error(rate);
 }
 
 /* ----------------------------------------------------------------
@@ -307,7 +298,11 @@ tiktrack_weighted_sum_state_send(PG_FUNCTION_ARGS)
 }
 
 /* ----------------------------------------------------------------
- * Ratio aggregates: engagement_rate, roi, roas, cpm, cpv
+ * Transition functions: shared machinery
+ *
+ * They run once per row and must cost less than the plain-SQL sum()s they
+ * replace, so the fast path is one test for NULLs, one for signs and
+ * one for overflow, with every error raised out of line.
  * ----------------------------------------------------------------
  */
 
@@ -323,18 +318,6 @@ called_as_aggregate(FunctionCallInfo fcinfo)
 		(IsA(fcinfo->context, AggState) || IsA(fcinfo->context, WindowAggState));
 }
 
-/* True when a row argument (any but the state) is NULL: the row is skipped. */
-static inline bool
-row_has_null(FunctionCallInfo fcinfo)
-{
-	for (int i = 1; i < PG_NARGS(); i++)
-	{
-		if (PG_ARGISNULL(i))
-			return true;
-	}
-	return false;
-}
-
 /*
  * The state argument, writable.  As an aggregate we change it in place (no
  * palloc per row); called as a plain function, the argument may be a
@@ -346,73 +329,121 @@ writable_state(FunctionCallInfo fcinfo, Size size)
 {
 	void	   *copy;
 
-	if (PG_ARGISNULL(0))
+	if (unlikely(PG_ARGISNULL(0)))
 		return palloc0(size);
-	if (called_as_aggregate(fcinfo))
+	if (likely(called_as_aggregate(fcinfo)))
 		return PG_GETARG_POINTER(0);
 	copy = palloc(size);
 	memcpy(copy, PG_GETARG_POINTER(0), size);
 	return copy;
 }
 
-/* Skips a row with a NULL argument, returning the state unchanged. */
-#define SKIP_ROW_WITH_NULL(fcinfo) \
-	do { \
-		if (row_has_null(fcinfo)) \
-		{ \
-			if (PG_ARGISNULL(0)) \
-				PG_RETURN_NULL(); \
-			PG_RETURN_DATUM(PG_GETARG_DATUM(0)); \
-		} \
-	} while (0)
-
-/* Adds (sign = 1) or removes (sign = -1) one row's num and den. */
-static inline void
-ratio_state_apply(RatioState *state, int sign, int128 num, int128 den)
+/*
+ * The result for a row with a NULL argument: it does not count, the state
+ * is returned unchanged.  (The transition functions are not STRICT: the
+ * executor's strict check in front of every call measured slower than
+ * this test.)
+ */
+static inline Datum
+skip_row(FunctionCallInfo fcinfo)
 {
-	if (sign > 0)
-	{
-		if (unlikely(state->count == PG_INT64_MAX))
-			out_of_range_error("row count of tiktrack.ratio_state");
-		state->count++;
-		if (unlikely(tt_add_int128_overflow(state->num, num, &state->num) ||
-					 tt_add_int128_overflow(state->den, den, &state->den)))
-			out_of_range_error("sum in tiktrack.ratio_state");
-	}
-	else
-	{
-		if (unlikely(state->count <= 0))
-			empty_state_error("tiktrack.ratio_state");
-		state->count--;
-		if (unlikely(tt_sub_int128_overflow(state->num, num, &state->num) ||
-					 tt_sub_int128_overflow(state->den, den, &state->den)))
-			out_of_range_error("sum in tiktrack.ratio_state");
-	}
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 }
 
 /*
- * engagement_rate(views, likes, comments, shares [, saves]): the one C
- * function serves both arities.  num = engagements, den = views.
+ * Raises the error for the first negative bigint argument that has a name
+ * in names[] (NULL for arguments that may be negative or are not bigint).
+ */
+static pg_noinline void
+negative_argument_error(FunctionCallInfo fcinfo, const char *const *names)
+{
+	for (int i = 1; i < PG_NARGS(); i++)
+	{
+		if (names[i] != NULL && PG_GETARG_INT64(i) < 0)
+			negative_input_error(names[i], PG_GETARG_INT64(i));
+	}
+	elog(ERROR, "no negative argument found");
+}
+
+/* Adds one row's num and den to the state. */
+static inline void
+ratio_state_add_row(RatioState *state, int128 num, int128 den)
+{
+	int64		count;
+	int128		num_sum;
+	int128		den_sum;
+
+	/* | rather than ||: one branch for the three checks */
+	if (unlikely(pg_add_s64_overflow(state->count, 1, &count) |
+				 tt_add_int128_overflow(state->num, num, &num_sum) |
+				 tt_add_int128_overflow(state->den, den, &den_sum)))
+		out_of_range_error(state->count == PG_INT64_MAX ?
+						   "row count of tiktrack.ratio_state" :
+						   "sum in tiktrack.ratio_state");
+	state->count = count;
+	state->num = num_sum;
+	state->den = den_sum;
+}
+
+/* Removes a row that left a window frame: the exact inverse of the above. */
+static inline void
+ratio_state_remove_row(RatioState *state, int128 num, int128 den)
+{
+	int128		num_sum;
+	int128		den_sum;
+
+	if (unlikely(state->count <= 0))
+		empty_state_error("tiktrack.ratio_state");
+	if (unlikely(tt_sub_int128_overflow(state->num, num, &num_sum) |
+				 tt_sub_int128_overflow(state->den, den, &den_sum)))
+		out_of_range_error("sum in tiktrack.ratio_state");
+	state->count--;
+	state->num = num_sum;
+	state->den = den_sum;
+}
+
+/* ----------------------------------------------------------------
+ * Ratio aggregates: engagement_rate, roi, roas, cpm, cpv
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * engagement_rate(views, likes, comments, shares [, saves]):
+ * num = engagements, den = views.  One C function serves both arities;
+ * the compiler specializes the inline step for each.
  */
 static inline Datum
-engagement_rate_step(FunctionCallInfo fcinfo, int sign)
+engagement_rate_step(FunctionCallInfo fcinfo, bool with_saves, bool add)
 {
+	NullableDatum *args = fcinfo->args;
 	RatioState *state;
 	int64		views;
-	int128		engagements = 0;
+	int64		likes;
+	int64		comments;
+	int64		shares;
+	int64		saves = 0;
+	int128		engagements;
 
-	SKIP_ROW_WITH_NULL(fcinfo);
+	if (unlikely(args[1].isnull | args[2].isnull | args[3].isnull | args[4].isnull |
+				 (with_saves && args[5].isnull)))
+		return skip_row(fcinfo);
+	views = DatumGetInt64(args[1].value);
+	likes = DatumGetInt64(args[2].value);
+	comments = DatumGetInt64(args[3].value);
+	shares = DatumGetInt64(args[4].value);
+	if (with_saves)
+		saves = DatumGetInt64(args[5].value);
+	if (unlikely((views | likes | comments | shares | saves) < 0))
+		negative_argument_error(fcinfo, engagement_arg_names);
+
 	state = writable_state(fcinfo, sizeof(RatioState));
-	views = PG_GETARG_INT64(1);
-	check_non_negative(views, engagement_arg_names[1]);
-	for (int i = 2; i < PG_NARGS(); i++)
-	{
-		int64		count = PG_GETARG_INT64(i);
-
-		check_non_negative(count, engagement_arg_names[i]);
-		engagements += count;
-	}
-	ratio_state_apply(state, sign, engagements, views);
+	engagements = (int128) likes + comments + shares + saves;
+	if (add)
+		ratio_state_add_row(state, engagements, views);
+	else
+		ratio_state_remove_row(state, engagements, views);
 	PG_RETURN_POINTER(state);
 }
 
@@ -420,31 +451,48 @@ PG_FUNCTION_INFO_V1(tiktrack_engagement_rate_accum);
 Datum
 tiktrack_engagement_rate_accum(PG_FUNCTION_ARGS)
 {
-	return engagement_rate_step(fcinfo, 1);
+	if (PG_NARGS() == 6)
+		return engagement_rate_step(fcinfo, true, true);
+	return engagement_rate_step(fcinfo, false, true);
 }
 
 PG_FUNCTION_INFO_V1(tiktrack_engagement_rate_retract);
 Datum
 tiktrack_engagement_rate_retract(PG_FUNCTION_ARGS)
 {
-	return engagement_rate_step(fcinfo, -1);
+	if (PG_NARGS() == 6)
+		return engagement_rate_step(fcinfo, true, false);
+	return engagement_rate_step(fcinfo, false, false);
 }
 
-/* roi and roas: num = revenue (may be negative: refunds), den = cost. */
+/*
+ * Two bigint arguments, num and den: roi and roas (revenue, which may be
+ * negative for refunds, and cost), cpm and cpv (cost and views).
+ */
+static const char *const revenue_cost_arg_names[] = {"state", NULL, "cost_cents"};
+static const char *const cost_views_arg_names[] = {"state", "cost_cents", "views"};
+
 static inline Datum
-revenue_cost_step(FunctionCallInfo fcinfo, int sign)
+num_den_step(FunctionCallInfo fcinfo, bool num_signed, const char *const *names,
+			 bool add)
 {
+	NullableDatum *args = fcinfo->args;
 	RatioState *state;
-	int64		revenue;
-	int64		cost;
+	int64		num;
+	int64		den;
 
-	SKIP_ROW_WITH_NULL(fcinfo);
+	if (unlikely(args[1].isnull | args[2].isnull))
+		return skip_row(fcinfo);
+	num = DatumGetInt64(args[1].value);
+	den = DatumGetInt64(args[2].value);
+	if (unlikely(((num_signed ? 0 : num) | den) < 0))
+		negative_argument_error(fcinfo, names);
+
 	state = writable_state(fcinfo, sizeof(RatioState));
-	revenue = PG_GETARG_INT64(1);
-	cost = PG_GETARG_INT64(2);
-
-	check_non_negative(cost, "cost_cents");
-	ratio_state_apply(state, sign, revenue, cost);
+	if (add)
+		ratio_state_add_row(state, num, den);
+	else
+		ratio_state_remove_row(state, num, den);
 	PG_RETURN_POINTER(state);
 }
 
@@ -452,47 +500,28 @@ PG_FUNCTION_INFO_V1(tiktrack_revenue_cost_accum);
 Datum
 tiktrack_revenue_cost_accum(PG_FUNCTION_ARGS)
 {
-	return revenue_cost_step(fcinfo, 1);
+	return num_den_step(fcinfo, true, revenue_cost_arg_names, true);
 }
 
 PG_FUNCTION_INFO_V1(tiktrack_revenue_cost_retract);
 Datum
 tiktrack_revenue_cost_retract(PG_FUNCTION_ARGS)
 {
-	return revenue_cost_step(fcinfo, -1);
-}
-
-/* cpm and cpv: num = cost, den = views. */
-static inline Datum
-cost_views_step(FunctionCallInfo fcinfo, int sign)
-{
-	RatioState *state;
-	int64		cost;
-	int64		views;
-
-	SKIP_ROW_WITH_NULL(fcinfo);
-	state = writable_state(fcinfo, sizeof(RatioState));
-	cost = PG_GETARG_INT64(1);
-	views = PG_GETARG_INT64(2);
-
-	check_non_negative(cost, "cost_cents");
-	check_non_negative(views, "views");
-	ratio_state_apply(state, sign, cost, views);
-	PG_RETURN_POINTER(state);
+	return num_den_step(fcinfo, true, revenue_cost_arg_names, false);
 }
 
 PG_FUNCTION_INFO_V1(tiktrack_cost_views_accum);
 Datum
 tiktrack_cost_views_accum(PG_FUNCTION_ARGS)
 {
-	return cost_views_step(fcinfo, 1);
+	return num_den_step(fcinfo, false, cost_views_arg_names, true);
 }
 
 PG_FUNCTION_INFO_V1(tiktrack_cost_views_retract);
 Datum
 tiktrack_cost_views_retract(PG_FUNCTION_ARGS)
 {
-	return cost_views_step(fcinfo, -1);
+	return num_den_step(fcinfo, false, cost_views_arg_names, false);
 }
 
 /*
@@ -573,39 +602,47 @@ tiktrack_ratio_state_per_mille(PG_FUNCTION_ARGS)
  */
 
 static inline Datum
-completion_weighted_views_step(FunctionCallInfo fcinfo, int sign)
+completion_weighted_views_step(FunctionCallInfo fcinfo, bool add)
 {
+	NullableDatum *args = fcinfo->args;
 	WeightedSumState *state;
 	int64		views;
 	double		rate;
 	TtFixed		sum;
 	uint128		units;
 
-	SKIP_ROW_WITH_NULL(fcinfo);
+	if (unlikely(args[1].isnull | args[2].isnull))
+		return skip_row(fcinfo);
+	views = DatumGetInt64(args[1].value);
+	rate = DatumGetFloat8(args[2].value);
+	if (unlikely(views < 0))
+		negative_input_error("views", views);
+	/* written so that NaN fails too */
+	if (unlikely(!(rate >= 0.0 && rate <= 1.0)))
+		completion_rate_error(rate);
+
 	state = writable_state(fcinfo, sizeof(WeightedSumState));
-	views = PG_GETARG_INT64(1);
-	rate = PG_GETARG_FLOAT8(2);
+	units = tt_views_times_rate(views, rate);
 	sum.whole = state->whole;
 	sum.frac = state->frac;
-
-	check_non_negative(views, "views");
-	check_completion_rate(rate);
-	units = tt_views_times_rate(views, rate);
-	if (sign > 0)
+	if (add)
 	{
-		if (unlikely(state->count == PG_INT64_MAX))
-			out_of_range_error("row count of tiktrack.weighted_sum_state");
-		state->count++;
-		if (unlikely(tt_fixed_add_units(&sum, units)))
-			out_of_range_error("sum in tiktrack.weighted_sum_state");
+		int64		count;
+
+		if (unlikely(pg_add_s64_overflow(state->count, 1, &count) |
+					 tt_fixed_add_units(&sum, units)))
+			out_of_range_error(state->count == PG_INT64_MAX ?
+							   "row count of tiktrack.weighted_sum_state" :
+							   "sum in tiktrack.weighted_sum_state");
+		state->count = count;
 	}
 	else
 	{
 		if (unlikely(state->count <= 0))
 			empty_state_error("tiktrack.weighted_sum_state");
-		state->count--;
 		if (unlikely(tt_fixed_sub_units(&sum, units)))
 			out_of_range_error("sum in tiktrack.weighted_sum_state");
+		state->count--;
 	}
 	state->whole = sum.whole;
 	state->frac = sum.frac;
@@ -616,14 +653,14 @@ PG_FUNCTION_INFO_V1(tiktrack_completion_weighted_views_accum);
 Datum
 tiktrack_completion_weighted_views_accum(PG_FUNCTION_ARGS)
 {
-	return completion_weighted_views_step(fcinfo, 1);
+	return completion_weighted_views_step(fcinfo, true);
 }
 
 PG_FUNCTION_INFO_V1(tiktrack_completion_weighted_views_retract);
 Datum
 tiktrack_completion_weighted_views_retract(PG_FUNCTION_ARGS)
 {
-	return completion_weighted_views_step(fcinfo, -1);
+	return completion_weighted_views_step(fcinfo, false);
 }
 
 PG_FUNCTION_INFO_V1(tiktrack_weighted_sum_state_combine);
