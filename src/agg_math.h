@@ -78,6 +78,40 @@ typedef struct TtFixed
 } TtFixed;
 
 /*
+ * 0 <= rate <= 1, NaN excluded.  Non-negative doubles order like their bit
+ * patterns, so one unsigned comparison does it; -0.0 (sign bit set) takes
+ * the slow path.
+ */
+static inline bool
+tt_rate_in_unit_interval(double rate)
+{
+	uint64		bits;
+
+	memcpy(&bits, &rate, sizeof(bits));
+	if (likely(bits <= UINT64CONST(0x3FF0000000000000)))
+		return true;
+	return rate == 0.0;
+}
+
+/*
+ * The rare case of tt_views_times_rate(): rates below 2^-12, where the
+ * exact product has bits below 2^-64 and is rounded (half up), and zero or
+ * subnormal rates.
+ */
+static inline uint128
+tt_scale_down_rounded(uint128 product, int down, int biased_exp)
+{
+	if (biased_exp == 0)
+	{
+		/* zero or subnormal (< 2^-1022): no hidden bit, far below 2^-64 */
+		return 0;
+	}
+	if (down > 120)
+		return 0;				/* product < 2^116: rounds to zero */
+	return (product + ((uint128) 1 << (down - 1))) >> down;
+}
+
+/*
  * views x rate in units of 2^-64, for views >= 0 and 0 <= rate <= 1 (the
  * caller validates both).  The product of the 63-bit count and the 53-bit
  * significand is exact in 128 bits; only the final scaling to 2^-64 rounds
@@ -94,25 +128,15 @@ tt_views_times_rate(int64 views, double rate)
 	uint128		product;
 
 	memcpy(&bits, &rate, sizeof(bits));
-	biased_exp = (int) ((bits >> 52) & 0x7FF);
-	significand = bits & ((UINT64CONST(1) << 52) - 1);
-	if (biased_exp == 0)
-	{
-		if (significand == 0)
-			return 0;			/* +0.0 or -0.0 */
-		biased_exp = 1;			/* subnormal: no hidden bit */
-	}
-	else
-		significand |= UINT64CONST(1) << 52;
-
+	bits &= ~(UINT64CONST(1) << 63);	/* -0.0 */
+	biased_exp = (int) (bits >> 52);
+	significand = (bits & ((UINT64CONST(1) << 52) - 1)) | (UINT64CONST(1) << 52);
 	/* rate = significand * 2^(biased_exp - 1075); we want units of 2^-64 */
 	shift = biased_exp - 1075 + 64;
 	product = (uint128) (uint64) views * significand;
-	if (shift >= 0)
-		return product << shift;	/* shift <= 12 because rate <= 1 */
-	if (shift < -120)
-		return 0;				/* product < 2^116: rounds to zero */
-	return (product + ((uint128) 1 << (-shift - 1))) >> (-shift);
+	if (likely(shift >= 0))
+		return product << (shift & 15);	/* 0 <= shift <= 12 as rate <= 1 */
+	return tt_scale_down_rounded(product, -shift, biased_exp);
 }
 
 /* value += units (units of 2^-64, below 2^127); true on overflow */

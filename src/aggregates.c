@@ -414,7 +414,7 @@ ratio_state_remove_row(RatioState *state, int128 num, int128 den)
  * num = engagements, den = views.  One C function serves both arities;
  * the compiler specializes the inline step for each.
  */
-static inline Datum
+static pg_attribute_always_inline Datum
 engagement_rate_step(FunctionCallInfo fcinfo, bool with_saves, bool add)
 {
 	NullableDatum *args = fcinfo->args;
@@ -472,7 +472,7 @@ tiktrack_engagement_rate_retract(PG_FUNCTION_ARGS)
 static const char *const revenue_cost_arg_names[] = {"state", NULL, "cost_cents"};
 static const char *const cost_views_arg_names[] = {"state", "cost_cents", "views"};
 
-static inline Datum
+static pg_attribute_always_inline Datum
 num_den_step(FunctionCallInfo fcinfo, bool num_signed, const char *const *names,
 			 bool add)
 {
@@ -601,7 +601,7 @@ tiktrack_ratio_state_per_mille(PG_FUNCTION_ARGS)
  * ----------------------------------------------------------------
  */
 
-static inline Datum
+static pg_attribute_always_inline Datum
 completion_weighted_views_step(FunctionCallInfo fcinfo, bool add)
 {
 	NullableDatum *args = fcinfo->args;
@@ -617,8 +617,7 @@ completion_weighted_views_step(FunctionCallInfo fcinfo, bool add)
 	rate = DatumGetFloat8(args[2].value);
 	if (unlikely(views < 0))
 		negative_input_error("views", views);
-	/* written so that NaN fails too */
-	if (unlikely(!(rate >= 0.0 && rate <= 1.0)))
+	if (unlikely(!tt_rate_in_unit_interval(rate)))
 		completion_rate_error(rate);
 
 	state = writable_state(fcinfo, sizeof(WeightedSumState));
