@@ -94,32 +94,14 @@ tt_rate_in_unit_interval(double rate)
 }
 
 /*
- * The rare case of tt_views_times_rate(): rates below 2^-12, where the
- * exact product has bits below 2^-64 and is rounded (half up), and zero or
- * subnormal rates.
- */
-static inline uint128
-tt_scale_down_rounded(uint128 product, int down, int biased_exp)
-{
-	if (biased_exp == 0)
-	{
-		/* zero or subnormal (< 2^-1022): no hidden bit, far below 2^-64 */
-		return 0;
-	}
-	if (down > 120)
-		return 0;				/* product < 2^116: rounds to zero */
-	return (product + ((uint128) 1 << (down - 1))) >> down;
-}
-
-/*
  * views x rate in units of 2^-64, for views >= 0 and 0 <= rate <= 1 (the
- * caller validates both).  The product of the 63-bit count and the 53-bit
- * significand is exact in 128 bits; only the final scaling to 2^-64 rounds
- * (half up), and that happens once per row.  The result is at most
- * views * 2^64 < 2^127.
+ * caller validates both), from the bits of the double: the product of the
+ * 63-bit count and the 53-bit significand is exact in 128 bits; only the
+ * scaling to 2^-64 rounds (half up), for rates below 2^-12, once per row.
+ * The result is at most views * 2^64 < 2^127.
  */
 static inline uint128
-tt_views_times_rate(int64 views, double rate)
+tt_views_times_rate_bits(int64 views, double rate)
 {
 	uint64		bits;
 	int			biased_exp;
@@ -130,28 +112,43 @@ tt_views_times_rate(int64 views, double rate)
 	memcpy(&bits, &rate, sizeof(bits));
 	bits &= ~(UINT64CONST(1) << 63);	/* -0.0 */
 	biased_exp = (int) (bits >> 52);
+	if (biased_exp == 0)
+		return 0;				/* zero or subnormal: far below 2^-64 */
 	significand = (bits & ((UINT64CONST(1) << 52) - 1)) | (UINT64CONST(1) << 52);
 	/* rate = significand * 2^(biased_exp - 1075); we want units of 2^-64 */
 	shift = biased_exp - 1075 + 64;
 	product = (uint128) (uint64) views * significand;
-	if (likely(shift >= 0))
-		return product << (shift & 15);	/* 0 <= shift <= 12 as rate <= 1 */
-	return tt_scale_down_rounded(product, -shift, biased_exp);
+	if (shift >= 0)
+		return product << shift;	/* shift <= 12 because rate <= 1 */
+	if (shift < -120)
+		return 0;				/* product < 2^116: rounds to zero */
+	return (product + ((uint128) 1 << (-shift - 1))) >> (-shift);
+}
+
+/*
+ * The same value, fast for the usual rates, 2^-10 to 1: rate x 2^62 is then
+ * an integer (the significand's last bit is at 2^-62 or above), so the
+ * float multiplication and conversion are exact, and so is the product.
+ */
+static inline uint128
+tt_views_times_rate(int64 views, double rate)
+{
+	if (likely(rate >= 0x1p-10))
+		return ((uint128) (uint64) views * (uint64) (int64) (rate * 0x1p62)) << 2;
+	return tt_views_times_rate_bits(views, rate);
 }
 
 /* value += units (units of 2^-64, below 2^127); true on overflow */
 static inline bool
 tt_fixed_add_units(TtFixed *value, uint128 units)
 {
-	uint64		lo = (uint64) units;
-	int128		hi = (int128) (units >> 64);
-	uint64		frac = value->frac + lo;
+	/* the fraction's carry goes into the whole part without a branch */
+	uint128		low = (uint128) value->frac + (uint64) units;
+	int128		high = (int128) (units >> 64) + (int128) (low >> 64);
 
-	if (frac < lo)
-		hi += 1;				/* carry out of the fraction */
-	if (tt_add_int128_overflow(value->whole, hi, &value->whole))
+	if (tt_add_int128_overflow(value->whole, high, &value->whole))
 		return true;
-	value->frac = frac;
+	value->frac = (uint64) low;
 	return false;
 }
 
