@@ -387,6 +387,42 @@ ratio_state_add_row(RatioState *state, int128 num, int128 den)
 	state->den = den_sum;
 }
 
+/*
+ * The fast path's version of ratio_state_add_row(): false, with the state
+ * untouched, when a sum would overflow, for the general path to report.
+ */
+static inline bool
+ratio_state_try_add(RatioState *state, int128 num, int128 den)
+{
+	int64		count;
+	int128		num_sum;
+	int128		den_sum;
+
+	if (unlikely(pg_add_s64_overflow(state->count, 1, &count) |
+				 tt_add_int128_overflow(state->num, num, &num_sum) |
+				 tt_add_int128_overflow(state->den, den, &den_sum)))
+		return false;
+	state->count = count;
+	state->num = num_sum;
+	state->den = den_sum;
+	return true;
+}
+
+/*
+ * True for the common call: as an aggregate, with a state and no NULL
+ * argument among the first nargs.
+ */
+static inline bool
+fast_path_call(FunctionCallInfo fcinfo, int nargs)
+{
+	NullableDatum *args = fcinfo->args;
+	bool		any_null = args[0].isnull | args[1].isnull | args[2].isnull;
+
+	for (int i = 3; i < nargs; i++)
+		any_null |= args[i].isnull;
+	return likely(!any_null) && likely(called_as_aggregate(fcinfo));
+}
+
 /* Removes a row that left a window frame: the exact inverse of the above. */
 static inline void
 ratio_state_remove_row(RatioState *state, int128 num, int128 den)
@@ -447,22 +483,61 @@ engagement_rate_step(FunctionCallInfo fcinfo, bool with_saves, bool add)
 	PG_RETURN_POINTER(state);
 }
 
+static pg_noinline Datum
+engagement_rate_general(FunctionCallInfo fcinfo, bool add)
+{
+	if (PG_NARGS() == 6)
+		return engagement_rate_step(fcinfo, true, add);
+	return engagement_rate_step(fcinfo, false, add);
+}
+
+/*
+ * The fast path of the accumulate function: as an aggregate, no NULLs, no
+ * negative counts, no overflow.  Anything else takes the general path,
+ * which starts over and raises the errors.
+ */
+static inline bool
+engagement_rate_fast_add(FunctionCallInfo fcinfo, bool with_saves)
+{
+	NullableDatum *args = fcinfo->args;
+	int64		views;
+	int64		likes;
+	int64		comments;
+	int64		shares;
+	int64		saves = 0;
+
+	if (!fast_path_call(fcinfo, with_saves ? 6 : 5))
+		return false;
+	views = DatumGetInt64(args[1].value);
+	likes = DatumGetInt64(args[2].value);
+	comments = DatumGetInt64(args[3].value);
+	shares = DatumGetInt64(args[4].value);
+	if (with_saves)
+		saves = DatumGetInt64(args[5].value);
+	if (unlikely((views | likes | comments | shares | saves) < 0))
+		return false;
+	/* non-negative: zero-extension, and the sum of four stays below 2^65 */
+	return ratio_state_try_add((RatioState *) DatumGetPointer(args[0].value),
+							   (int128) ((uint128) (uint64) likes + (uint64) comments +
+										 (uint64) shares + (uint64) saves),
+							   (int128) (uint64) views);
+}
+
 PG_FUNCTION_INFO_V1(tiktrack_engagement_rate_accum);
 Datum
 tiktrack_engagement_rate_accum(PG_FUNCTION_ARGS)
 {
-	if (PG_NARGS() == 6)
-		return engagement_rate_step(fcinfo, true, true);
-	return engagement_rate_step(fcinfo, false, true);
+	if (PG_NARGS() == 6 ? engagement_rate_fast_add(fcinfo, true) :
+		engagement_rate_fast_add(fcinfo, false))
+		PG_RETURN_DATUM(fcinfo->args[0].value);
+	return engagement_rate_general(fcinfo, true);
 }
 
 PG_FUNCTION_INFO_V1(tiktrack_engagement_rate_retract);
 Datum
 tiktrack_engagement_rate_retract(PG_FUNCTION_ARGS)
 {
-	if (PG_NARGS() == 6)
-		return engagement_rate_step(fcinfo, true, false);
-	return engagement_rate_step(fcinfo, false, false);
+	return engagement_rate_general(fcinfo, false);
 }
 
 /*
@@ -496,32 +571,67 @@ num_den_step(FunctionCallInfo fcinfo, bool num_signed, const char *const *names,
 	PG_RETURN_POINTER(state);
 }
 
+static pg_noinline Datum
+revenue_cost_general(FunctionCallInfo fcinfo, bool add)
+{
+	return num_den_step(fcinfo, true, revenue_cost_arg_names, add);
+}
+
+static pg_noinline Datum
+cost_views_general(FunctionCallInfo fcinfo, bool add)
+{
+	return num_den_step(fcinfo, false, cost_views_arg_names, add);
+}
+
+/* The fast path of the two-argument accumulate functions. */
+static inline bool
+num_den_fast_add(FunctionCallInfo fcinfo, bool num_signed)
+{
+	NullableDatum *args = fcinfo->args;
+	int64		num;
+	int64		den;
+
+	if (!fast_path_call(fcinfo, 3))
+		return false;
+	num = DatumGetInt64(args[1].value);
+	den = DatumGetInt64(args[2].value);
+	if (unlikely(((num_signed ? 0 : num) | den) < 0))
+		return false;
+	return ratio_state_try_add((RatioState *) DatumGetPointer(args[0].value),
+							   num_signed ? (int128) num : (int128) (uint64) num,
+							   (int128) (uint64) den);
+}
+
 PG_FUNCTION_INFO_V1(tiktrack_revenue_cost_accum);
 Datum
 tiktrack_revenue_cost_accum(PG_FUNCTION_ARGS)
 {
-	return num_den_step(fcinfo, true, revenue_cost_arg_names, true);
+	if (num_den_fast_add(fcinfo, true))
+		PG_RETURN_DATUM(fcinfo->args[0].value);
+	return revenue_cost_general(fcinfo, true);
 }
 
 PG_FUNCTION_INFO_V1(tiktrack_revenue_cost_retract);
 Datum
 tiktrack_revenue_cost_retract(PG_FUNCTION_ARGS)
 {
-	return num_den_step(fcinfo, true, revenue_cost_arg_names, false);
+	return revenue_cost_general(fcinfo, false);
 }
 
 PG_FUNCTION_INFO_V1(tiktrack_cost_views_accum);
 Datum
 tiktrack_cost_views_accum(PG_FUNCTION_ARGS)
 {
-	return num_den_step(fcinfo, false, cost_views_arg_names, true);
+	if (num_den_fast_add(fcinfo, false))
+		PG_RETURN_DATUM(fcinfo->args[0].value);
+	return cost_views_general(fcinfo, true);
 }
 
 PG_FUNCTION_INFO_V1(tiktrack_cost_views_retract);
 Datum
 tiktrack_cost_views_retract(PG_FUNCTION_ARGS)
 {
-	return num_den_step(fcinfo, false, cost_views_arg_names, false);
+	return cost_views_general(fcinfo, false);
 }
 
 /*
@@ -648,18 +758,55 @@ completion_weighted_views_step(FunctionCallInfo fcinfo, bool add)
 	PG_RETURN_POINTER(state);
 }
 
+static pg_noinline Datum
+completion_weighted_views_general(FunctionCallInfo fcinfo, bool add)
+{
+	return completion_weighted_views_step(fcinfo, add);
+}
+
+/* The fast path of the accumulate function, as for the ratio aggregates. */
+static inline bool
+completion_weighted_views_fast_add(FunctionCallInfo fcinfo)
+{
+	NullableDatum *args = fcinfo->args;
+	WeightedSumState *state;
+	int64		views;
+	double		rate;
+	int64		count;
+	TtFixed		sum;
+
+	if (!fast_path_call(fcinfo, 3))
+		return false;
+	views = DatumGetInt64(args[1].value);
+	rate = DatumGetFloat8(args[2].value);
+	if (unlikely(views < 0) || unlikely(!tt_rate_in_unit_interval(rate)))
+		return false;
+	state = (WeightedSumState *) DatumGetPointer(args[0].value);
+	sum.whole = state->whole;
+	sum.frac = state->frac;
+	if (unlikely(pg_add_s64_overflow(state->count, 1, &count) |
+				 tt_fixed_add_units(&sum, tt_views_times_rate(views, rate))))
+		return false;
+	state->count = count;
+	state->whole = sum.whole;
+	state->frac = sum.frac;
+	return true;
+}
+
 PG_FUNCTION_INFO_V1(tiktrack_completion_weighted_views_accum);
 Datum
 tiktrack_completion_weighted_views_accum(PG_FUNCTION_ARGS)
 {
-	return completion_weighted_views_step(fcinfo, true);
+	if (completion_weighted_views_fast_add(fcinfo))
+		PG_RETURN_DATUM(fcinfo->args[0].value);
+	return completion_weighted_views_general(fcinfo, true);
 }
 
 PG_FUNCTION_INFO_V1(tiktrack_completion_weighted_views_retract);
 Datum
 tiktrack_completion_weighted_views_retract(PG_FUNCTION_ARGS)
 {
-	return completion_weighted_views_step(fcinfo, false);
+	return completion_weighted_views_general(fcinfo, false);
 }
 
 PG_FUNCTION_INFO_V1(tiktrack_weighted_sum_state_combine);
