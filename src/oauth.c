@@ -239,9 +239,9 @@ identify(FetchApi api, const char *access_token, TtUser *u, FetchCall ***calls, 
 		cs[0] = fetch_call_new(FETCH_API_DISPLAY, "/v2/user/info/");
 		*ncalls = 1;
 		http_execute_one(r);
-		http_request_wipe(r);
 		if (!display_decode_user(r, cs[0], u))
 		{
+			http_request_wipe(r);
 			log_calls(cs, 1);
 			call_failed("reading the creator's profile", cs[0]);
 		}
@@ -256,9 +256,9 @@ identify(FetchApi api, const char *access_token, TtUser *u, FetchCall ***calls, 
 	cs[0] = fetch_call_new(FETCH_API_BUSINESS, "/tt_user/token_info/get/");
 	*ncalls = 1;
 	http_execute_one(r);
-	http_request_wipe(r);
 	if (!business_decode_token_info(r, cs[0], u))
 	{
+		http_request_wipe(r);
 		log_calls(cs, 1);
 		call_failed("reading the Business token's owner", cs[0]);
 	}
@@ -267,9 +267,9 @@ identify(FetchApi api, const char *access_token, TtUser *u, FetchCall ***calls, 
 	cs[1] = fetch_call_new(FETCH_API_BUSINESS, "/business/get/");
 	*ncalls = 2;
 	http_execute_one(r);
-	http_request_wipe(r);
 	if (!business_decode_account(r, cs[1], u))
 	{
+		http_request_wipe(r);
 		log_calls(cs, 2);
 		call_failed("reading the Business account", cs[1]);
 	}
@@ -327,10 +327,12 @@ tiktrack_complete_authorization(PG_FUNCTION_ARGS)
 	r = display_token_code_request(code, redirect_uri, verifier);
 	call = fetch_call_new(FETCH_API_DISPLAY, "/v2/oauth/token/");
 	http_execute_one(r);
-	http_request_wipe(r);
 	explicit_bzero(verifier, strlen(verifier));
 	if (!display_decode_token(r, call, &tok, &invalid_grant))
+	{
+		http_request_wipe(r);
 		call_failed("exchanging the authorization code", call);
+	}
 	now = GetCurrentTimestamp();
 
 	open_id = identify(FETCH_API_DISPLAY, tok.access_token, &u, &calls, &ncalls);
@@ -453,12 +455,12 @@ tiktrack_disconnect_creator(PG_FUNCTION_ARGS)
 		}
 		call->creator_id = creator_id;
 		http_execute_one(r);
-		http_request_wipe(r);
 		fetch_batch_wipe(b);
 		if (cred->api == FETCH_API_BUSINESS)
 			ok = business_decode_revoke(r, call);
 		else
 			ok = display_decode_revoke(r, call);
+		http_request_wipe(r);
 		fetch_store_calls(&call, 1);
 		/* the local tokens go anyway: we must not keep using them */
 		if (!ok)

@@ -81,7 +81,7 @@ lookup_row(const char *sql, int64 id, TimestampTz at, TupleDesc *desc)
 
 	v[0] = Int64GetDatum(id);
 	v[1] = TimestampTzGetDatum(at);
-	if (SPI_execute_with_args(sql, 2, types, v, NULL, true, 1) != SPI_OK_SELECT ||
+	if (SPI_execute_with_args(sql, 2, types, v, NULL, false, 1) != SPI_OK_SELECT ||
 		SPI_processed != 1)
 		return NULL;
 	*desc = SPI_tuptable->tupdesc;
@@ -148,7 +148,7 @@ tiktrack_refresh(PG_FUNCTION_ARGS)
 				Datum		args[1] = {Int64GetDatum(video_id)};
 
 				SPI_execute_with_args("SELECT state, last_error FROM tiktrack.videos WHERE id = $1",
-									  1, types, args, NULL, true, 1);
+									  1, types, args, NULL, false, 1);
 				if (SPI_processed == 1)
 					ereport(WARNING,
 							(errcode(v->outcome == FETCH_MISSING ? ERRCODE_NO_DATA_FOUND :
