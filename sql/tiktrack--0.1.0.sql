@@ -541,16 +541,7 @@ BEGIN
 	END IF;
 	PERFORM 1 FROM tiktrack.videos v WHERE v.id = real_id FOR UPDATE;
 	IF FOUND THEN
-		UPDATE tiktrack.videos v SET short_url = NULL WHERE v.id = placeholder_id;
-		UPDATE tiktrack.videos v
-			SET track_until = greatest(v.track_until, p.track_until),
-				short_url = coalesce(v.short_url, p.short_url),
-				creator_id = coalesce(v.creator_id, v_creator),
-				url = coalesce(v.url, resolve_placeholder.url),
-				state = CASE WHEN v.state IN ('stopped', 'completed') AND p.state <> 'stopped'
-							 THEN 'tracking' ELSE v.state END,
-				next_fetch_at = coalesce(v.next_fetch_at, now())
-			WHERE v.id = real_id;
+		-- move what hangs on the placeholder, drop it, then fold it in
 		DELETE FROM tiktrack.campaign_posts cp
 			WHERE cp.video_id = placeholder_id
 			  AND EXISTS (SELECT 1 FROM tiktrack.campaign_posts o
@@ -563,6 +554,15 @@ BEGIN
 			FROM tiktrack.snapshots s WHERE s.video_id = placeholder_id
 			ON CONFLICT DO NOTHING;
 		DELETE FROM tiktrack.videos v WHERE v.id = placeholder_id;
+		UPDATE tiktrack.videos v
+			SET track_until = greatest(v.track_until, p.track_until),
+				short_url = coalesce(v.short_url, p.short_url),
+				creator_id = coalesce(v.creator_id, v_creator),
+				url = coalesce(v.url, resolve_placeholder.url),
+				state = CASE WHEN v.state IN ('stopped', 'completed') AND p.state <> 'stopped'
+							 THEN 'tracking' ELSE v.state END,
+				next_fetch_at = coalesce(v.next_fetch_at, now())
+			WHERE v.id = real_id;
 	ELSE
 		UPDATE tiktrack.videos v
 			SET id = real_id,
