@@ -120,11 +120,6 @@ tiktrack_authorize_url(PG_FUNCTION_ARGS)
 	Datum		v[4];
 	StringInfoData url;
 
-	if (tiktrack_client_key[0] == '\0')
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("tiktrack.client_key is not set"),
-				 errhint("Set it to the Login Kit app's client key in postgresql.conf and reload.")));
 	check_redirect_uri(redirect_uri);
 	if (scopes[0] == '\0' || strspn(scopes, "abcdefghijklmnopqrstuvwxyz._,") != strlen(scopes))
 		ereport(ERROR,
@@ -132,6 +127,11 @@ tiktrack_authorize_url(PG_FUNCTION_ARGS)
 				 errmsg("invalid scopes \"%s\"", scopes),
 				 errhint("Give TikTok scope names separated by commas, e.g. user.info.basic,video.list.")));
 
+	if (tiktrack_client_key[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("tiktrack.client_key is not set"),
+				 errhint("Set it to the Login Kit app's client key in postgresql.conf and reload.")));
 	random_bytes(raw, sizeof(raw));
 	for (i = 0; i < (int) sizeof(raw); i++)
 		sprintf(state + 2 * i, "%02x", raw[i]);
