@@ -506,6 +506,7 @@ CREATE TABLE tiktrack.fetch_log (
 	message		text
 );
 CREATE INDEX fetch_log_requested_at_idx ON tiktrack.fetch_log (requested_at);
+COMMENT ON SEQUENCE tiktrack.fetch_log_id_seq IS 'Ids of tiktrack.fetch_log rows.';
 COMMENT ON TABLE tiktrack.fetch_log IS
 	'One row per HTTP request made to TikTok (by tiktrack.refresh(), refresh_creator(), the OAuth functions and the background worker): endpoint, HTTP status, TikTok error code (ok / 0 on success), log_id or request_id, duration. Never holds a token. Rows of a refresh() that raised an error are rolled back with it; the error message carries the same facts.';
 COMMENT ON COLUMN tiktrack.fetch_log.api IS 'display, business, oauth (Display token endpoints), business_oauth or web (short links).';
