@@ -15,10 +15,13 @@
  * Speed: one call per row does the work of several sum() transitions and
  * the additions between them.  When called as an aggregate the transition
  * functions update their state in place instead of allocating a new one
- * per row, as int8_avg_accum does.  They are not STRICT: they skip a row
- * with a NULL argument themselves ("a row counts only when all its
- * arguments are known"), which measured faster than the executor's strict
- * check step in front of every call.
+ * per row, as int8_avg_accum does.  Each accumulate function has a fast
+ * path for the common row (aggregate context, no NULL, no negative value,
+ * no overflow) that needs no stack frame; anything else goes to a general
+ * path that starts over and raises the errors.  The functions are not
+ * STRICT: they skip a row with a NULL argument themselves ("a row counts
+ * only when all its arguments are known"), which measured faster than the
+ * executor's strict check step in front of every call.
  *
  *-------------------------------------------------------------------------
  */
@@ -367,9 +370,12 @@ negative_argument_error(FunctionCallInfo fcinfo, const char *const *names)
 	elog(ERROR, "no negative argument found");
 }
 
-/* Adds one row's num and den to the state. */
-static inline void
-ratio_state_add_row(RatioState *state, int128 num, int128 den)
+/*
+ * Adds one row's num and den to the state; false, with the state untouched,
+ * when the row count or a sum would overflow.
+ */
+static inline bool
+ratio_state_try_add(RatioState *state, int128 num, int128 den)
 {
 	int64		count;
 	int128		num_sum;
@@ -379,33 +385,21 @@ ratio_state_add_row(RatioState *state, int128 num, int128 den)
 	if (unlikely(pg_add_s64_overflow(state->count, 1, &count) |
 				 tt_add_int128_overflow(state->num, num, &num_sum) |
 				 tt_add_int128_overflow(state->den, den, &den_sum)))
-		out_of_range_error(state->count == PG_INT64_MAX ?
-						   "row count of tiktrack.ratio_state" :
-						   "sum in tiktrack.ratio_state");
-	state->count = count;
-	state->num = num_sum;
-	state->den = den_sum;
-}
-
-/*
- * The fast path's version of ratio_state_add_row(): false, with the state
- * untouched, when a sum would overflow, for the general path to report.
- */
-static inline bool
-ratio_state_try_add(RatioState *state, int128 num, int128 den)
-{
-	int64		count;
-	int128		num_sum;
-	int128		den_sum;
-
-	if (unlikely(pg_add_s64_overflow(state->count, 1, &count) |
-				 tt_add_int128_overflow(state->num, num, &num_sum) |
-				 tt_add_int128_overflow(state->den, den, &den_sum)))
 		return false;
 	state->count = count;
 	state->num = num_sum;
 	state->den = den_sum;
 	return true;
+}
+
+/* The same, raising 22003 on overflow. */
+static inline void
+ratio_state_add_row(RatioState *state, int128 num, int128 den)
+{
+	if (unlikely(!ratio_state_try_add(state, num, den)))
+		out_of_range_error(state->count == PG_INT64_MAX ?
+						   "row count of tiktrack.ratio_state" :
+						   "sum in tiktrack.ratio_state");
 }
 
 /*
