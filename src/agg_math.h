@@ -126,15 +126,21 @@ tt_views_times_rate_bits(int64 views, double rate)
 }
 
 /*
- * The same value, fast for the usual rates, 2^-10 to 1: rate x 2^62 is then
+ * The same value for the usual rates, 2^-10 to 1, fast: rate x 2^62 is then
  * an integer (the significand's last bit is at 2^-62 or above), so the
  * float multiplication and conversion are exact, and so is the product.
  */
 static inline uint128
+tt_views_times_common_rate(int64 views, double rate)
+{
+	return ((uint128) (uint64) views * (uint64) (int64) (rate * 0x1p62)) << 2;
+}
+
+static inline uint128
 tt_views_times_rate(int64 views, double rate)
 {
 	if (likely(rate >= 0x1p-10))
-		return ((uint128) (uint64) views * (uint64) (int64) (rate * 0x1p62)) << 2;
+		return tt_views_times_common_rate(views, rate);
 	return tt_views_times_rate_bits(views, rate);
 }
 

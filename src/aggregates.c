@@ -758,7 +758,11 @@ completion_weighted_views_general(FunctionCallInfo fcinfo, bool add)
 	return completion_weighted_views_step(fcinfo, add);
 }
 
-/* The fast path of the accumulate function, as for the ratio aggregates. */
+/*
+ * The fast path of the accumulate function, as for the ratio aggregates,
+ * for the usual completion rates (2^-10 to 1, see tt_views_times_rate());
+ * smaller rates, zero included, take the general path.
+ */
 static inline bool
 completion_weighted_views_fast_add(FunctionCallInfo fcinfo)
 {
@@ -773,13 +777,14 @@ completion_weighted_views_fast_add(FunctionCallInfo fcinfo)
 		return false;
 	views = DatumGetInt64(args[1].value);
 	rate = DatumGetFloat8(args[2].value);
-	if (unlikely(views < 0) || unlikely(!tt_rate_in_unit_interval(rate)))
+	/* written so that NaN fails too */
+	if (unlikely(views < 0) || unlikely(!(rate >= 0x1p-10 && rate <= 1.0)))
 		return false;
 	state = (WeightedSumState *) DatumGetPointer(args[0].value);
 	sum.whole = state->whole;
 	sum.frac = state->frac;
 	if (unlikely(pg_add_s64_overflow(state->count, 1, &count) |
-				 tt_fixed_add_units(&sum, tt_views_times_rate(views, rate))))
+				 tt_fixed_add_units(&sum, tt_views_times_common_rate(views, rate))))
 		return false;
 	state->count = count;
 	state->whole = sum.whole;
