@@ -10,7 +10,8 @@
  *	  parses to the same value; any int128 survives format + parse;
  *	- tt_rate_in_unit_interval() agrees with 0 <= rate <= 1;
  *	- tt_views_times_rate() is within half a unit (2^-64) of views x rate,
- *	  measured in long double;
+ *	  measured in long double, and its fast path (rates 2^-10..1) and its
+ *	  general path agree exactly;
  *	- adding a sequence of rows and removing them again, in another order,
  *	  gives back exactly zero, and summing in two orders gives the same
  *	  bits (what makes moving windows and parallel plans exact);
@@ -118,6 +119,10 @@ LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 		/* long double keeps 64 bits: allow its own rounding on top */
 		CHECK(units < ((uint128) 1 << 127));
+		/* the fast and the general computation agree exactly */
+		CHECK(units == tt_views_times_rate_bits(views[i], rates[i]));
+		if (rates[i] >= 0x1p-10)
+			CHECK(units == tt_views_times_common_rate(views[i], rates[i]));
 		CHECK(diff <= 0.5L + ldexpl(exact, -62));
 		CHECK(!tt_fixed_add_units(&forward, units));
 		CHECK(!tt_fixed_add_units(&backward, tt_views_times_rate(views[nrows - 1 - i], rates[nrows - 1 - i])));
