@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Benchmark of the C aggregates (engagement_rate, completion_weighted_views,
 # roi, roas, cpm, cpv) against their plain-SQL equivalents, in one run on
-# one throwaway cluster: 10 million snapshot rows, best of 3, serial
+# one throwaway cluster: 10 million snapshot rows, best of 5 runs, serial
 # (max_parallel_workers_per_gather = 0) and with 2 parallel workers, with
 # JIT off and on.  Prints a table of milliseconds and the ratio plain/ours
 # (above 1 means ours is faster).
 #
 # Usage: test/bench/aggregates.sh
-# Environment: BENCH_ROWS (default 10000000), BENCH_RUNS (default 3),
+# Environment: BENCH_ROWS (default 10000000), BENCH_RUNS (default 5),
 #   BENCH_PORT (default: a free port), BENCH_JIT ("off on", the JIT
 #   settings to measure), BENCH_SHARED_BUFFERS (default 2GB).
 #
@@ -19,7 +19,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 top=$(pwd)
 rows=${BENCH_ROWS:-10000000}
-runs=${BENCH_RUNS:-3}
+runs=${BENCH_RUNS:-5}
 jits=${BENCH_JIT:-off on}
 shared_buffers=${BENCH_SHARED_BUFFERS:-2GB}
 port=${BENCH_PORT:-$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
