@@ -9,7 +9,9 @@
 # Usage: test/bench/aggregates.sh
 # Environment: BENCH_ROWS (default 10000000), BENCH_RUNS (default 5),
 #   BENCH_PORT (default: a free port), BENCH_JIT ("off on", the JIT
-#   settings to measure), BENCH_SHARED_BUFFERS (default 2GB).
+#   settings to measure), BENCH_SHARED_BUFFERS (default 2GB), BENCH_NICE
+#   (niceness of the benchmark's server, default 0; as root, e.g. -10 gives
+#   it the CPU ahead of other work on a shared machine).
 #
 # The cluster runs on a private copy of the PostgreSQL installation with
 # this tree's tiktrack installed into it (see aggregates_pgtree.sh), so
@@ -22,6 +24,7 @@ rows=${BENCH_ROWS:-10000000}
 runs=${BENCH_RUNS:-5}
 jits=${BENCH_JIT:-off on}
 shared_buffers=${BENCH_SHARED_BUFFERS:-2GB}
+niceness=${BENCH_NICE:-0}
 port=${BENCH_PORT:-$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
 
 work=$(mktemp -d /tmp/tiktrack-bench-agg.XXXXXX)
@@ -51,7 +54,7 @@ max_parallel_workers = 8
 fsync = off
 synchronous_commit = off
 EOF
-"${as_user[@]}" "$bindir/pg_ctl" -D "$work/data" -l "$work/server.log" -w start >/dev/null
+nice -n "$niceness" "${as_user[@]}" "$bindir/pg_ctl" -D "$work/data" -l "$work/server.log" -w start >/dev/null
 
 psql_cmd=("${as_user[@]}" "$bindir/psql" -X -q -h "$work" -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1)
 
@@ -131,7 +134,7 @@ for c in "${cases[@]}"; do
 done
 
 echo
-echo "rows: $rows, best of $runs, $(nproc) CPUs, PostgreSQL $("$bindir/postgres" --version | awk '{print $3}')"
+echo "rows: $rows, best of $runs, $(nproc) CPUs, PostgreSQL $("$bindir/postgres" --version | awk '{print $3}'), niceness $niceness, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 printf "%-27s %-4s %-10s %10s %10s %11s  %s\n" aggregate jit plan "ours ms" "plain ms" "plain/ours" "result"
 slower=0
 for jit in $jits; do
