@@ -1,0 +1,55 @@
+-- track() and untrack(): from a pasted URL to a scheduled video.
+CREATE EXTENSION tiktrack;
+
+SELECT tiktrack.track('https://www.tiktok.com/@Alice/video/7234567890123456789?is_from_webapp=1') AS video_id;
+SELECT v.id, c.handle, v.kind, v.url, v.state, v.track_until - v.tracked_at AS tracked_for,
+	   v.next_fetch_at = v.tracked_at AS due_now
+FROM tiktrack.videos v JOIN tiktrack.creators c ON c.id = v.creator_id;
+
+-- Tracking again extends, never duplicates.
+SELECT tiktrack.track('https://m.tiktok.com/@alice/video/7234567890123456789', '30 days') AS video_id;
+SELECT tiktrack.track('  tiktok.com/@alice/video/7234567890123456789/  ', '1 day') AS video_id;
+SELECT count(*) AS videos, (SELECT count(*) FROM tiktrack.creators) AS creators,
+	   max(track_until - tracked_at) AS tracked_for
+FROM tiktrack.videos;
+
+-- A photo post, and a second creator.
+SELECT tiktrack.track('https://www.tiktok.com/@bob.b/photo/7300000000000000001', '2 hours') AS video_id;
+SELECT v.id, c.handle, v.kind, v.url, v.track_until - v.tracked_at AS tracked_for
+FROM tiktrack.videos v JOIN tiktrack.creators c ON c.id = v.creator_id ORDER BY v.id;
+
+-- An embed link names no creator: the video is tracked without one.
+SELECT tiktrack.track('https://www.tiktok.com/embed/v2/7300000000000000002') AS video_id;
+SELECT id, creator_id, url, state FROM tiktrack.videos WHERE id = 7300000000000000002;
+-- Tracking it later through its full URL fills in the creator and URL.
+SELECT tiktrack.track('https://www.tiktok.com/@carol/video/7300000000000000002') AS video_id;
+SELECT v.id, c.handle, v.url FROM tiktrack.videos v JOIN tiktrack.creators c ON c.id = v.creator_id
+WHERE v.id = 7300000000000000002;
+
+-- A short link is stored for the fetcher to resolve, under a placeholder id.
+SELECT tiktrack.track('https://vm.tiktok.com/ZMabc123/') < 0 AS placeholder;
+SELECT tiktrack.track('https://vm.tiktok.com/ZMabc123') = (SELECT id FROM tiktrack.videos WHERE short_url IS NOT NULL) AS same_row;
+SELECT short_url, state, creator_id, url FROM tiktrack.videos WHERE id < 0;
+
+-- Profiles, bad URLs and bad durations are refused.
+SELECT tiktrack.track('https://www.tiktok.com/@alice');
+SELECT tiktrack.track('https://evil.example/@alice/video/7234567890123456789');
+SELECT tiktrack.track('https://www.tiktok.com/@alice/video/7234567890123456789', '-1 day');
+SELECT tiktrack.track('https://www.tiktok.com/@alice/video/7234567890123456789', '0');
+
+-- untrack keeps history and stops the schedule.
+INSERT INTO tiktrack.snapshots (video_id, captured_at, views, source)
+	VALUES (7234567890123456789, '2026-01-01', 10, 'manual');
+SELECT tiktrack.untrack(7234567890123456789);
+SELECT state, next_fetch_at FROM tiktrack.videos WHERE id = 7234567890123456789;
+SELECT count(*) AS snapshots_kept FROM tiktrack.snapshots;
+SELECT tiktrack.untrack(1);
+-- Tracking a stopped video again revives it.
+SELECT tiktrack.track('https://www.tiktok.com/@alice/video/7234567890123456789') AS video_id;
+SELECT state, next_fetch_at IS NOT NULL AS scheduled FROM tiktrack.videos WHERE id = 7234567890123456789;
+
+-- ensure_creator normalises handles and refuses junk.
+SELECT tiktrack.ensure_creator('@Alice') = (SELECT id FROM tiktrack.creators WHERE handle = 'alice') AS same_creator;
+SELECT tiktrack.ensure_creator('not a handle');
+
+DROP EXTENSION tiktrack;

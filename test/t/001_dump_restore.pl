@@ -1,0 +1,65 @@
+# pg_dump / pg_restore round-trips the user's data: campaigns, creators,
+# tracked videos and their snapshots survive, and the derived
+# latest_snapshots table is rebuilt by its trigger on restore.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+
+my $node = PostgreSQL::Test::Cluster->new('dump');
+$node->init;
+$node->append_conf('postgresql.conf', "timezone = 'UTC'");
+$node->start;
+
+$node->safe_psql('postgres', 'CREATE DATABASE src');
+$node->safe_psql('src', q{
+	CREATE EXTENSION tiktrack;
+	SELECT tiktrack.track('https://www.tiktok.com/@alice/video/7234567890123456789');
+	SELECT tiktrack.track('https://www.tiktok.com/@bob/video/7234567890123456790', '30 days');
+	SELECT tiktrack.track('https://vm.tiktok.com/ZMabc123/');
+	INSERT INTO tiktrack.snapshots (video_id, captured_at, views, likes, comments, shares, source)
+		SELECT 7234567890123456789, timestamptz '2026-01-01' + g * interval '1 hour',
+			   1000 * g, 100 * g, 10 * g, g, 'manual'
+		FROM generate_series(1, 48) g;
+	INSERT INTO tiktrack.campaigns (name, currency, agency_fee_cents) VALUES ('Spring', 'EUR', 5000);
+	INSERT INTO tiktrack.campaign_posts (campaign_id, video_id, creator_id, fee_cents)
+		SELECT 1, 7234567890123456789, id, 50000 FROM tiktrack.creators WHERE handle = 'alice';
+	INSERT INTO tiktrack.conversions (campaign_id, creator_id, revenue_cents, order_id)
+		SELECT 1, id, 120000, 'A-1' FROM tiktrack.creators WHERE handle = 'alice';
+});
+
+my $summary = q{
+	SELECT (SELECT count(*) FROM tiktrack.creators) || ' creators, '
+		|| (SELECT count(*) FROM tiktrack.videos) || ' videos, '
+		|| (SELECT count(*) FROM tiktrack.snapshots) || ' snapshots, '
+		|| (SELECT sum(views) FROM tiktrack.snapshots) || ' views, '
+		|| (SELECT string_agg(name || ':' || currency || ':' || agency_fee_cents, ',') FROM tiktrack.campaigns) || ', '
+		|| (SELECT sum(fee_cents) FROM tiktrack.campaign_posts) || ' fees, '
+		|| (SELECT sum(revenue_cents) FROM tiktrack.conversions) || ' revenue, latest '
+		|| (SELECT string_agg(video_id || '@' || captured_at || '=' || views || '/' || snapshot_count, ',')
+			FROM tiktrack.latest_snapshots)
+};
+my $before = $node->safe_psql('src', $summary);
+is($before,
+	'3 creators, 3 videos, 48 snapshots, 1176000 views, Spring:EUR:5000, 50000 fees, 120000 revenue, latest '
+	  . '7234567890123456789@2026-01-03 00:00:00+00=48000/48',
+	'source database holds the data');
+
+my $dump = $node->basedir . '/src.dump';
+$node->command_ok([ 'pg_dump', '-Fc', '-d', $node->connstr('src'), '-f', $dump ], 'pg_dump');
+$node->safe_psql('postgres', 'CREATE DATABASE restored');
+$node->command_ok([ 'pg_restore', '--exit-on-error', '-d', $node->connstr('restored'), $dump ], 'pg_restore');
+
+is($node->safe_psql('restored', $summary), $before, 'restored database holds the same data');
+
+# Identity sequences continue after the restored rows, so new rows do not
+# collide with old ones.
+is($node->safe_psql('restored', q{
+	INSERT INTO tiktrack.campaigns (name) VALUES ('Summer') RETURNING id}), '2',
+	'campaign ids continue after restore');
+ok($node->safe_psql('restored', q{SELECT tiktrack.track('https://vm.tiktok.com/ZMother1/')}) < -1,
+	'placeholder ids continue after restore');
+
+$node->stop;
+done_testing();
