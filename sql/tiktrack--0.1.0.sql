@@ -346,7 +346,7 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	v_handle text := lower(btrim(handle));
+	v_handle text := lower(ltrim(btrim(handle), '@'));
 	v_id bigint;
 BEGIN
 	IF v_handle !~ '^[a-z0-9._]{1,64}$' THEN
