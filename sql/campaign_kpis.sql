@@ -4,6 +4,9 @@
 --
 CREATE EXTENSION tiktrack;
 \set SHOW_CONTEXT never
+-- pg_regress's client defaults are PST8PDT and Postgres-style dates.
+SET timezone = 'UTC';
+SET datestyle = 'ISO, YMD';
 
 --
 -- The seed's worked example: one post, fee 50,000 cents, 1,240,000 views,

@@ -5,6 +5,9 @@
 CREATE EXTENSION tiktrack;
 -- Errors are shown with their hint; PL/pgSQL call stacks are noise here.
 \set SHOW_CONTEXT never
+-- pg_regress's client defaults are PST8PDT and Postgres-style dates.
+SET timezone = 'UTC';
+SET datestyle = 'ISO, YMD';
 
 --
 -- create_campaign
