@@ -1,7 +1,7 @@
 /*
  * tiktrack 0.1.0 install script.
  *
- * Assembled by the Makefile from sql/install/*.sql, one fragment per
+ * Assembled by the Makefile from the fragments in sql/install/, one per
  * concern; edit the fragments, not sql/tiktrack--0.1.0.sql.
  */
 
@@ -300,6 +300,10 @@ CREATE TABLE tiktrack.conversions (
 COMMENT ON TABLE tiktrack.conversions IS
 	'Sales attributed to a campaign''s creator (GMV), optionally to one of their posts; an order_id counts once per campaign.';
 CREATE INDEX conversions_creator_idx ON tiktrack.conversions (campaign_id, creator_id);
+
+COMMENT ON SEQUENCE tiktrack.creators_id_seq IS 'Identity of tiktrack.creators.';
+COMMENT ON SEQUENCE tiktrack.campaigns_id_seq IS 'Identity of tiktrack.campaigns.';
+COMMENT ON SEQUENCE tiktrack.conversions_id_seq IS 'Identity of tiktrack.conversions.';
 
 -- pg_dump / pg_restore must carry the user's data; latest_snapshots is
 -- derived (rebuilt by the trigger on restore) and is left out on purpose.
