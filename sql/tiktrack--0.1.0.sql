@@ -1201,7 +1201,8 @@ BEGIN
 			   count(*) - count(p.captured_at) AS pending
 		FROM post p
 	),
-	money AS (
+	-- Materialized so that GMV is summed once, not once per use.
+	money AS MATERIALIZED (
 		SELECT t.creator_fees + c.agency_fee_cents AS spend,
 			   (SELECT coalesce(sum(cv.revenue_cents), 0)::bigint
 				FROM tiktrack.conversions cv
