@@ -1189,41 +1189,54 @@ BEGIN
 		) s ON true
 		WHERE cp.campaign_id = c.id
 	),
-	total AS (
-		SELECT coalesce(sum(p.fee_cents), 0)::bigint AS creator_fees,
-			   coalesce(sum(p.views), 0)::bigint AS views,
-			   coalesce(sum(p.likes), 0)::bigint AS likes,
-			   coalesce(sum(p.comments), 0)::bigint AS comments,
-			   coalesce(sum(p.shares), 0)::bigint AS shares,
-			   coalesce(sum(p.saves), 0)::bigint AS saves,
-			   sum(p.views * p.completion_rate) AS cwv,
-			   count(p.captured_at) AS published,
-			   count(*) - count(p.captured_at) AS pending
+	-- Everything that costs, earns or is watched, a row each: the posts
+	-- (fee and counters), the agency fee, the sales up to as_of.  The C
+	-- aggregates then give every ratio in one pass, as ratios of sums.
+	ledger AS (
+		SELECT true AS is_post, p.fee_cents AS cost_cents, 0::bigint AS revenue_cents,
+			   p.views, p.likes, p.comments, p.shares, p.saves, p.completion_rate, p.captured_at
 		FROM post p
+		UNION ALL
+		SELECT false, c.agency_fee_cents, 0, 0, 0, 0, 0, 0, NULL, NULL
+		UNION ALL
+		SELECT false, 0, cv.revenue_cents, 0, 0, 0, 0, 0, NULL, NULL
+		FROM tiktrack.conversions cv
+		WHERE cv.campaign_id = c.id
+		  AND (campaign_metrics.as_of IS NULL OR cv.occurred_at <= campaign_metrics.as_of)
 	),
-	-- Materialized so that GMV is summed once, not once per use.
-	money AS MATERIALIZED (
-		SELECT t.creator_fees + c.agency_fee_cents AS spend,
-			   (SELECT coalesce(sum(cv.revenue_cents), 0)::bigint
-				FROM tiktrack.conversions cv
-				WHERE cv.campaign_id = c.id
-				  AND (campaign_metrics.as_of IS NULL OR cv.occurred_at <= campaign_metrics.as_of)) AS gmv,
-			   t.likes + t.comments + t.shares + t.saves AS engagement
-		FROM total t
+	total AS (
+		SELECT sum(l.cost_cents)::bigint AS spend,
+			   coalesce(sum(l.cost_cents) FILTER (WHERE l.is_post), 0)::bigint AS creator_fees,
+			   sum(l.revenue_cents)::bigint AS gmv,
+			   tiktrack.roi(l.revenue_cents, l.cost_cents) AS roi,
+			   tiktrack.roas(l.revenue_cents, l.cost_cents) AS roas,
+			   tiktrack.cpm(l.cost_cents, l.views) AS cpm,
+			   tiktrack.cpv(l.cost_cents, l.views) AS cpv,
+			   sum(l.views)::bigint AS views,
+			   sum(l.likes)::bigint AS likes,
+			   sum(l.comments)::bigint AS comments,
+			   sum(l.shares)::bigint AS shares,
+			   sum(l.saves)::bigint AS saves,
+			   sum(l.likes + l.comments + l.shares + l.saves)::bigint AS engagement,
+			   tiktrack.engagement_rate(l.views, l.likes, l.comments, l.shares, l.saves) AS er,
+			   tiktrack.completion_weighted_views(l.views, l.completion_rate) AS cwv,
+			   count(l.captured_at) AS published,
+			   count(*) FILTER (WHERE l.is_post AND l.captured_at IS NULL) AS pending
+		FROM ledger l
 	)
 	SELECT c.currency,
-		   m.spend,
+		   t.spend,
 		   c.agency_fee_cents,
 		   t.creator_fees,
-		   m.gmv,
-		   (m.gmv - m.spend)::float8 / nullif(m.spend, 0),
-		   m.gmv::float8 / nullif(m.spend, 0),
-		   m.spend::float8 * 1000 / nullif(t.views, 0),
-		   m.spend::float8 / nullif(t.views, 0),
-		   m.spend::float8 / nullif(m.engagement, 0),
+		   t.gmv,
+		   t.roi,
+		   t.roas,
+		   t.cpm,
+		   t.cpv,
+		   t.spend::float8 / nullif(t.engagement, 0),
 		   t.views, t.likes, t.comments, t.shares, t.saves,
-		   m.engagement,
-		   m.engagement::float8 / nullif(t.views, 0),
+		   t.engagement,
+		   t.er,
 		   t.cwv,
 		   t.published,
 		   t.pending,
@@ -1233,11 +1246,11 @@ BEGIN
 		   (SELECT coalesce(jsonb_agg(jsonb_build_object('value', g.tag, 'count', g.n) ORDER BY g.n DESC, g.tag), '[]')
 			FROM (SELECT u.tag, count(*) AS n FROM post p, unnest(p.mentions) AS u(tag)
 				  GROUP BY u.tag ORDER BY n DESC, u.tag LIMIT 10) g)
-	FROM total t, money m;
+	FROM total t;
 END
 $$;
 COMMENT ON FUNCTION tiktrack.campaign_metrics(bigint, timestamptz) IS
-	'Dashboard KPIs of a campaign, as one row, now (as_of NULL) or as of a past moment. Each post counts with its latest snapshot, or its latest snapshot at or before as_of; GMV counts conversions that occurred at or before as_of. Money is in minor units of currency. spend = creator fees of all posts + agency fee (as_of does not change it); roi = (gmv - spend) / spend; roas = gmv / spend; cpm_cents = spend / views * 1000; cpv_cents = spend / views; cpe_cents = spend / engagement (unrounded float8, NULL when the divisor is 0). engagement = likes + comments + shares + saves (a counter the API did not report counts 0); engagement_rate = total engagement / total views (a ratio of sums); completion_weighted_views = sum of views x completion_rate over posts whose completion rate is known (NULL if none). posts_published have a snapshot (as of as_of), posts_pending none. top_hashtags and top_mentions: the 10 most frequent in the posts'' captions, [{"value", "count"}] by count then value, count being the number of posts. An unknown campaign id is an ERROR.';
+	'Dashboard KPIs of a campaign, as one row, now (as_of NULL) or as of a past moment. Each post counts with its latest snapshot, or its latest snapshot at or before as_of; GMV counts conversions that occurred at or before as_of. Money is in minor units of currency. spend = creator fees of all posts + agency fee (as_of does not change it); roi = (gmv - spend) / spend; roas = gmv / spend; cpm_cents = spend / views * 1000; cpv_cents = spend / views; cpe_cents = spend / engagement (unrounded float8, NULL when the divisor is 0; computed by the C aggregates tiktrack.roi, roas, cpm, cpv, engagement_rate and completion_weighted_views over the posts, the agency fee and the sales). engagement = likes + comments + shares + saves (a counter the API did not report counts 0); engagement_rate = total engagement / total views (a ratio of sums); completion_weighted_views = sum of views x completion_rate over posts whose completion rate is known (NULL if none). posts_published have a snapshot (as of as_of), posts_pending none. top_hashtags and top_mentions: the 10 most frequent in the posts'' captions, [{"value", "count"}] by count then value, count being the number of posts. An unknown campaign id is an ERROR.';
 
 CREATE VIEW tiktrack.video_latest_stats AS
 SELECT v.id AS video_id,
@@ -1308,38 +1321,49 @@ COMMENT ON COLUMN tiktrack.campaign_post_stats.cpm_cents IS 'fee_cents / views *
 COMMENT ON COLUMN tiktrack.campaign_post_stats.tracking_state IS 'tiktrack.videos.state: tracking, completed, stopped, unavailable, failing, awaiting_authorization or resolving.';
 
 CREATE VIEW tiktrack.campaign_creator_stats AS
-SELECT p.campaign_id,
-	   p.creator_id,
+SELECT g.campaign_id,
+	   g.creator_id,
 	   cr.handle AS creator_handle,
 	   cr.display_name,
-	   p.posts,
-	   p.posts_published,
-	   p.creator_fee_cents,
+	   g.posts,
+	   g.posts_published,
+	   g.creator_fee_cents,
 	   g.gmv_cents,
 	   g.conversions,
-	   p.views,
-	   p.engagement,
-	   p.engagement::float8 / nullif(p.views, 0) AS engagement_rate,
-	   (g.gmv_cents - p.creator_fee_cents)::float8 / nullif(p.creator_fee_cents, 0) AS roi,
-	   g.gmv_cents::float8 / nullif(p.creator_fee_cents, 0) AS roas,
-	   p.creator_fee_cents::float8 * 1000 / nullif(p.views, 0) AS cpm_cents
-FROM (SELECT cp.campaign_id,
-			 cp.creator_id,
-			 count(*) AS posts,
-			 count(l.video_id) AS posts_published,
-			 sum(cp.fee_cents)::bigint AS creator_fee_cents,
-			 coalesce(sum(l.views), 0)::bigint AS views,
-			 coalesce(sum(coalesce(l.likes, 0) + coalesce(l.comments, 0) + coalesce(l.shares, 0) + coalesce(l.saves, 0)), 0)::bigint AS engagement
-	  FROM tiktrack.campaign_posts cp
-	  LEFT JOIN tiktrack.latest_snapshots l ON l.video_id = cp.video_id
-	  GROUP BY cp.campaign_id, cp.creator_id) p
-JOIN tiktrack.creators cr ON cr.id = p.creator_id
-CROSS JOIN LATERAL (
-	SELECT coalesce(sum(cv.revenue_cents), 0)::bigint AS gmv_cents, count(*) AS conversions
-	FROM tiktrack.conversions cv
-	WHERE cv.campaign_id = p.campaign_id AND cv.creator_id = p.creator_id) g;
+	   g.views,
+	   g.engagement,
+	   g.engagement_rate,
+	   g.roi,
+	   g.roas,
+	   g.cpm_cents
+FROM (SELECT x.campaign_id,
+			 x.creator_id,
+			 count(*) FILTER (WHERE x.is_post) AS posts,
+			 count(x.captured_at) AS posts_published,
+			 sum(x.cost_cents)::bigint AS creator_fee_cents,
+			 sum(x.revenue_cents)::bigint AS gmv_cents,
+			 count(*) FILTER (WHERE NOT x.is_post) AS conversions,
+			 sum(x.views)::bigint AS views,
+			 sum(x.likes + x.comments + x.shares + x.saves)::bigint AS engagement,
+			 tiktrack.engagement_rate(x.views, x.likes, x.comments, x.shares, x.saves) AS engagement_rate,
+			 tiktrack.roi(x.revenue_cents, x.cost_cents) AS roi,
+			 tiktrack.roas(x.revenue_cents, x.cost_cents) AS roas,
+			 tiktrack.cpm(x.cost_cents, x.views) AS cpm_cents
+	  -- The creator's posts (fee, latest counters) and sales, a row each.
+	  FROM (SELECT cp.campaign_id, cp.creator_id, true AS is_post,
+				   cp.fee_cents AS cost_cents, 0::bigint AS revenue_cents,
+				   coalesce(l.views, 0) AS views, coalesce(l.likes, 0) AS likes,
+				   coalesce(l.comments, 0) AS comments, coalesce(l.shares, 0) AS shares,
+				   coalesce(l.saves, 0) AS saves, l.captured_at
+			FROM tiktrack.campaign_posts cp
+			LEFT JOIN tiktrack.latest_snapshots l ON l.video_id = cp.video_id
+			UNION ALL
+			SELECT cv.campaign_id, cv.creator_id, false, 0, cv.revenue_cents, 0, 0, 0, 0, 0, NULL
+			FROM tiktrack.conversions cv) x
+	  GROUP BY x.campaign_id, x.creator_id) g
+JOIN tiktrack.creators cr ON cr.id = g.creator_id;
 COMMENT ON VIEW tiktrack.campaign_creator_stats IS
-	'Per campaign and creator: posts (and how many have a snapshot), creator fees, GMV and number of conversions attributed to the creator, views and engagement summed over the posts'' latest snapshots, engagement_rate = engagement / views (ratio of sums), roi = (gmv - creator fees) / creator fees, roas = gmv / creator fees, cpm_cents = creator fees / views * 1000. The campaign''s agency fee is not split over creators: it is in campaign_metrics only. Money in minor units of the campaign currency.';
+	'Per campaign and creator (every creator with a post or a conversion in the campaign): posts (and how many have a snapshot), creator fees, GMV and number of conversions attributed to the creator, views and engagement summed over the posts'' latest snapshots, engagement_rate = engagement / views (ratio of sums), roi = (gmv - creator fees) / creator fees, roas = gmv / creator fees, cpm_cents = creator fees / views * 1000 (the C aggregates tiktrack.engagement_rate, roi, roas, cpm). The campaign''s agency fee is not split over creators: it is in campaign_metrics only. Money in minor units of the campaign currency.';
 
 CREATE FUNCTION tiktrack.campaign_posts(campaign_id bigint)
 RETURNS SETOF tiktrack.campaign_post_stats
