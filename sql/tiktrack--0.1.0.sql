@@ -803,16 +803,16 @@ COMMENT ON AGGREGATE tiktrack.completion_weighted_views(bigint, float8) IS
  *   one backward step of the snapshots primary key: never a post's history.
  */
 
--- Lower case, without a leading @, trimmed; NULL stays NULL.
+-- Lower case, without leading @, trimmed; NULL stays NULL.
 CREATE FUNCTION tiktrack.normalize_handle(handle text)
 RETURNS text
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT lower(regexp_replace(btrim(handle), '^@', ''))
+	SELECT lower(ltrim(btrim(handle), '@'))
 $$;
 COMMENT ON FUNCTION tiktrack.normalize_handle(text) IS
-	'A TikTok handle as tiktrack stores it: trimmed, without a leading @, lower case (the result may still be invalid; see tiktrack.creators.handle).';
+	'A TikTok handle as tiktrack stores it (as tiktrack.ensure_creator does): trimmed, without leading @, lower case (the result may still be invalid; see tiktrack.creators.handle).';
 
 -- The campaign row, or an ERROR naming the id.
 CREATE FUNCTION tiktrack.campaign_or_error(campaign_id bigint)
@@ -1175,22 +1175,27 @@ BEGIN
 		FROM tiktrack.campaign_posts cp
 		JOIN tiktrack.videos v ON v.id = cp.video_id
 		LEFT JOIN LATERAL (
-			-- One of the two branches runs, chosen once per call.
-			SELECT l.captured_at, l.views, l.likes, l.comments, l.shares, l.saves, l.completion_rate
-			FROM tiktrack.latest_snapshots l
-			WHERE campaign_metrics.as_of IS NULL AND l.video_id = cp.video_id
-			UNION ALL
-			(SELECT h.captured_at, h.views, h.likes, h.comments, h.shares, h.saves, h.completion_rate
-			 FROM tiktrack.snapshots h
-			 WHERE campaign_metrics.as_of IS NOT NULL AND h.video_id = cp.video_id
-			   AND h.captured_at <= campaign_metrics.as_of
-			 ORDER BY h.captured_at DESC
-			 LIMIT 1)
+			-- The latest snapshot when it is not after as_of (always when
+			-- as_of is NULL), else one backward step of the primary key.
+			SELECT * FROM (
+				SELECT l.captured_at, l.views, l.likes, l.comments, l.shares, l.saves, l.completion_rate
+				FROM tiktrack.latest_snapshots l
+				WHERE l.video_id = cp.video_id
+				  AND (campaign_metrics.as_of IS NULL OR l.captured_at <= campaign_metrics.as_of)
+				UNION ALL
+				(SELECT h.captured_at, h.views, h.likes, h.comments, h.shares, h.saves, h.completion_rate
+				 FROM tiktrack.snapshots h
+				 WHERE campaign_metrics.as_of IS NOT NULL AND h.video_id = cp.video_id
+				   AND h.captured_at <= campaign_metrics.as_of
+				 ORDER BY h.captured_at DESC
+				 LIMIT 1)
+			) AS one
+			LIMIT 1
 		) s ON true
 		WHERE cp.campaign_id = c.id
 	),
-	-- Everything that costs, earns or is watched, a row each: the posts
-	-- (fee and counters), the agency fee, the sales up to as_of.  The C
+	-- Everything that costs, earns or is watched: a row per post (fee and
+	-- counters), the agency fee, the sales up to as_of (summed).  The C
 	-- aggregates then give every ratio in one pass, as ratios of sums.
 	ledger AS (
 		SELECT true AS is_post, p.fee_cents AS cost_cents, 0::bigint AS revenue_cents,
@@ -1199,7 +1204,7 @@ BEGIN
 		UNION ALL
 		SELECT false, c.agency_fee_cents, 0, 0, 0, 0, 0, 0, NULL, NULL
 		UNION ALL
-		SELECT false, 0, cv.revenue_cents, 0, 0, 0, 0, 0, NULL, NULL
+		SELECT false, 0, coalesce(sum(cv.revenue_cents), 0)::bigint, 0, 0, 0, 0, 0, NULL, NULL
 		FROM tiktrack.conversions cv
 		WHERE cv.campaign_id = c.id
 		  AND (campaign_metrics.as_of IS NULL OR cv.occurred_at <= campaign_metrics.as_of)
