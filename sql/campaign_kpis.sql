@@ -158,6 +158,16 @@ FROM tiktrack.video_latest_stats ORDER BY video_id;
 SELECT count(*) AS post_rows FROM tiktrack.campaign_post_stats;
 SELECT count(*) AS creator_rows FROM tiktrack.campaign_creator_stats;
 
+-- A post dropped from the campaign after its creator made a sale: the sale
+-- stays in the campaign's GMV and in the creator's row (no posts, no fees).
+SELECT tiktrack.record_conversion(:summer, 'dan', 5000, '2026-06-05 00:00+00', 'S-3') IS NOT NULL AS recorded;
+DELETE FROM tiktrack.campaign_posts WHERE campaign_id = :summer AND video_id = 7300000000000000004;
+SELECT creator_handle, posts, posts_published, creator_fee_cents, gmv_cents, conversions, views, roi, roas
+FROM tiktrack.campaign_creators(:summer);
+SELECT spend_cents, gmv_cents, roi, posts_published, posts_pending,
+	   gmv_cents = (SELECT sum(gmv_cents) FROM tiktrack.campaign_creators(:summer)) AS creators_add_up
+FROM tiktrack.campaign_metrics(:summer);
+
 -- Every public object of this part is documented.
 SELECT p.oid::regprocedure::text AS undocumented
 FROM pg_proc p
