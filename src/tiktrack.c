@@ -16,6 +16,7 @@
 #include "miscadmin.h"
 #include "utils/guc.h"
 
+#include "endpoints.h"
 #include "shmem.h"
 #include "tiktrack.h"
 
@@ -35,6 +36,8 @@ _PG_init(void)
 							 PGC_SIGHUP,
 							 0,
 							 NULL, NULL, NULL);
+
+	endpoints_define_gucs();
 
 	MarkGUCPrefixReserved("tiktrack");
 
