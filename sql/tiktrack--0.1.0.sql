@@ -899,7 +899,9 @@ CREATE FUNCTION tiktrack.add_posts_check(elem jsonb,
 										 OUT fee_cents bigint, OUT parsed_kind text,
 										 OUT parsed_video_id bigint, OUT parsed_url text)
 RETURNS record
-LANGUAGE plpgsql STABLE PARALLEL SAFE
+-- PARALLEL UNSAFE: its EXCEPTION block is a subtransaction, which parallel
+-- mode forbids.
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
