@@ -669,7 +669,11 @@ DECLARE
 	r record;
 	n integer := 0;
 BEGIN
-	IF since IS NULL OR NOT isfinite(since) THEN
+	IF since IS NULL THEN
+		RAISE EXCEPTION 'since must not be NULL'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF NOT isfinite(since) THEN
 		RAISE EXCEPTION 'since must be a finite timestamp, got "%"', since
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
