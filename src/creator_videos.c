@@ -91,6 +91,44 @@ fetch_page(FetchBatch *b, FetchCredentials *c, int64 cursor, int max_count,
 	return ok;
 }
 
+/*
+ * One page, refreshing the token and asking again once if TikTok refused
+ * it as invalid.  false when the listing cannot go on: cv->outcome says
+ * why.
+ */
+static bool
+fetch_page_with_retry(FetchBatch *b, FetchCreatorVideos *cv, int page,
+					  int64 cursor, int max_count, TtVideoList *list,
+					  FetchRotationCallback on_rotation, void *arg)
+{
+	FetchCredentials *c = cv->cred;
+	FetchCall  *call;
+
+	if (!fetch_credentials_usable(c))
+	{
+		fail_for_cred(cv);
+		return false;
+	}
+	if (fetch_page(b, c, cursor, max_count, list, &call))
+		return true;
+	if (call->auth_failed && c->refresh_token && !c->refreshed_this_batch)
+	{
+		fetch_refresh_credentials(b, &c, 1, on_rotation, arg);
+		if (!fetch_credentials_usable(c))
+		{
+			fail_for_cred(cv);
+			return false;
+		}
+		if (fetch_page(b, c, cursor, max_count, list, &call))
+			return true;
+	}
+	cv->outcome = FETCH_ERROR;
+	cv->call = call;
+	cv->error = psprintf("could not list the videos of @%s (page %d): %s",
+						 c->handle, page, fetch_call_describe(call));
+	return false;
+}
+
 void
 fetch_execute_creator_videos(FetchBatch *b, FetchCreatorVideos *cv,
 							 FetchRotationCallback on_rotation, void *arg)
@@ -116,34 +154,13 @@ fetch_execute_creator_videos(FetchBatch *b, FetchCreatorVideos *cv,
 	while (vp_next_request(pager, &cursor, &max_count))
 	{
 		TtVideoList list;
-		FetchCall  *call;
 		VpItem	   *items;
 		bool	   *accepted;
 		int			i;
 
-		if (!fetch_credentials_usable(c))
-		{
-			fail_for_cred(cv);
+		if (!fetch_page_with_retry(b, cv, pager->pages + 1, cursor, max_count, &list,
+								   on_rotation, arg))
 			return;
-		}
-		if (!fetch_page(b, c, cursor, max_count, &list, &call))
-		{
-			/* an invalid token: refresh it once and ask for the page again */
-			if (call->auth_failed && c->refresh_token && !c->refreshed_this_batch)
-			{
-				fetch_refresh_credentials(b, &c, 1, on_rotation, arg);
-				if (!fetch_credentials_usable(c))
-				{
-					fail_for_cred(cv);
-					return;
-				}
-				if (!fetch_page(b, c, cursor, max_count, &list, &call))
-					goto failed;
-			}
-			else
-				goto failed;
-		}
-
 		items = palloc(sizeof(VpItem) * Max(list.nvideos, 1));
 		accepted = palloc(sizeof(bool) * Max(list.nvideos, 1));
 		for (i = 0; i < list.nvideos; i++)
@@ -166,14 +183,6 @@ fetch_execute_creator_videos(FetchBatch *b, FetchCreatorVideos *cv,
 			fetch_video_stats_from(&lv->stats, &list.videos[i]);
 		}
 		cv->pages = pager->pages;
-		continue;
-
-failed:
-		cv->outcome = FETCH_ERROR;
-		cv->call = call;
-		cv->error = psprintf("could not list the videos of @%s (page %d): %s",
-							 c->handle, pager->pages + 1, fetch_call_describe(call));
-		return;
 	}
 	cv->outcome = FETCH_OK;
 	cv->stop = pager->state;

@@ -10,7 +10,8 @@
  * written (the fetch_log rows roll back with it; the message carries the
  * same facts).  An answer that changes the video's or creator's state
  * (TikTok did not return the video; the creator is not or no longer
- * authorized) is stored, reported as a WARNING, and NULL is returned.
+ * authorized; a short link redirects off TikTok or to no video) is
+ * stored, reported as a WARNING, and NULL is returned.
  * One exception protects the creator: when TikTok rotated the tokens
  * during the call and the fetch then failed, the new tokens must survive,
  * so the failure is stored and reported as a WARNING instead.
