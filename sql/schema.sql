@@ -1,5 +1,7 @@
 -- Data model: tables, constraints and the errors a user sees.
 CREATE EXTENSION tiktrack;
+SET timezone = 'UTC';
+SET datestyle = 'ISO, YMD';
 
 -- Every public table, view, function and aggregate is documented.
 SELECT c.relname AS undocumented_relation
@@ -18,17 +20,22 @@ SELECT unnest(extconfig)::regclass AS dumped FROM pg_extension WHERE extname = '
 -- Creators: one row per lower-case handle.
 INSERT INTO tiktrack.creators (handle) VALUES ('alice');
 INSERT INTO tiktrack.creators (handle) VALUES ('alice');
+-- (The DETAIL of a CHECK violation shows the row, including now(): terse.)
+\set VERBOSITY terse
 INSERT INTO tiktrack.creators (handle) VALUES ('Alice');
 INSERT INTO tiktrack.creators (handle, auth_status) VALUES ('bob', 'maybe');
+\set VERBOSITY default
 
 -- Videos and snapshots.
 INSERT INTO tiktrack.videos (id, creator_id, url, track_until)
 	SELECT 7234567890123456789, id, 'https://www.tiktok.com/@alice/video/7234567890123456789', '2026-01-08'
 	FROM tiktrack.creators WHERE handle = 'alice';
+\set VERBOSITY terse
 INSERT INTO tiktrack.videos (id, url, track_until, state)
 	VALUES (7234567890123456780, 'https://www.tiktok.com/@alice/video/7234567890123456780', '2026-01-08', 'paused');
 -- A negative (placeholder) id needs a short link.
 INSERT INTO tiktrack.videos (id, track_until) VALUES (-1, '2026-01-08');
+\set VERBOSITY default
 
 INSERT INTO tiktrack.snapshots (video_id, captured_at, views, likes, comments, shares, source)
 	VALUES (7234567890123456789, '2026-01-01 10:00+00', 1000, 100, 10, 1, 'display');
@@ -73,14 +80,18 @@ INSERT INTO tiktrack.campaigns (name, currency) VALUES ('Spring 2026 launch', 'U
 INSERT INTO tiktrack.campaigns (name, currency) VALUES ('Spring 2026 launch', 'EUR');
 INSERT INTO tiktrack.campaigns (name, currency) VALUES ('Bad currency', 'XYZ');
 INSERT INTO tiktrack.campaigns (name, currency) VALUES ('Lower currency', 'usd');
+\set VERBOSITY terse
 INSERT INTO tiktrack.campaigns (name, agency_fee_cents) VALUES ('Negative fee', -1);
 INSERT INTO tiktrack.campaigns (name, starts_at, ends_at) VALUES ('Backwards', '2026-02-01', '2026-01-01');
 INSERT INTO tiktrack.campaigns (name) VALUES ('   ');
+\set VERBOSITY default
 SELECT name, currency, agency_fee_cents, budget_cents, archived FROM tiktrack.campaigns;
 
+\set VERBOSITY terse
 INSERT INTO tiktrack.campaign_posts (campaign_id, video_id, creator_id, fee_cents)
 	SELECT c.id, 7234567890123456789, cr.id, -100
 	FROM tiktrack.campaigns c, tiktrack.creators cr WHERE cr.handle = 'alice';
+\set VERBOSITY default
 INSERT INTO tiktrack.campaign_posts (campaign_id, video_id, creator_id, fee_cents)
 	SELECT c.id, 7234567890123456789, cr.id, 50000
 	FROM tiktrack.campaigns c, tiktrack.creators cr WHERE cr.handle = 'alice';
@@ -88,8 +99,10 @@ INSERT INTO tiktrack.conversions (campaign_id, creator_id, revenue_cents, order_
 	SELECT c.id, cr.id, 120000, 'A-1' FROM tiktrack.campaigns c, tiktrack.creators cr WHERE cr.handle = 'alice';
 INSERT INTO tiktrack.conversions (campaign_id, creator_id, revenue_cents, order_id)
 	SELECT c.id, cr.id, 5, 'A-1' FROM tiktrack.campaigns c, tiktrack.creators cr WHERE cr.handle = 'alice';
+\set VERBOSITY terse
 INSERT INTO tiktrack.conversions (campaign_id, creator_id, revenue_cents)
 	SELECT c.id, cr.id, -5 FROM tiktrack.campaigns c, tiktrack.creators cr WHERE cr.handle = 'alice';
+\set VERBOSITY default
 
 -- A video in a campaign cannot be deleted from under it.
 DELETE FROM tiktrack.videos WHERE id = 7234567890123456789;
@@ -104,5 +117,11 @@ SELECT (SELECT count(*) FROM tiktrack.campaign_posts) AS posts,
 	   (SELECT count(*) FROM tiktrack.snapshots) AS snapshots;
 
 DROP EXTENSION tiktrack;
--- Nothing is left behind.
-SELECT count(*) AS leftovers FROM pg_namespace WHERE nspname = 'tiktrack';
+-- Nothing is left behind but the empty schema that CREATE EXTENSION made
+-- (tiktrack.control names it), and the extension can be created again.
+SELECT count(*) AS leftover_objects FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+WHERE n.nspname = 'tiktrack';
+SELECT count(*) AS leftover_functions FROM pg_proc p JOIN pg_namespace n ON n.oid = p.pronamespace
+WHERE n.nspname = 'tiktrack';
+CREATE EXTENSION tiktrack;
+DROP EXTENSION tiktrack;

@@ -1,6 +1,11 @@
 -- track() and untrack(): from a pasted URL to a scheduled video.
 CREATE EXTENSION tiktrack;
+SET timezone = 'UTC';
+SET datestyle = 'ISO, YMD';
+SET intervalstyle = 'postgres';
 
+-- (Inside one transaction now() stands still, so durations are exact.)
+BEGIN;
 SELECT tiktrack.track('https://www.tiktok.com/@Alice/video/7234567890123456789?is_from_webapp=1') AS video_id;
 SELECT v.id, c.handle, v.kind, v.url, v.state, v.track_until - v.tracked_at AS tracked_for,
 	   v.next_fetch_at = v.tracked_at AS due_now
@@ -12,11 +17,15 @@ SELECT tiktrack.track('  tiktok.com/@alice/video/7234567890123456789/  ', '1 day
 SELECT count(*) AS videos, (SELECT count(*) FROM tiktrack.creators) AS creators,
 	   max(track_until - tracked_at) AS tracked_for
 FROM tiktrack.videos;
+COMMIT;
 
 -- A photo post, and a second creator.
 SELECT tiktrack.track('https://www.tiktok.com/@bob.b/photo/7300000000000000001', '2 hours') AS video_id;
 SELECT v.id, c.handle, v.kind, v.url, v.track_until - v.tracked_at AS tracked_for
 FROM tiktrack.videos v JOIN tiktrack.creators c ON c.id = v.creator_id ORDER BY v.id;
+-- A later, shorter request never shortens tracking.
+SELECT tiktrack.track('https://www.tiktok.com/@alice/video/7234567890123456789', '1 minute') AS video_id;
+SELECT track_until - tracked_at AS tracked_for FROM tiktrack.videos WHERE id = 7234567890123456789;
 
 -- An embed link names no creator: the video is tracked without one.
 SELECT tiktrack.track('https://www.tiktok.com/embed/v2/7300000000000000002') AS video_id;

@@ -1,7 +1,7 @@
 /*
  * tiktrack 0.1.0 install script.
  *
- * Assembled by the Makefile from sql/install/*.sql, one fragment per
+ * Assembled by the Makefile from the fragments in sql/install/, one per
  * concern; edit the fragments, not sql/tiktrack--0.1.0.sql.
  */
 

@@ -292,6 +292,10 @@ COMMENT ON TABLE tiktrack.conversions IS
 	'Sales attributed to a campaign''s creator (GMV), optionally to one of their posts; an order_id counts once per campaign.';
 CREATE INDEX conversions_creator_idx ON tiktrack.conversions (campaign_id, creator_id);
 
+COMMENT ON SEQUENCE tiktrack.creators_id_seq IS 'Identity of tiktrack.creators.';
+COMMENT ON SEQUENCE tiktrack.campaigns_id_seq IS 'Identity of tiktrack.campaigns.';
+COMMENT ON SEQUENCE tiktrack.conversions_id_seq IS 'Identity of tiktrack.conversions.';
+
 -- pg_dump / pg_restore must carry the user's data; latest_snapshots is
 -- derived (rebuilt by the trigger on restore) and is left out on purpose.
 SELECT pg_catalog.pg_extension_config_dump('tiktrack.creators', '');

@@ -42,7 +42,7 @@ my $summary = q{
 };
 my $before = $node->safe_psql('src', $summary);
 is($before,
-	'3 creators, 3 videos, 48 snapshots, 1176000 views, Spring:EUR:5000, 50000 fees, 120000 revenue, latest '
+	'2 creators, 3 videos, 48 snapshots, 1176000 views, Spring:EUR:5000, 50000 fees, 120000 revenue, latest '
 	  . '7234567890123456789@2026-01-03 00:00:00+00=48000/48',
 	'source database holds the data');
 
