@@ -1,0 +1,236 @@
+/*-------------------------------------------------------------------------
+ *
+ * fetch.h
+ *	  The seam between the database and the network: every fetch from
+ *	  TikTok goes through three steps.
+ *
+ *	  1. prepare (transaction + SPI): read what a fetch needs -- the videos,
+ *	     their creators, TikTok ids and unsealed tokens -- into the plain
+ *	     palloc'd structs below.
+ *	  2. execute (NO transaction, NO catalog or SPI access): build the HTTP
+ *	     requests, run them concurrently through http_client (libcurl
+ *	     multi), decode the answers into the same structs.  Tokens that
+ *	     TikTok rotates during this step are handed to a callback at once.
+ *	  3. store (transaction + SPI): write snapshots, video metadata and
+ *	     states, creator stats, token rotations and one fetch_log row per
+ *	     HTTP request, idempotently (a snapshot is keyed by video and
+ *	     captured_at, ON CONFLICT DO NOTHING).
+ *
+ *	  tiktrack.refresh() runs the three steps in its own transaction; the
+ *	  background worker claims work and commits, runs execute with no
+ *	  transaction open, then stores a whole batch in one short transaction.
+ *
+ *	  All memory is palloc'd in CurrentMemoryContext at the time of the
+ *	  prepare call (the caller picks a context that survives its commits);
+ *	  fetch_batch_wipe() zeroes the unsealed tokens before the context goes.
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef TIKTRACK_FETCH_H
+#define TIKTRACK_FETCH_H
+
+#include "datatype/timestamp.h"
+
+typedef enum FetchApi
+{
+	FETCH_API_NONE = 0,			/* creator authorized no API */
+	FETCH_API_DISPLAY,			/* Display API v2, Login Kit token */
+	FETCH_API_BUSINESS			/* Business API v1.3, account holder token */
+} FetchApi;
+
+extern const char *fetch_api_name(FetchApi api);	/* "display", ... */
+
+/*
+ * One HTTP request as it happened: what the worker's rate limiter and
+ * backoff act on, and what becomes one tiktrack.fetch_log row.
+ */
+typedef struct FetchCall
+{
+	TimestampTz requested_at;
+	FetchApi	api;
+	const char *endpoint;		/* e.g. "/v2/video/query/" (static string) */
+	long		http_status;	/* 0 when no HTTP answer (connect, TLS...) */
+	char	   *error_code;		/* Display/OAuth error string ("ok" on
+								 * success), Business numeric code as text
+								 * ("0" on success), or a curl error name;
+								 * NULL if unknown */
+	int			business_code;	/* Business API code; -1 when not Business */
+	char	   *log_id;			/* Display log_id / Business request_id */
+	char	   *message;		/* human-readable; never contains a token */
+	double		duration_ms;
+	int			retry_after_s;	/* Retry-After header; -1 when absent */
+	int			video_count;	/* videos asked for in this request */
+	int64		video_id;		/* the one video concerned, or 0 */
+	int64		creator_id;		/* the creator concerned, or 0 */
+	bool		ok;				/* request fully succeeded */
+	bool		rate_limited;	/* HTTP 429, rate_limit_exceeded or 40100 */
+	bool		transient;		/* worth retrying later: 5xx, timeout,
+								 * connection drop, malformed body */
+	bool		auth_failed;	/* token invalid/expired (after the retry) */
+} FetchCall;
+
+/*
+ * A creator's credentials, unsealed.  The execute step may refresh them:
+ * then rotated is set and the new_* fields hold what must be stored
+ * before anything else happens (TikTok invalidates the old refresh
+ * token).
+ */
+typedef struct FetchCredentials
+{
+	int64		creator_id;
+	char	   *handle;
+	FetchApi	api;
+	char	   *open_id;		/* Display open_id */
+	char	   *business_id;	/* Business business_id */
+	char	   *access_token;	/* unsealed; never log it */
+	char	   *refresh_token;	/* unsealed; may be NULL */
+	TimestampTz access_expires_at;
+	TimestampTz refresh_expires_at; /* 0 when unknown */
+
+	/* set by execute */
+	bool		rotated;
+	bool		rotation_stored;	/* the callback already stored it */
+	TimestampTz rotated_at;
+	char	   *new_scope;
+	bool		reauth_needed;	/* refresh refused (invalid_grant...) */
+	char	   *reauth_reason;
+	bool		refreshed_this_batch;	/* at most one refresh per batch */
+} FetchCredentials;
+
+/* Metric values of one video as TikTok returned them. */
+typedef struct FetchVideoStats
+{
+	bool		has_views,
+				has_likes,
+				has_comments,
+				has_shares,
+				has_saves,
+				has_reach,
+				has_completion_rate,
+				has_avg_watch_time,
+				has_total_watch_time;
+	int64		views,
+				likes,
+				comments,
+				shares,
+				saves,
+				reach;
+	double		completion_rate,
+				avg_watch_time_s,
+				total_watch_time_s;
+
+	/* metadata (NULL / has_* false when absent) */
+	char	   *caption;
+	bool		has_create_time;
+	int64		create_time;	/* epoch seconds */
+	bool		has_duration;
+	double		duration_s;
+	char	   *kind;			/* "video" or "photo" when known */
+} FetchVideoStats;
+
+typedef enum FetchOutcome
+{
+	FETCH_PENDING = 0,			/* not attempted (yet) */
+	FETCH_OK,					/* stats in .stats */
+	FETCH_MISSING,				/* answered, but the video was not in it */
+	FETCH_NO_AUTH,				/* creator unknown or not authorized */
+	FETCH_REAUTH,				/* creator must authorize again */
+	FETCH_ERROR,				/* request failed, see .call and .error */
+	FETCH_RESOLVED,				/* short link resolved, see resolved_* */
+} FetchOutcome;
+
+typedef struct FetchVideo
+{
+	int64		video_id;		/* our id; negative for an unresolved short
+								 * link */
+	int64		creator_id;		/* 0 when unknown */
+	char	   *short_url;		/* set while resolving */
+	char	   *state;			/* videos.state at prepare time */
+	FetchCredentials *cred;		/* NULL: no authorization */
+
+	/* results */
+	FetchOutcome outcome;
+	FetchVideoStats stats;
+	FetchCall  *call;			/* the request that decided the outcome */
+	char	   *error;			/* message for last_error */
+	int64		resolved_id;	/* FETCH_RESOLVED: TikTok item id */
+	char	   *resolved_url;	/* canonical URL */
+	char	   *resolved_handle;
+	char	   *resolved_kind;
+} FetchVideo;
+
+/* Account totals of one creator. */
+typedef struct FetchCreator
+{
+	int64		creator_id;
+	FetchCredentials *cred;
+
+	FetchOutcome outcome;
+	FetchCall  *call;
+	char	   *error;
+	bool		has_followers,
+				has_following,
+				has_likes,
+				has_videos;
+	int64		followers,
+				following,
+				likes,
+				videos;
+	char	   *audience_json;	/* Business audience breakdown, or NULL */
+	/* profile, NULL when absent */
+	char	   *display_name;
+	char	   *avatar_url;
+	char	   *bio;
+	bool		has_is_verified;
+	bool		is_verified;
+	char	   *username;
+} FetchCreator;
+
+typedef struct FetchBatch
+{
+	TimestampTz captured_at;	/* one timestamp for every row of the batch */
+
+	int			nvideos;
+	FetchVideo *videos;
+	int			ncreators;
+	FetchCreator *creators;
+
+	/* credentials, one per creator involved (shared by the tasks above) */
+	int			ncreds;
+	FetchCredentials **creds;
+
+	/* every HTTP request made by execute, in order */
+	int			ncalls;
+	int			maxcalls;
+	FetchCall **calls;
+} FetchBatch;
+
+/*
+ * Called during execute right after a token refresh returned, with the
+ * rotated credentials (cred->rotated set).  The worker stores them in a
+ * short transaction of its own (fetch_store_credentials) and sets
+ * cred->rotation_stored; refresh() passes NULL and lets fetch_store() do
+ * it in its transaction.  Must not longjmp out with tokens lost.
+ */
+typedef void (*FetchRotationCallback) (FetchCredentials *cred, void *arg);
+
+/* --- step 1: prepare (needs a transaction; uses SPI itself) --- */
+extern FetchBatch *fetch_prepare_videos(const int64 *video_ids, int n);
+extern FetchBatch *fetch_prepare_creators(const int64 *creator_ids, int n);
+
+/* --- step 2: execute (no transaction needed, no SPI) --- */
+extern void fetch_execute(FetchBatch *batch,
+						  FetchRotationCallback on_rotation, void *arg);
+
+/* --- step 3: store (needs a transaction; uses SPI itself) --- */
+extern void fetch_store(FetchBatch *batch);
+extern void fetch_store_credentials(FetchCredentials *cred);
+extern void fetch_store_calls(FetchCall **calls, int ncalls);
+
+/* Zero the unsealed tokens of a batch (call before freeing it). */
+extern void fetch_batch_wipe(FetchBatch *batch);
+
+/* Number of consecutive "not returned" answers before 'unavailable'. */
+#define FETCH_MISSING_LIMIT 3
+
+#endif							/* TIKTRACK_FETCH_H */
