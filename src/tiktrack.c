@@ -18,6 +18,7 @@
 
 #include "shmem.h"
 #include "tiktrack.h"
+#include "worker.h"
 
 PG_MODULE_MAGIC;
 
@@ -36,8 +37,15 @@ _PG_init(void)
 							 0,
 							 NULL, NULL, NULL);
 
+	worker_define_gucs();
+
 	MarkGUCPrefixReserved("tiktrack");
 
 	if (process_shared_preload_libraries_in_progress)
+	{
 		tiktrack_shmem_install_hooks();
+		/* pg_upgrade must not see a worker writing to the new cluster. */
+		if (!IsBinaryUpgrade)
+			worker_register();
+	}
 }
