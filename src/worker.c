@@ -964,6 +964,7 @@ run_video_round(TimestampTz *next_due)
 	fetch_store(batch);
 	spi_connect();
 	nsnapshots = reschedule_videos(batch, claimed, nclaimed, now);
+	*next_due = next_due_time();
 	SPI_finish();
 	end_unit();
 	tiktrack_count(TT_COUNT_SNAPSHOTS, nsnapshots);
@@ -1202,6 +1203,8 @@ recover_from_error(void)
 {
 	ErrorData  *edata;
 
+	/* The callbacks of the failed code's frames are gone with them. */
+	error_context_stack = NULL;
 	HOLD_INTERRUPTS();
 	MemoryContextSwitchTo(TopMemoryContext);
 	edata = CopyErrorData();

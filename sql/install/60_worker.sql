@@ -67,7 +67,7 @@ AS $$
 	WITH done AS (
 		UPDATE tiktrack.videos v
 			SET next_fetch_at = u.due_at, claimed_by = NULL, claimed_at = NULL
-			FROM unnest(ids, due_at) AS u(id, due_at)
+			FROM unnest(postpone_videos.ids, postpone_videos.due_at) AS u(id, due_at)
 			WHERE v.id = u.id AND v.next_fetch_at IS NOT NULL
 			RETURNING 1
 	)
@@ -106,7 +106,8 @@ AS $$
 				last_error_at = CASE WHEN u.kind = 1 THEN now() ELSE v.last_error_at END,
 				claimed_by = NULL,
 				claimed_at = NULL
-			FROM unnest(ids, next_at, kind, failures, errors, failing)
+			FROM unnest(reschedule_videos.ids, reschedule_videos.next_at, reschedule_videos.kind,
+						reschedule_videos.failures, reschedule_videos.errors, reschedule_videos.failing)
 				AS u(id, next_at, kind, failures, error, failing)
 			WHERE v.id = u.id
 			RETURNING 1
@@ -145,7 +146,7 @@ AS $$
 		UPDATE tiktrack.videos v
 			SET next_fetch_at = CASE WHEN v.next_fetch_at IS NOT NULL THEN now() + retry_after END,
 				fetch_failures = v.fetch_failures + 1,
-				last_error = error,
+				last_error = release_failed_claims.error,
 				last_error_at = now(),
 				claimed_by = NULL, claimed_at = NULL
 			WHERE v.claimed_by = worker_pid
@@ -204,7 +205,7 @@ AS $$
 	WITH done AS (
 		UPDATE tiktrack.creators c
 			SET stats_next_fetch_at = u.next_at
-			FROM unnest(ids, next_at) AS u(id, next_at)
+			FROM unnest(reschedule_creators.ids, reschedule_creators.next_at) AS u(id, next_at)
 			WHERE c.id = u.id
 			RETURNING 1
 	)
