@@ -347,10 +347,29 @@ error_counter(const FetchCall *call)
 	return TT_COUNT_ERR_API;
 }
 
-static double
-jitter(void)
+/* Drawn once per batch: the jitter of a creator's videos within it. */
+static uint64 batch_jitter_seed = 0;
+
+static void
+new_jitter_seed(void)
 {
-	return pg_prng_double(&pg_global_prng_state);
+	batch_jitter_seed = pg_prng_uint64(&pg_global_prng_state);
+}
+
+/*
+ * A jitter in [0, 1) that is the same for every video of one creator in
+ * one batch, so retried videos stay grouped in shared requests instead
+ * of each costing a request of its own (splitmix64 of seed and creator).
+ */
+static double
+creator_jitter(int64 creator_id)
+{
+	uint64		z = batch_jitter_seed + (uint64) creator_id * UINT64CONST(0x9E3779B97F4A7C15);
+
+	z = (z ^ (z >> 30)) * UINT64CONST(0xBF58476D1CE4E5B9);
+	z = (z ^ (z >> 27)) * UINT64CONST(0x94D049BB133111EB);
+	z ^= z >> 31;
+	return (double) (z >> 11) / (double) (UINT64CONST(1) << 53);
 }
 
 static void
@@ -813,6 +832,7 @@ reschedule_videos(FetchBatch *batch, const ClaimedVideo *claimed, int nclaimed,
 	INT4ARRAYOID, TEXTARRAYOID, BOOLARRAYOID};
 	Datum		values[6];
 
+	new_jitter_seed();
 	for (i = 0; i < n; i++)
 	{
 		FetchVideo *fv = &batch->videos[i];
@@ -869,7 +889,7 @@ reschedule_videos(FetchBatch *batch, const ClaimedVideo *claimed, int nclaimed,
 					next[i] = DT_NOBEGIN;
 				else
 				{
-					at = now + schedule_retry_delay(&s, failures[i], jitter());
+					at = now + schedule_retry_delay(&s, failures[i], creator_jitter(fv->creator_id));
 					next[i] = Min(at, track_until);
 				}
 				break;
@@ -1016,6 +1036,7 @@ reschedule_creators(FetchBatch *batch, const ClaimedCreator *postponed, int npos
 	Datum		values[2];
 	int			nstats = 0;
 
+	new_jitter_seed();
 	for (i = 0; i < n; i++)
 	{
 		FetchCreator *fc = &batch->creators[i];
@@ -1029,7 +1050,7 @@ reschedule_creators(FetchBatch *batch, const ClaimedCreator *postponed, int npos
 		else if (fc->outcome == FETCH_ERROR && fc->call && fc->call->rate_limited)
 			next[k] = now + throttle_wait_us(fc->call);
 		else
-			next[k] = now + schedule_retry_delay(&s, 3, jitter());
+			next[k] = now + schedule_retry_delay(&s, 3, creator_jitter(fc->creator_id));
 		k++;
 	}
 	for (i = 0; i < npostponed; i++)
@@ -1208,11 +1229,15 @@ recover_from_error(void)
 	HOLD_INTERRUPTS();
 	MemoryContextSwitchTo(TopMemoryContext);
 	edata = CopyErrorData();
-	EmitErrorReport();
 	AbortOutOfAnyTransaction();
 	FlushErrorState();
 	strlcpy(last_round_error, edata->message ? edata->message : "error in tiktrack worker",
 			sizeof(last_round_error));
+	ereport(WARNING,
+			(errcode(edata->sqlerrcode),
+			 errmsg("tiktrack worker: round failed: %s", last_round_error),
+			 edata->detail ? errdetail("%s", edata->detail) : 0,
+			 errhint("The videos of that round are retried after tiktrack.retry_base_delay with a failure counted.")));
 	FreeErrorData(edata);
 	if (current_batch != NULL)
 	{
