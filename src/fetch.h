@@ -95,6 +95,8 @@ typedef struct FetchCredentials
 	bool		reauth_needed;	/* refresh refused (invalid_grant...) */
 	char	   *reauth_reason;
 	bool		refreshed_this_batch;	/* at most one refresh per batch */
+	FetchCall  *refresh_call;	/* the last token refresh request, if any */
+	bool		refresh_failed; /* it failed for another reason (transient) */
 } FetchCredentials;
 
 /* Metric values of one video as TikTok returned them. */
@@ -229,6 +231,15 @@ extern void fetch_store_calls(FetchCall **calls, int ncalls);
 
 /* Zero the unsealed tokens of a batch (call before freeing it). */
 extern void fetch_batch_wipe(FetchBatch *batch);
+
+/*
+ * One line naming the API, endpoint, HTTP status, TikTok error code,
+ * log_id and message of a call (never a token), for errors and last_error.
+ */
+extern char *fetch_call_describe(const FetchCall *call);
+
+/* Whether any credentials of the batch were rotated during execute. */
+extern bool fetch_batch_rotated(const FetchBatch *batch);
 
 /* Number of consecutive "not returned" answers before 'unavailable'. */
 #define FETCH_MISSING_LIMIT 3

@@ -16,6 +16,7 @@
 #include "miscadmin.h"
 #include "utils/guc.h"
 
+#include "endpoints.h"
 #include "shmem.h"
 #include "tiktrack.h"
 #include "worker.h"
@@ -37,6 +38,7 @@ _PG_init(void)
 							 0,
 							 NULL, NULL, NULL);
 
+	endpoints_define_gucs();
 	worker_define_gucs();
 
 	MarkGUCPrefixReserved("tiktrack");
