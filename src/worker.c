@@ -797,6 +797,7 @@ run_execute(FetchBatch *batch, const char *what, int n)
 #define RESCHEDULE_OK 0
 #define RESCHEDULE_FAILED 1
 #define RESCHEDULE_NEUTRAL 2
+#define RESCHEDULE_THROTTLED 3
 
 static const ClaimedVideo *
 find_claimed(const ClaimedVideo *v, int n, int64 id)
@@ -877,7 +878,11 @@ reschedule_videos(FetchBatch *batch, const ClaimedVideo *claimed, int nclaimed,
 			case FETCH_ERROR:
 				if (fv->call && fv->call->rate_limited)
 				{
-					/* Not the video's fault: back when the limiter opens. */
+					/*
+					 * Not the video's fault: back when the limiter opens,
+					 * its failure count as before the attempt.
+					 */
+					kind[i] = RESCHEDULE_THROTTLED;
 					next[i] = now + throttle_wait_us(fv->call);
 					break;
 				}
@@ -1069,6 +1074,27 @@ reschedule_creators(FetchBatch *batch, const ClaimedCreator *postponed, int npos
 	tiktrack_count(TT_COUNT_CREATOR_STATS, nstats);
 }
 
+/*
+ * Tokens expiring within tiktrack.token_refresh_ahead are refreshed in
+ * this round: fetch_execute refreshes the credentials it sees as about to
+ * expire, so those are presented as expiring now.
+ */
+static void
+refresh_tokens_ahead(FetchBatch *batch, TimestampTz now)
+{
+	TimestampTz horizon = now + (int64) tiktrack_token_refresh_ahead_s * USECS_PER_SEC;
+	int			i;
+
+	for (i = 0; i < batch->ncreds; i++)
+	{
+		FetchCredentials *c = batch->creds[i];
+
+		if (c->api != FETCH_API_NONE && c->refresh_token != NULL &&
+			c->access_expires_at <= horizon && c->access_expires_at > now)
+			c->access_expires_at = now;
+	}
+}
+
 static int
 run_creator_round(void)
 {
@@ -1110,6 +1136,7 @@ run_creator_round(void)
 		batch = fetch_prepare_creators(ids, nadmitted);
 		current_batch = batch;
 		MemoryContextSwitchTo(old);
+		refresh_tokens_ahead(batch, now);
 	}
 	end_unit();
 	if (batch == NULL)

@@ -79,7 +79,8 @@ COMMENT ON FUNCTION tiktrack.postpone_videos(bigint[], timestamptz[]) IS
 /*
  * Writes the outcome of a batch.  kind: 0 fetched, 1 failed (failures is
  * the new consecutive count, failing whether that makes the video
- * failing), 2 neither (answered without stats, or throttled).  A NULL
+ * failing), 2 answered without stats, 3 throttled by TikTok (failures is
+ * the count before the attempt: a throttle is not the video's failure).  A NULL
  * next_at means track_until has passed: the video is completed.  States
  * that fetch_store() set in the same transaction (unavailable,
  * awaiting_authorization) are respected.
@@ -101,7 +102,7 @@ AS $$
 					WHEN u.kind = 1 AND u.failing AND v.state = 'tracking' THEN 'failing'
 					WHEN u.kind = 0 AND v.state = 'failing' THEN 'tracking'
 					ELSE v.state END,
-				fetch_failures = CASE u.kind WHEN 0 THEN 0 WHEN 1 THEN u.failures ELSE v.fetch_failures END,
+				fetch_failures = CASE u.kind WHEN 0 THEN 0 WHEN 2 THEN v.fetch_failures ELSE u.failures END,
 				last_error = CASE WHEN u.kind = 1 THEN u.error ELSE v.last_error END,
 				last_error_at = CASE WHEN u.kind = 1 THEN now() ELSE v.last_error_at END,
 				claimed_by = NULL,
@@ -183,7 +184,13 @@ AS $$
 		SELECT c.id
 		FROM tiktrack.creators c
 		WHERE c.auth_status = 'authorized' AND c.authorized_via IS NOT NULL
-		  AND (c.stats_next_fetch_at IS NULL OR c.stats_next_fetch_at <= now())
+		  AND (c.stats_next_fetch_at IS NULL OR c.stats_next_fetch_at <= now()
+			   -- the access token expires soon: refresh it now (at most
+			   -- every 5 minutes per creator, whatever the outcome)
+			   OR (c.updated_at < now() - interval '5 minutes'
+				   AND EXISTS (SELECT 1 FROM tiktrack.creator_tokens t
+							   WHERE t.creator_id = c.id
+								 AND t.access_expires_at <= now() + make_interval(secs => refresh_ahead_s))))
 		ORDER BY c.stats_next_fetch_at NULLS FIRST
 		LIMIT max_creators
 		FOR UPDATE SKIP LOCKED
@@ -195,7 +202,7 @@ AS $$
 		RETURNING c.id, c.authorized_via
 $$;
 COMMENT ON FUNCTION tiktrack.claim_due_creators(integer, integer) IS
-	'Worker: claims up to max_creators authorized creators whose account stats are due, leasing them for 10 minutes.';
+	'Worker: claims up to max_creators authorized creators whose account stats are due or whose access token expires within refresh_ahead_s seconds, leasing them for 10 minutes.';
 
 CREATE FUNCTION tiktrack.reschedule_creators(ids bigint[], next_at timestamptz[])
 RETURNS bigint
