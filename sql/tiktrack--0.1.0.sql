@@ -661,20 +661,35 @@ CREATE INDEX videos_claimed_idx ON tiktrack.videos (claimed_by)
 
 /*
  * Claims up to max_videos due videos, oldest due first, through
- * videos_due_idx.  SKIP LOCKED: a second claimer (another worker, a
- * tiktrack.refresh() in progress) gets other videos, never the same.
+ * videos_due_idx, plus the videos of the same creators that fall due
+ * within coalesce_window: fetching them now costs no extra request
+ * (TikTok takes 20 ids per request), and it keeps a creator's videos in
+ * step instead of drifting into one request each.  SKIP LOCKED: a
+ * second claimer (another worker, a tiktrack.refresh() in progress) gets
+ * other videos, never the same.
  */
-CREATE FUNCTION tiktrack.claim_due_videos(max_videos integer)
+CREATE FUNCTION tiktrack.claim_due_videos(max_videos integer,
+										  coalesce_window interval DEFAULT '0')
 RETURNS TABLE (video_id bigint, creator_id bigint, api text, posted_at timestamptz,
 			   track_until timestamptz, fetch_failures integer)
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 	WITH due AS (
-		SELECT v.id
+		SELECT v.id, v.creator_id
 		FROM tiktrack.videos v
 		WHERE v.next_fetch_at <= now()
 		ORDER BY v.next_fetch_at
+		LIMIT max_videos
+		FOR UPDATE SKIP LOCKED
+	), companions AS (
+		SELECT v.id
+		FROM tiktrack.videos v
+		WHERE coalesce_window > interval '0'
+		  AND v.creator_id IN (SELECT d.creator_id FROM due d WHERE d.creator_id IS NOT NULL)
+		  AND v.next_fetch_at > now()
+		  AND v.next_fetch_at <= now() + coalesce_window
+		  AND v.claimed_by IS NULL
 		LIMIT max_videos
 		FOR UPDATE SKIP LOCKED
 	), claimed AS (
@@ -682,8 +697,8 @@ AS $$
 			SET next_fetch_at = now() + interval '10 minutes',
 				claimed_by = pg_backend_pid(),
 				claimed_at = now()
-			FROM due
-			WHERE v.id = due.id
+			FROM (SELECT id FROM due UNION SELECT id FROM companions) c
+			WHERE v.id = c.id
 			RETURNING v.id, v.creator_id, coalesce(v.posted_at, v.tracked_at) AS posted_at,
 					  v.track_until, v.fetch_failures
 	)
@@ -694,8 +709,8 @@ AS $$
 	LEFT JOIN tiktrack.creators cr ON cr.id = c.creator_id
 	ORDER BY c.creator_id, c.id
 $$;
-COMMENT ON FUNCTION tiktrack.claim_due_videos(integer) IS
-	'Worker: claims up to max_videos due videos (FOR UPDATE SKIP LOCKED, oldest due first), leasing them for 10 minutes, and returns what scheduling needs and the API of their creator (NULL when not authorized).';
+COMMENT ON FUNCTION tiktrack.claim_due_videos(integer, interval) IS
+	'Worker: claims up to max_videos due videos (FOR UPDATE SKIP LOCKED, oldest due first) and the videos of the same creators due within coalesce_window, leasing them for 10 minutes; returns what scheduling needs and the API of their creator (NULL when not authorized).';
 
 CREATE FUNCTION tiktrack.postpone_videos(ids bigint[], due_at timestamptz[])
 RETURNS bigint
@@ -1045,7 +1060,7 @@ FROM tiktrack.worker_info() w,
 COMMENT ON VIEW tiktrack.worker_status IS
 	'One row: the background worker''s pid and state, tracked/due/in-flight/failing video counts, requests and snapshots in the last minute and hour, errors by kind (last hour and since server start), rate-limit waits, the limiters TikTok has paused us on, and the last successful request per API.';
 
-REVOKE ALL ON FUNCTION tiktrack.claim_due_videos(integer),
+REVOKE ALL ON FUNCTION tiktrack.claim_due_videos(integer, interval),
 	tiktrack.postpone_videos(bigint[], timestamptz[]),
 	tiktrack.reschedule_videos(bigint[], timestamptz[], integer[], integer[], text[], boolean[]),
 	tiktrack.release_orphaned_claims(),

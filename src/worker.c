@@ -590,15 +590,24 @@ compare_claimed_videos(const void *a, const void *b)
 static int
 claim_due_videos(ClaimedVideo **out)
 {
-	Oid			types[1] = {INT4OID};
-	Datum		values[1] = {Int32GetDatum(tiktrack_batch_size)};
+	Oid			types[2] = {INT4OID, INTERVALOID};
+	Datum		values[2];
+	Interval   *window = palloc0(sizeof(Interval));
 	ClaimedVideo *v;
 	uint64		i,
 				n;
 
+	/*
+	 * Videos of a claimed creator due within a quarter of the shorter
+	 * cadence (at most 5 minutes) come along in the same requests.
+	 */
+	window->time = (int64) Min(Min(tiktrack_early_interval_s, tiktrack_interval_s), 20 * 60) *
+		USECS_PER_SEC / 4;
+	values[0] = Int32GetDatum(tiktrack_batch_size);
+	values[1] = IntervalPGetDatum(window);
 	spi_exec("SELECT video_id, creator_id, api, posted_at, track_until, fetch_failures "
-			 "FROM tiktrack.claim_due_videos($1)",
-			 1, types, values, NULL, SPI_OK_SELECT);
+			 "FROM tiktrack.claim_due_videos($1, $2)",
+			 2, types, values, NULL, SPI_OK_SELECT);
 	n = SPI_processed;
 	v = MemoryContextAllocZero(batch_cxt, sizeof(ClaimedVideo) * Max(n, 1));
 	for (i = 0; i < n; i++)

@@ -112,6 +112,10 @@ sub worker_node
 		'tiktrack.api_base_url' => "'" . $sim->url . "'",
 		'tiktrack.business_api_base_url' => "'" . $sim->url . "'",
 		'tiktrack.allow_insecure_http' => 'on',
+		'tiktrack.client_key' => "'test-client-key'",
+		'tiktrack.client_secret' => "'test-client-secret'",
+		'tiktrack.business_app_id' => "'test-app-id'",
+		'tiktrack.business_app_secret' => "'test-app-secret'",
 		'tiktrack.early_interval' => '2',
 		'tiktrack.early_window' => '6h',
 		'tiktrack.interval' => '3',
@@ -156,7 +160,7 @@ sub track_videos
 		map { "https://www.tiktok.com/\@$c->{handle}/video/$_->{id}" } @{ $c->{videos} }
 	} @$creators;
 	$node->safe_psql('postgres',
-		join(";\n", map { "SELECT tiktrack.track('$_', '$for')" } @urls));
+		join(";\n", 'BEGIN', (map { "SELECT tiktrack.track('$_', '$for')" } @urls), 'COMMIT'));
 	return scalar @urls;
 }
 
