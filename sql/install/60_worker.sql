@@ -353,6 +353,28 @@ CREATE TRIGGER creators_notify_reauthorization
 	WHEN (NEW.auth_status = 'reauthorization_needed' AND OLD.auth_status IS DISTINCT FROM NEW.auth_status)
 	EXECUTE FUNCTION tiktrack.notify_creator_reauthorization();
 
+/*
+ * New or replaced tokens (connect_creator, complete_authorization) make
+ * a creator's stats and waiting videos fetchable: wake the worker when
+ * that commits.
+ */
+CREATE FUNCTION tiktrack.wake_worker_trigger()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM tiktrack.wake_worker_on_commit();
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION tiktrack.wake_worker_trigger() IS
+	'Trigger function: wakes the background worker when the transaction commits.';
+
+CREATE TRIGGER creator_tokens_wake_worker
+	AFTER INSERT OR UPDATE ON tiktrack.creator_tokens
+	FOR EACH STATEMENT EXECUTE FUNCTION tiktrack.wake_worker_trigger();
+
 /* ---- worker_status ---- */
 
 CREATE FUNCTION tiktrack.worker_info(OUT pid integer, OUT state text, OUT state_since timestamptz,

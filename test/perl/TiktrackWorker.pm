@@ -176,7 +176,11 @@ sub wait_for
 	while (1)
 	{
 		$got = $node->safe_psql('postgres', $sql);
-		return 1 if $got eq $expected;
+		if ($got eq $expected)
+		{
+			pass($what) if defined $what;
+			return 1;
+		}
 		last if time() > $deadline;
 		usleep(200_000);
 	}
