@@ -124,6 +124,8 @@ sub worker_node
 		'tiktrack.http_timeout' => '5s',
 		timezone => "'UTC'",
 		log_min_messages => 'log',
+		# a crashed worker restarts the server, as in production
+		restart_after_crash => 'on',
 		%conf);
 	my $node = PostgreSQL::Test::Cluster->new($name);
 	$node->init;
