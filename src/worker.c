@@ -453,6 +453,21 @@ bool_array(const bool *values, int n)
 	return PointerGetDatum(construct_array(d, n, BOOLOID, 1, true, TYPALIGN_CHAR));
 }
 
+/* float8[] / int8[] / float4[] with a null flag per element. */
+static Datum
+nullable_array(const Datum *values, const bool *nulls, int n, Oid elemtype)
+{
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+
+	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+	return PointerGetDatum(construct_md_array((Datum *) values, (bool *) nulls, 1, dims, lbs,
+											  elemtype, typlen, typbyval, typalign));
+}
+
 /* timestamptz[] where DT_NOBEGIN stands for NULL. */
 static Datum
 timestamptz_array(const TimestampTz *values, int n)
@@ -838,9 +853,14 @@ reschedule_videos(FetchBatch *batch, const ClaimedVideo *claimed, int nclaimed,
 	int64	   *ok_ids = palloc(sizeof(int64) * Max(n, 1));
 	int			nok = 0;
 	int			i;
-	Oid			types[6] = {INT8ARRAYOID, TIMESTAMPTZARRAYOID, INT4ARRAYOID,
-	INT4ARRAYOID, TEXTARRAYOID, BOOLARRAYOID};
-	Datum		values[6];
+	TimestampTz *posted = palloc(sizeof(TimestampTz) * Max(n, 1));
+	Datum	   *duration = palloc0(sizeof(Datum) * Max(n, 1));
+	bool	   *duration_null = palloc(sizeof(bool) * Max(n, 1));
+	char	  **media_kind = palloc0(sizeof(char *) * Max(n, 1));
+	Oid			types[10] = {INT8ARRAYOID, TIMESTAMPTZARRAYOID, INT4ARRAYOID,
+		INT4ARRAYOID, TEXTARRAYOID, BOOLARRAYOID, TIMESTAMPTZOID, TIMESTAMPTZARRAYOID,
+	FLOAT4ARRAYOID, TEXTARRAYOID};
+	Datum		values[10];
 
 	new_jitter_seed();
 	for (i = 0; i < n; i++)
@@ -853,6 +873,19 @@ reschedule_videos(FetchBatch *batch, const ClaimedVideo *claimed, int nclaimed,
 		int64		at;
 
 		ids[i] = fv->video_id;
+		posted[i] = DT_NOBEGIN;
+		duration_null[i] = true;
+		if (fv->outcome == FETCH_OK)
+		{
+			if (fv->stats.has_create_time)
+				posted[i] = time_t_to_timestamptz((pg_time_t) fv->stats.create_time);
+			if (fv->stats.has_duration)
+			{
+				duration[i] = Float4GetDatum((float4) fv->stats.duration_s);
+				duration_null[i] = false;
+			}
+			media_kind[i] = fv->stats.kind;
+		}
 		kind[i] = RESCHEDULE_NEUTRAL;
 		failures[i] = prior;
 		errors[i] = NULL;
@@ -923,8 +956,12 @@ reschedule_videos(FetchBatch *batch, const ClaimedVideo *claimed, int nclaimed,
 	values[3] = int4_array(failures, n);
 	values[4] = text_array(errors, n);
 	values[5] = bool_array(failing, n);
-	spi_exec("SELECT tiktrack.reschedule_videos($1, $2, $3, $4, $5, $6)",
-			 6, types, values, NULL, SPI_OK_SELECT);
+	values[6] = TimestampTzGetDatum(batch->captured_at);
+	values[7] = timestamptz_array(posted, n);
+	values[8] = nullable_array(duration, duration_null, n, FLOAT4OID);
+	values[9] = text_array(media_kind, n);
+	spi_exec("SELECT tiktrack.reschedule_videos($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+			 10, types, values, NULL, SPI_OK_SELECT);
 
 	if (nok > 0)
 	{
@@ -935,6 +972,82 @@ reschedule_videos(FetchBatch *batch, const ClaimedVideo *claimed, int nclaimed,
 				 2, etypes, evalues, NULL, SPI_OK_SELECT);
 	}
 	return nok;
+}
+
+/*
+ * Writes the snapshots of every fetched video of the batch in one
+ * statement, then hides those videos from fetch_store() (which writes
+ * row by row) by marking them pending; restore_fetched() undoes that.
+ * fetch_store() still writes everything else: tokens, states of the
+ * videos that were not fetched, creator stats and fetch_log.
+ */
+static int
+store_fetched_videos(FetchBatch *batch, bool *hidden)
+{
+	int			n = batch->nvideos;
+	int			k = 0;
+	int			i,
+				c;
+	Datum	   *cols[12];
+	bool	   *nulls[12];
+	Oid			elem[12] = {INT8OID, TEXTOID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID,
+	INT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID, TEXTOID};
+	Oid			types[13] = {TIMESTAMPTZOID, INT8ARRAYOID, TEXTARRAYOID, INT8ARRAYOID,
+		INT8ARRAYOID, INT8ARRAYOID, INT8ARRAYOID, INT8ARRAYOID, INT8ARRAYOID,
+	FLOAT8ARRAYOID, FLOAT8ARRAYOID, FLOAT8ARRAYOID, TEXTARRAYOID};
+	Datum		values[13];
+	bool		isnull;
+
+	for (c = 0; c < 12; c++)
+	{
+		cols[c] = palloc0(sizeof(Datum) * Max(n, 1));
+		nulls[c] = palloc0(sizeof(bool) * Max(n, 1));
+	}
+	for (i = 0; i < n; i++)
+	{
+		FetchVideo *fv = &batch->videos[i];
+		FetchVideoStats *st = &fv->stats;
+
+		if (fv->outcome != FETCH_OK || fv->cred == NULL)
+			continue;
+#define PUT(col, has, datum) \
+		do { nulls[col][k] = !(has); cols[col][k] = (has) ? (datum) : (Datum) 0; } while (0)
+		PUT(0, true, Int64GetDatum(fv->video_id));
+		PUT(1, true, CStringGetTextDatum(fetch_api_name(fv->cred->api)));
+		PUT(2, st->has_views, Int64GetDatum(st->views));
+		PUT(3, st->has_likes, Int64GetDatum(st->likes));
+		PUT(4, st->has_comments, Int64GetDatum(st->comments));
+		PUT(5, st->has_shares, Int64GetDatum(st->shares));
+		PUT(6, st->has_saves, Int64GetDatum(st->saves));
+		PUT(7, st->has_reach, Int64GetDatum(st->reach));
+		PUT(8, st->has_completion_rate, Float8GetDatum(st->completion_rate));
+		PUT(9, st->has_avg_watch_time, Float8GetDatum(st->avg_watch_time_s));
+		PUT(10, st->has_total_watch_time, Float8GetDatum(st->total_watch_time_s));
+		PUT(11, st->caption != NULL, st->caption ? CStringGetTextDatum(st->caption) : (Datum) 0);
+#undef PUT
+		fv->outcome = FETCH_PENDING;
+		hidden[i] = true;
+		k++;
+	}
+	if (k == 0)
+		return 0;
+	values[0] = TimestampTzGetDatum(batch->captured_at);
+	for (c = 0; c < 12; c++)
+		values[c + 1] = nullable_array(cols[c], nulls[c], k, elem[c]);
+	spi_exec("SELECT tiktrack.store_video_snapshots($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+			 13, types, values, NULL, SPI_OK_SELECT);
+	return (int) DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/* Gives the videos store_fetched_videos() wrote their outcome back. */
+static void
+restore_fetched(FetchBatch *batch, const bool *hidden)
+{
+	int			i;
+
+	for (i = 0; i < batch->nvideos; i++)
+		if (hidden[i])
+			batch->videos[i].outcome = FETCH_OK;
 }
 
 /* ---- one round over videos ---- */
@@ -951,6 +1064,7 @@ run_video_round(TimestampTz *next_due)
 	FetchBatch *batch = NULL;
 	TimestampTz now;
 	int			nsnapshots;
+	bool	   *hidden;
 	char		activity[128];
 
 	begin_unit(TT_WORKER_CLAIMING, "claiming due videos");
@@ -995,7 +1109,12 @@ run_video_round(TimestampTz *next_due)
 	snprintf(activity, sizeof(activity), "writing %d video snapshots", nadmitted);
 	begin_unit(TT_WORKER_WRITING, activity);
 	now = GetCurrentTimestamp();
+	hidden = MemoryContextAllocZero(batch_cxt, sizeof(bool) * Max(batch->nvideos, 1));
+	spi_connect();
+	(void) store_fetched_videos(batch, hidden);
+	SPI_finish();
 	fetch_store(batch);
+	restore_fetched(batch, hidden);
 	spi_connect();
 	nsnapshots = reschedule_videos(batch, claimed, nclaimed, now);
 	*next_due = next_due_time();
