@@ -588,6 +588,17 @@ release_failed_claims(void)
 	end_unit();
 }
 
+/*
+ * A claim need not survive a crash (the next worker releases it anyway),
+ * so its commit does not wait for the WAL flush; the write of a batch
+ * does.
+ */
+static void
+claim_without_wal_flush(void)
+{
+	spi_exec("SET LOCAL synchronous_commit = off", 0, NULL, NULL, NULL, SPI_OK_UTILITY);
+}
+
 static int
 compare_claimed_videos(const void *a, const void *b)
 {
@@ -1070,6 +1081,7 @@ run_video_round(TimestampTz *next_due)
 	begin_unit(TT_WORKER_CLAIMING, "claiming due videos");
 	now = GetCurrentTimestamp();
 	spi_connect();
+	claim_without_wal_flush();
 	nclaimed = claim_due_videos(&claimed);
 	nadmitted = admit_videos(claimed, nclaimed, now);
 	if (nadmitted < nclaimed)
@@ -1237,6 +1249,7 @@ run_creator_round(void)
 	begin_unit(TT_WORKER_CLAIMING, "claiming due creators");
 	now = GetCurrentTimestamp();
 	spi_connect();
+	claim_without_wal_flush();
 	nclaimed = claim_due_creators(&claimed);
 	ids = MemoryContextAlloc(batch_cxt, sizeof(int64) * Max(nclaimed, 1));
 	for (i = 0; i < nclaimed; i++)

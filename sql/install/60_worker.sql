@@ -48,7 +48,9 @@ AS $$
 		SELECT v.id
 		FROM tiktrack.videos v
 		WHERE coalesce_window > interval '0'
-		  AND v.creator_id IN (SELECT d.creator_id FROM due d WHERE d.creator_id IS NOT NULL)
+		  -- (arrays, not joins: index scans whatever the row estimates)
+		  AND v.creator_id = ANY (ARRAY(SELECT DISTINCT d.creator_id FROM due d
+										WHERE d.creator_id IS NOT NULL))
 		  AND v.next_fetch_at > now()
 		  AND v.next_fetch_at <= now() + coalesce_window
 		  AND v.claimed_by IS NULL
@@ -59,8 +61,7 @@ AS $$
 			SET next_fetch_at = now() + interval '10 minutes',
 				claimed_by = pg_backend_pid(),
 				claimed_at = now()
-			FROM (SELECT id FROM due UNION SELECT id FROM companions) c
-			WHERE v.id = c.id
+			WHERE v.id = ANY (ARRAY(SELECT id FROM due UNION SELECT id FROM companions))
 			RETURNING v.id, v.creator_id, coalesce(v.posted_at, v.tracked_at) AS posted_at,
 					  v.track_until, v.fetch_failures
 	)

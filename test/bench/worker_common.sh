@@ -47,7 +47,7 @@ unix_socket_directories = '$out'
 shared_preload_libraries = 'tiktrack'
 tiktrack.database = 'postgres'
 timezone = 'UTC'
-shared_buffers = '256MB'
+shared_buffers = '1GB'
 max_wal_size = '4GB'
 $1
 CONF
