@@ -2,7 +2,8 @@
 # Worker memory benchmark: 10,000 tracked videos (500 Display creators x
 # 20) fetched again and again from the simulator at a 1 s cadence; the
 # worker's private memory (RssAnon) and its memory contexts' grand total
-# after 10,000 and after 200,000 snapshots.  They must not grow.
+# after 10,000 and after 200,000 snapshots, measured while the worker is
+# paused between two rounds.  They must not grow.
 #   SNAPSHOTS=200000 test/bench/worker_memory.sh
 bench_name=worker_memory
 source "$(dirname "$0")/worker_common.sh"
@@ -27,6 +28,10 @@ measure() {
 	while [ "$(psql_ -d postgres -c 'SELECT count(*) FROM tiktrack.snapshots')" -lt "$want" ]; do
 		sleep 0.2
 	done
+	# Measured between batches: the worker is paused (it resets its batch
+	# memory after every round), so the figures compare like with like.
+	psql_ -d postgres -c "ALTER SYSTEM SET tiktrack.worker_enabled = off" -c "SELECT pg_reload_conf()" >/dev/null
+	while [ "$(psql_ -d postgres -c 'SELECT state FROM tiktrack.worker_status')" != disabled ]; do sleep 0.1; done
 	local anon rss
 	anon=$(awk '/^RssAnon/ { print $2 }' "/proc/$wpid/status")
 	rss=$(awk '/^VmRSS/ { print $2 }' "/proc/$wpid/status")
@@ -38,6 +43,7 @@ measure() {
 	printf '  after %7d snapshots: RssAnon %6d kB, VmRSS %6d kB, memory contexts %8d bytes\n' \
 		"$(psql_ -d postgres -c 'SELECT count(*) FROM tiktrack.snapshots')" "$anon" "$rss" "$total"
 	echo "$anon $total" >"$out/m.$want"
+	psql_ -d postgres -c "ALTER SYSTEM SET tiktrack.worker_enabled = on" -c "SELECT pg_reload_conf()" >/dev/null
 }
 echo "worker memory (pid $wpid)"
 measure 10000
