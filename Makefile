@@ -35,12 +35,15 @@ ISOLATION_OPTS = --inputdir=test/isolation --outputdir=output_iso --temp-instanc
 # TAP tests live in test/t/.
 TAP_TESTS = 1
 PROVE_TESTS = $(sort $(wildcard test/t/*.pl))
-PROVE_FLAGS = -I test/perl
 
 EXTRA_CLEAN = tmp_check_regress tmp_check_iso output_iso test/fuzz/build
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
+
+# Makefile.global resets PROVE_FLAGS, so set ours after including it: the
+# TAP tests share Perl helpers (the simulator driver) in test/perl/.
+PROVE_FLAGS = -I test/perl
 
 all: sql/$(EXTENSION)--$(EXTVERSION).sql
 

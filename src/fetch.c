@@ -204,7 +204,7 @@ fetch_prepare_videos(const int64 *video_ids, int n)
 							   " LEFT JOIN tiktrack.creator_tokens t ON t.creator_id = c.id"
 							   "  AND c.auth_status = 'authorized'"
 							   " ORDER BY u.ord",
-							   1, argtypes, args, NULL, true, 0);
+							   1, argtypes, args, NULL, false, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "could not read the videos to fetch: %s", SPI_result_code_string(rc));
 
@@ -256,7 +256,7 @@ fetch_prepare_creators(const int64 *creator_ids, int n)
 							   " LEFT JOIN tiktrack.creator_tokens t ON t.creator_id = c.id"
 							   "  AND c.auth_status = 'authorized'"
 							   " ORDER BY u.ord",
-							   1, argtypes, args, NULL, true, 0);
+							   1, argtypes, args, NULL, false, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "could not read the creators to fetch: %s", SPI_result_code_string(rc));
 	{

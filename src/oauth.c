@@ -120,11 +120,6 @@ tiktrack_authorize_url(PG_FUNCTION_ARGS)
 	Datum		v[4];
 	StringInfoData url;
 
-	if (tiktrack_client_key[0] == '\0')
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("tiktrack.client_key is not set"),
-				 errhint("Set it to the Login Kit app's client key in postgresql.conf and reload.")));
 	check_redirect_uri(redirect_uri);
 	if (scopes[0] == '\0' || strspn(scopes, "abcdefghijklmnopqrstuvwxyz._,") != strlen(scopes))
 		ereport(ERROR,
@@ -132,6 +127,11 @@ tiktrack_authorize_url(PG_FUNCTION_ARGS)
 				 errmsg("invalid scopes \"%s\"", scopes),
 				 errhint("Give TikTok scope names separated by commas, e.g. user.info.basic,video.list.")));
 
+	if (tiktrack_client_key[0] == '\0')
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("tiktrack.client_key is not set"),
+				 errhint("Set it to the Login Kit app's client key in postgresql.conf and reload.")));
 	random_bytes(raw, sizeof(raw));
 	for (i = 0; i < (int) sizeof(raw); i++)
 		sprintf(state + 2 * i, "%02x", raw[i]);
@@ -297,6 +297,7 @@ tiktrack_complete_authorization(PG_FUNCTION_ARGS)
 	char	   *open_id;
 	int64		id;
 	TimestampTz now;
+	MemoryContext callerctx = CurrentMemoryContext;
 
 	v[0] = CStringGetTextDatum(state);
 	SPI_connect();
@@ -310,20 +311,25 @@ tiktrack_complete_authorization(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
 				 errmsg("unknown or already used authorization state \"%s\"", state),
 				 errhint("Start again with tiktrack.authorize_url(); each state can be used once.")));
-	verifier = token_unseal(DatumGetByteaPP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)),
-							"code_verifier");
-	redirect_uri = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
 	expired = DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3, &isnull));
 	if (expired)
-	{
-		SPI_finish();
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
 				 errmsg("authorization state \"%s\" has expired", state),
 				 errdetail("A state is valid for %d seconds.", OAUTH_STATE_TTL_S),
 				 errhint("Start again with tiktrack.authorize_url().")));
-	}
+	/* copy out of SPI memory: it goes with SPI_finish() */
+	{
+		MemoryContext spictx = MemoryContextSwitchTo(callerctx);
 
+		verifier = token_unseal(DatumGetByteaPP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)),
+								"code_verifier");
+		redirect_uri = pstrdup(SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2));
+		MemoryContextSwitchTo(spictx);
+	}
+	SPI_finish();
+
+	/* network, with no SPI connection open */
 	r = display_token_code_request(code, redirect_uri, verifier);
 	call = fetch_call_new(FETCH_API_DISPLAY, "/v2/oauth/token/");
 	http_execute_one(r);
@@ -334,23 +340,25 @@ tiktrack_complete_authorization(PG_FUNCTION_ARGS)
 		call_failed("exchanging the authorization code", call);
 	}
 	now = GetCurrentTimestamp();
-
 	open_id = identify(FETCH_API_DISPLAY, tok.access_token, &u, &calls, &ncalls);
+	http_request_wipe(r);
 	if (tok.open_id && strcmp(tok.open_id, open_id) != 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
 				 errmsg("the token's open_id does not match the user info's")));
+
+	SPI_connect();
 	id = upsert_creator(FETCH_API_DISPLAY, open_id, &u);
 	store_tokens_spi(id, FETCH_API_DISPLAY, tok.access_token, tok.refresh_token,
 					 now + (tok.expires_in >= 0 ? tok.expires_in : 86400) * USECS_PER_SEC,
 					 tok.refresh_expires_in >= 0 ? now + tok.refresh_expires_in * USECS_PER_SEC : 0,
 					 tok.scope);
+	SPI_finish();
 	explicit_bzero(tok.access_token, strlen(tok.access_token));
 	if (tok.refresh_token)
 		explicit_bzero(tok.refresh_token, strlen(tok.refresh_token));
 	call->creator_id = id;
 	calls[0]->creator_id = id;
-	SPI_finish();
 	fetch_store_calls(&call, 1);
 	fetch_store_calls(calls, ncalls);
 	PG_RETURN_INT64(id);

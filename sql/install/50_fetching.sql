@@ -55,6 +55,7 @@ CREATE TABLE tiktrack.fetch_log (
 	message		text
 );
 CREATE INDEX fetch_log_requested_at_idx ON tiktrack.fetch_log (requested_at);
+COMMENT ON SEQUENCE tiktrack.fetch_log_id_seq IS 'Ids of tiktrack.fetch_log rows.';
 COMMENT ON TABLE tiktrack.fetch_log IS
 	'One row per HTTP request made to TikTok (by tiktrack.refresh(), refresh_creator(), the OAuth functions and the background worker): endpoint, HTTP status, TikTok error code (ok / 0 on success), log_id or request_id, duration. Never holds a token. Rows of a refresh() that raised an error are rolled back with it; the error message carries the same facts.';
 COMMENT ON COLUMN tiktrack.fetch_log.api IS 'display, business, oauth (Display token endpoints), business_oauth or web (short links).';
@@ -90,16 +91,7 @@ BEGIN
 	END IF;
 	PERFORM 1 FROM tiktrack.videos v WHERE v.id = real_id FOR UPDATE;
 	IF FOUND THEN
-		UPDATE tiktrack.videos v SET short_url = NULL WHERE v.id = placeholder_id;
-		UPDATE tiktrack.videos v
-			SET track_until = greatest(v.track_until, p.track_until),
-				short_url = coalesce(v.short_url, p.short_url),
-				creator_id = coalesce(v.creator_id, v_creator),
-				url = coalesce(v.url, resolve_placeholder.url),
-				state = CASE WHEN v.state IN ('stopped', 'completed') AND p.state <> 'stopped'
-							 THEN 'tracking' ELSE v.state END,
-				next_fetch_at = coalesce(v.next_fetch_at, now())
-			WHERE v.id = real_id;
+		-- move what hangs on the placeholder, drop it, then fold it in
 		DELETE FROM tiktrack.campaign_posts cp
 			WHERE cp.video_id = placeholder_id
 			  AND EXISTS (SELECT 1 FROM tiktrack.campaign_posts o
@@ -112,6 +104,15 @@ BEGIN
 			FROM tiktrack.snapshots s WHERE s.video_id = placeholder_id
 			ON CONFLICT DO NOTHING;
 		DELETE FROM tiktrack.videos v WHERE v.id = placeholder_id;
+		UPDATE tiktrack.videos v
+			SET track_until = greatest(v.track_until, p.track_until),
+				short_url = coalesce(v.short_url, p.short_url),
+				creator_id = coalesce(v.creator_id, v_creator),
+				url = coalesce(v.url, resolve_placeholder.url),
+				state = CASE WHEN v.state IN ('stopped', 'completed') AND p.state <> 'stopped'
+							 THEN 'tracking' ELSE v.state END,
+				next_fetch_at = coalesce(v.next_fetch_at, now())
+			WHERE v.id = real_id;
 	ELSE
 		UPDATE tiktrack.videos v
 			SET id = real_id,
