@@ -144,11 +144,13 @@ define_seconds(const char *name, const char *short_desc, const char *long_desc,
 void
 worker_define_gucs(void)
 {
-	DefineCustomStringVariable("tiktrack.database",
-							   "Database the tiktrack background worker connects to.",
-							   "The worker idles until the extension is created there.",
-							   &tiktrack_database, "postgres",
-							   PGC_POSTMASTER, 0, NULL, NULL, NULL);
+	/* A server-start setting can only be defined while preloading. */
+	if (process_shared_preload_libraries_in_progress)
+		DefineCustomStringVariable("tiktrack.database",
+								   "Database the tiktrack background worker connects to.",
+								   "The worker idles until the extension is created there.",
+								   &tiktrack_database, "postgres",
+								   PGC_POSTMASTER, 0, NULL, NULL, NULL);
 	define_seconds("tiktrack.early_interval",
 				   "Time between snapshots of a video during its early window.",
 				   NULL, &tiktrack_early_interval_s, 15 * 60, 1, PGC_SIGHUP);
