@@ -7,8 +7,8 @@
  * per endpoint; Business: 10 per second, 600 per minute and 864,000 per
  * day per app).  A plain token bucket with capacity = limit would allow
  * twice the limit in one window (a full bucket plus a window's refill), so
- * each bucket keeps a tenth of the limit as burst and refills the rest
- * evenly over the window.  A throttle answer from TikTok blocks the
+ * each bucket keeps a tenth of the limit (at least two) as burst and
+ * refills the rest evenly over the window.  A throttle answer from TikTok blocks the
  * limiter for the wait TikTok asked for, empties it and halves its speed;
  * successful requests bring the speed back (additive increase,
  * multiplicative decrease), one window's worth of them restoring it fully.
@@ -71,9 +71,14 @@ rate_limiter_configure(RateLimiter *rl, int nwindows, const int64_t *limits,
 			w->burst = w->tokens = w->refill_per_us = 0.0;
 			continue;
 		}
+		/*
+		 * A tenth of the limit, but at least two (or the limit itself):
+		 * a one-token bucket would waste refill whenever the caller looks
+		 * a little late.
+		 */
 		burst = (double) (limit / 10);
-		if (burst < 1.0)
-			burst = 1.0;
+		if (burst < 2.0)
+			burst = limit < 2 ? (double) limit : 2.0;
 		w->burst = burst;
 		/* A limit of 1 cannot keep a burst; refill it over the window. */
 		w->refill_per_us = (limit > burst ? (double) limit - burst : (double) limit) / (double) window;

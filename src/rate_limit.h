@@ -20,7 +20,7 @@
 
 /*
  * One published limit: "limit requests per window".  A bucket holds at
- * most "burst" tokens and refills at (limit - burst) / window, so that no
+ * most "burst" tokens (a tenth of the limit, at least two) and refills at (limit - burst) / window, so that no
  * sliding window of that length ever sees more than "limit" requests
  * (burst + refill * window = limit).
  */
