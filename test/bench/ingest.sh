@@ -6,14 +6,17 @@
 # the same simulator and server.  Prints snapshots per second and CPU
 # seconds per 1,000 snapshots (worker process; baseline client + its
 # server backend).  The simulator's own CPU counts for neither.
-#   CREATORS=1000 VIDEOS=20 test/bench/ingest.sh
+# LATENCY_MS makes the simulator answer that much later, like a real
+# network to TikTok (default 0: the simulator's own speed is the limit).
+#   CREATORS=1000 VIDEOS=20 LATENCY_MS=50 test/bench/ingest.sh
 bench_name=ingest
 source "$(dirname "$0")/worker_common.sh"
 creators=${CREATORS:-1000}
 videos=${VIDEOS:-20}
 total=$((creators * videos))
 
-start_sim
+latency=${LATENCY_MS:-0}
+start_sim --latency-ms "$latency"
 start_cluster "$(sim_settings)
 tiktrack.worker_enabled = off
 tiktrack.interval = '1d'
@@ -51,13 +54,13 @@ w_requests=$(psql_ -d postgres -c "SELECT count(*) FROM tiktrack.fetch_log WHERE
 read -r b_n b_s b_client b_backend < <("${as_owner[@]}" /usr/bin/python3 test/bench/ingest_baseline.py \
 	"host=$out port=$port dbname=baseline user=postgres" "$sim" "$out/seed.json")
 
-/usr/bin/python3 - "$total" "$t0" "$t1" "$cpu0" "$cpu1" "$w_requests" "$b_n" "$b_s" "$b_client" "$b_backend" <<'PY'
+/usr/bin/python3 - "$total" "$t0" "$t1" "$cpu0" "$cpu1" "$w_requests" "$b_n" "$b_s" "$b_client" "$b_backend" "$latency" <<'PY'
 import sys
-total, t0, t1, c0, c1, wreq, bn, bs, bc, bb = sys.argv[1:]
+total, t0, t1, c0, c1, wreq, bn, bs, bc, bb = sys.argv[1:11]
 total, bn, wreq = int(total), int(bn), int(wreq)
 ws, wcpu = float(t1) - float(t0), float(c1) - float(c0)
 bs, bcpu = float(bs), float(bc) + float(bb)
-print(f"ingest of {total} videos (Display API, 20 ids per request)")
+print(f"ingest of {total} videos (Display API, 20 ids per request, simulator latency {sys.argv[11]} ms)")
 print(f"  worker:   {total} snapshots in {ws:7.2f} s = {total / ws:8.0f} snapshots/s, "
       f"{wreq / ws:6.0f} requests/s, CPU {wcpu:6.2f} s = {1000 * wcpu / total:.3f} s per 1000 snapshots")
 print(f"  baseline: {bn} snapshots in {bs:7.2f} s = {bn / bs:8.0f} snapshots/s, "
