@@ -784,6 +784,727 @@ CREATE AGGREGATE tiktrack.completion_weighted_views(views bigint, completion_rat
 COMMENT ON AGGREGATE tiktrack.completion_weighted_views(bigint, float8) IS
 	'Completion-weighted views: sum(views x completion_rate) over rows where both are known (completion rate is NULL, never 0, where unknown), so attention counts rather than raw plays. A rate outside 0..1 is an error. Each product is exact to 2^-64, so window frames and parallel plans give the same bits; NULL without rows.';
 /*
+ * Campaigns from SQL: creating a campaign, attaching posts with partial
+ * success, recording conversions, and the KPIs a brand looks at (spend, GMV,
+ * ROI, ROAS, CPM, CPV, engagement, completion-weighted views, top hashtags),
+ * now or as of a past moment, per campaign, per post and per creator.
+ *
+ * Definitions (see also metrics.md and each object's COMMENT):
+ *   spend       = creator fees of all the campaign's posts + agency fee,
+ *                 in minor units of the campaign currency ("cents").
+ *   engagement  = likes + comments + shares + saves, a counter the API did
+ *                 not report (NULL, e.g. saves from the Display API)
+ *                 counting 0.
+ *   rates       = ratios of sums (total engagement / total views), never
+ *                 means of per-post rates; NULL when the denominator is 0.
+ *   a post's figures are those of its latest snapshot, or of its latest
+ *   snapshot at or before as_of.  The latest one comes from
+ *   tiktrack.latest_snapshots (kept up to date on write), a past one from
+ *   one backward step of the snapshots primary key: never a post's history.
+ */
+
+-- Lower case, without leading @, trimmed; NULL stays NULL.
+CREATE FUNCTION tiktrack.normalize_handle(handle text)
+RETURNS text
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT lower(ltrim(btrim(handle), '@'))
+$$;
+COMMENT ON FUNCTION tiktrack.normalize_handle(text) IS
+	'A TikTok handle as tiktrack stores it (as tiktrack.ensure_creator does): trimmed, without leading @, lower case (the result may still be invalid; see tiktrack.creators.handle).';
+
+-- The campaign row, or an ERROR naming the id.
+CREATE FUNCTION tiktrack.campaign_or_error(campaign_id bigint)
+RETURNS tiktrack.campaigns
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	c tiktrack.campaigns;
+BEGIN
+	SELECT * INTO c FROM tiktrack.campaigns k WHERE k.id = campaign_or_error.campaign_id;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'campaign % does not exist', coalesce(campaign_id::text, 'NULL')
+			USING ERRCODE = 'no_data_found',
+				  HINT = 'See tiktrack.campaigns for the campaigns; tiktrack.create_campaign() creates one.';
+	END IF;
+	RETURN c;
+END
+$$;
+COMMENT ON FUNCTION tiktrack.campaign_or_error(bigint) IS
+	'Returns the campaign with this id; raises no_data_found naming the id when there is none.';
+
+CREATE FUNCTION tiktrack.create_campaign(name text,
+										 currency text DEFAULT 'USD',
+										 agency_fee_cents bigint DEFAULT 0,
+										 budget_cents bigint DEFAULT NULL,
+										 starts_at timestamptz DEFAULT NULL,
+										 ends_at timestamptz DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_name text := btrim(create_campaign.name);
+	v_currency text := upper(btrim(create_campaign.currency));
+	v_id bigint;
+BEGIN
+	IF v_name IS NULL OR v_name = '' THEN
+		RAISE EXCEPTION 'campaign name must not be empty'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF v_currency IS NULL OR NOT EXISTS (SELECT FROM tiktrack.currencies cur WHERE cur.code = v_currency) THEN
+		RAISE EXCEPTION 'unknown currency "%"', coalesce(create_campaign.currency, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Use an ISO 4217 code listed in tiktrack.currencies, e.g. USD or EUR.';
+	END IF;
+	IF create_campaign.agency_fee_cents IS NULL OR create_campaign.agency_fee_cents < 0 THEN
+		RAISE EXCEPTION 'agency_fee_cents must be zero or positive, got %',
+			coalesce(create_campaign.agency_fee_cents::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF create_campaign.budget_cents < 0 THEN
+		RAISE EXCEPTION 'budget_cents must be zero or positive, got %', create_campaign.budget_cents
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF create_campaign.ends_at < create_campaign.starts_at THEN
+		RAISE EXCEPTION 'campaign ends (%) before it starts (%)', create_campaign.ends_at, create_campaign.starts_at
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+
+	BEGIN
+		INSERT INTO tiktrack.campaigns AS k (name, currency, agency_fee_cents, budget_cents, starts_at, ends_at)
+			VALUES (v_name, v_currency, create_campaign.agency_fee_cents, create_campaign.budget_cents,
+					create_campaign.starts_at, create_campaign.ends_at)
+			RETURNING k.id INTO v_id;
+	EXCEPTION
+		WHEN unique_violation THEN
+			RAISE EXCEPTION 'a campaign named "%" already exists', v_name
+				USING ERRCODE = 'unique_violation',
+					  HINT = 'Campaign names are unique; pick another name or use the existing campaign.';
+	END;
+	RETURN v_id;
+END
+$$;
+COMMENT ON FUNCTION tiktrack.create_campaign(text, text, bigint, bigint, timestamptz, timestamptz) IS
+	'Creates a campaign and returns its id. currency is an ISO 4217 code from tiktrack.currencies (any case, stored upper case); amounts are in minor units of that currency (cents; yen for JPY). Errors: empty or duplicate name, unknown currency, negative agency fee or budget, ends_at before starts_at.';
+
+/*
+ * One element of add_posts(): validates it without side effects and returns
+ * the reason to reject it, or NULL together with the parsed pieces.
+ */
+CREATE FUNCTION tiktrack.add_posts_check(elem jsonb,
+										 OUT reason text, OUT url text, OUT handle text,
+										 OUT fee_cents bigint, OUT parsed_kind text,
+										 OUT parsed_video_id bigint, OUT parsed_url text)
+RETURNS record
+-- PARALLEL UNSAFE: its EXCEPTION block is a subtransaction, which parallel
+-- mode forbids.
+LANGUAGE plpgsql STABLE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_unknown text;
+	v_fee numeric;
+	p record;
+BEGIN
+	IF jsonb_typeof(elem) IS DISTINCT FROM 'object' THEN
+		reason := 'element is not a JSON object';
+		RETURN;
+	END IF;
+	SELECT string_agg(k, ', ' ORDER BY k) INTO v_unknown
+		FROM jsonb_object_keys(elem) k
+		WHERE k NOT IN ('url', 'creator_handle', 'fee_cents');
+	IF v_unknown IS NOT NULL THEN
+		reason := 'unknown field: ' || v_unknown;
+		RETURN;
+	END IF;
+
+	IF jsonb_typeof(elem -> 'url') IS DISTINCT FROM 'string' OR btrim(elem ->> 'url') = '' THEN
+		reason := 'missing url';
+		RETURN;
+	END IF;
+	url := btrim(elem ->> 'url');
+	IF jsonb_typeof(elem -> 'creator_handle') IS DISTINCT FROM 'string' OR btrim(elem ->> 'creator_handle') = '' THEN
+		reason := 'missing creator_handle';
+		RETURN;
+	END IF;
+	handle := tiktrack.normalize_handle(elem ->> 'creator_handle');
+	IF handle !~ '^[a-z0-9._]{1,64}$' THEN
+		reason := 'invalid creator_handle';
+		RETURN;
+	END IF;
+
+	IF jsonb_typeof(elem -> 'fee_cents') IN ('null') OR NOT elem ? 'fee_cents' THEN
+		fee_cents := 0;
+	ELSIF jsonb_typeof(elem -> 'fee_cents') <> 'number' THEN
+		reason := 'fee_cents is not a number';
+		RETURN;
+	ELSE
+		v_fee := (elem ->> 'fee_cents')::numeric;
+		IF v_fee <> trunc(v_fee) OR v_fee > 9223372036854775807 OR v_fee < -9223372036854775808 THEN
+			reason := 'fee_cents is not a whole number of minor units';
+			RETURN;
+		END IF;
+		IF v_fee < 0 THEN
+			reason := 'negative fee_cents';
+			RETURN;
+		END IF;
+		fee_cents := v_fee;
+	END IF;
+
+	BEGIN
+		p := tiktrack.parse_url(url);
+	EXCEPTION
+		WHEN data_exception THEN
+			reason := 'malformed URL: ' || SQLERRM;
+			RETURN;
+	END;
+	IF p.kind = 'profile' THEN
+		reason := 'profile URL, not a post';
+		RETURN;
+	END IF;
+	IF p.handle IS NOT NULL AND p.handle <> handle THEN
+		reason := format('creator_handle does not match the URL''s creator @%s', p.handle);
+		RETURN;
+	END IF;
+	parsed_kind := p.kind;
+	parsed_video_id := p.video_id;
+	parsed_url := p.canonical_url;
+END
+$$;
+COMMENT ON FUNCTION tiktrack.add_posts_check(jsonb) IS
+	'Validates one element of tiktrack.add_posts() without side effects: reason is NULL when it can be added, else why not.';
+
+CREATE FUNCTION tiktrack.add_posts(campaign_id bigint, posts jsonb)
+RETURNS TABLE (url text, creator_handle text, status text, video_id bigint, reason text)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	c tiktrack.campaigns := tiktrack.campaign_or_error(add_posts.campaign_id);
+	v_track_for interval;
+	e record;
+	chk record;
+	v_video bigint;
+	v_creator bigint;
+	v_owner text;
+	v_added bigint := 0;
+BEGIN
+	IF jsonb_typeof(posts) IS DISTINCT FROM 'array' THEN
+		RAISE EXCEPTION 'posts must be a JSON array of {"url", "creator_handle", "fee_cents"} objects, got %',
+			coalesce(jsonb_typeof(posts), 'NULL')
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	-- Track until 30 days after the campaign ends (late views still count),
+	-- and never for less than tracking's usual 7 days from now.
+	v_track_for := greatest(interval '7 days', c.ends_at + interval '30 days' - now());
+
+	FOR e IN SELECT a.elem, a.n FROM jsonb_array_elements(posts) WITH ORDINALITY AS a(elem, n) ORDER BY a.n
+	LOOP
+		url := CASE jsonb_typeof(e.elem -> 'url') WHEN 'string' THEN e.elem ->> 'url' END;
+		creator_handle := CASE jsonb_typeof(e.elem -> 'creator_handle') WHEN 'string' THEN e.elem ->> 'creator_handle' END;
+		video_id := NULL;
+		chk := tiktrack.add_posts_check(e.elem);
+		reason := chk.reason;
+
+		-- A post already in the campaign, found without touching anything.
+		IF reason IS NULL THEN
+			SELECT cp.video_id INTO v_video
+				FROM tiktrack.campaign_posts cp JOIN tiktrack.videos v ON v.id = cp.video_id
+				WHERE cp.campaign_id = c.id
+				  AND (v.id = chk.parsed_video_id OR v.short_url = chk.parsed_url);
+			IF FOUND THEN
+				reason := 'duplicate: the post is already in this campaign';
+				video_id := v_video;
+			END IF;
+		END IF;
+
+		IF reason IS NULL THEN
+			-- One subtransaction per element: a failure undoes this element's
+			-- creator, video and link, and nothing else.
+			BEGIN
+				v_video := tiktrack.track(chk.url, v_track_for);
+				v_creator := tiktrack.ensure_creator(chk.handle);
+				SELECT cr.handle INTO v_owner
+					FROM tiktrack.videos v JOIN tiktrack.creators cr ON cr.id = v.creator_id
+					WHERE v.id = v_video;
+				IF v_owner IS NOT NULL AND v_owner <> chk.handle THEN
+					RAISE EXCEPTION 'creator_handle does not match the post''s creator @%', v_owner
+						USING ERRCODE = 'invalid_parameter_value';
+				END IF;
+				INSERT INTO tiktrack.campaign_posts AS cp (campaign_id, video_id, creator_id, fee_cents)
+					VALUES (c.id, v_video, v_creator, chk.fee_cents)
+					ON CONFLICT ON CONSTRAINT campaign_posts_pkey DO NOTHING;
+				IF NOT FOUND THEN
+					RAISE EXCEPTION 'duplicate: the post is already in this campaign'
+						USING ERRCODE = 'unique_violation';
+				END IF;
+				video_id := v_video;
+				v_added := v_added + 1;
+			EXCEPTION
+				WHEN data_exception OR integrity_constraint_violation THEN
+					reason := SQLERRM;
+			END;
+		END IF;
+
+		status := CASE WHEN reason IS NULL THEN 'added' ELSE 'rejected' END;
+		RETURN NEXT;
+	END LOOP;
+	IF v_added > 0 THEN
+		UPDATE tiktrack.campaigns k SET updated_at = now() WHERE k.id = c.id;
+	END IF;
+END
+$$;
+COMMENT ON FUNCTION tiktrack.add_posts(bigint, jsonb) IS
+	'Adds posts to a campaign from a JSON array of {"url", "creator_handle", "fee_cents"} (fee in minor units, default 0) and returns one row per element, in order: status added (video_id set) or rejected (reason set; video_id names the existing post for a duplicate). Partial success: a malformed or profile URL, a missing, invalid or mismatched creator_handle, a negative or fractional fee, an unknown field, or a post already in the campaign rejects that element only. Handles are accepted with @ and in any case; a short link is accepted with the given handle as the post''s creator. Added posts are tracked until 30 days after the campaign''s ends_at, and at least 7 days from now. An unknown campaign id is an ERROR.';
+
+CREATE FUNCTION tiktrack.record_conversion(campaign_id bigint,
+										   creator_handle text,
+										   revenue_cents bigint,
+										   occurred_at timestamptz DEFAULT now(),
+										   order_id text DEFAULT NULL,
+										   promo_code text DEFAULT NULL,
+										   video_id bigint DEFAULT NULL,
+										   utm_source text DEFAULT NULL,
+										   utm_medium text DEFAULT NULL,
+										   utm_campaign text DEFAULT NULL,
+										   utm_content text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	c tiktrack.campaigns := tiktrack.campaign_or_error(record_conversion.campaign_id);
+	v_handle text := tiktrack.normalize_handle(record_conversion.creator_handle);
+	v_creator bigint;
+	v_id bigint;
+BEGIN
+	IF record_conversion.revenue_cents IS NULL OR record_conversion.revenue_cents < 0 THEN
+		RAISE EXCEPTION 'revenue_cents must be zero or positive, got %',
+			coalesce(record_conversion.revenue_cents::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF record_conversion.occurred_at IS NULL THEN
+		RAISE EXCEPTION 'occurred_at must not be NULL'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF btrim(record_conversion.order_id) = '' THEN
+		RAISE EXCEPTION 'order_id must not be empty (pass NULL when there is none)'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+
+	SELECT cr.id INTO v_creator
+		FROM tiktrack.creators cr
+		WHERE cr.handle = v_handle
+		  AND EXISTS (SELECT FROM tiktrack.campaign_posts cp
+					  WHERE cp.campaign_id = c.id AND cp.creator_id = cr.id);
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'creator "%" has no post in campaign %', coalesce(record_conversion.creator_handle, 'NULL'), c.id
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Conversions are attributed to the campaign''s creators; add their posts with tiktrack.add_posts() first.';
+	END IF;
+	IF record_conversion.video_id IS NOT NULL
+	   AND NOT EXISTS (SELECT FROM tiktrack.campaign_posts cp
+					   WHERE cp.campaign_id = c.id AND cp.creator_id = v_creator
+						 AND cp.video_id = record_conversion.video_id) THEN
+		RAISE EXCEPTION 'video % is not a post of creator "%" in campaign %', record_conversion.video_id, v_handle, c.id
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'See tiktrack.campaign_posts(campaign_id) for the campaign''s posts.';
+	END IF;
+
+	INSERT INTO tiktrack.conversions AS cv
+		(campaign_id, creator_id, video_id, revenue_cents, occurred_at, order_id, promo_code,
+		 utm_source, utm_medium, utm_campaign, utm_content)
+		VALUES (c.id, v_creator, record_conversion.video_id, record_conversion.revenue_cents,
+				record_conversion.occurred_at, record_conversion.order_id, record_conversion.promo_code,
+				record_conversion.utm_source, record_conversion.utm_medium,
+				record_conversion.utm_campaign, record_conversion.utm_content)
+		ON CONFLICT ON CONSTRAINT conversions_order_key DO NOTHING
+		RETURNING cv.id INTO v_id;
+	IF v_id IS NULL THEN
+		-- The order was recorded before: count it once, change nothing.
+		SELECT cv.id INTO STRICT v_id
+			FROM tiktrack.conversions cv
+			WHERE cv.campaign_id = c.id AND cv.order_id = record_conversion.order_id;
+	END IF;
+	RETURN v_id;
+END
+$$;
+COMMENT ON FUNCTION tiktrack.record_conversion(bigint, text, bigint, timestamptz, text, text, bigint, text, text, text, text) IS
+	'Records a sale (revenue in minor units of the campaign currency) attributed to a creator who has a post in the campaign, optionally to one of their posts (video_id), and returns the conversion id. Recording an order_id again returns the existing id and changes nothing, so it counts once.';
+
+/*
+ * KPIs.
+ */
+
+CREATE FUNCTION tiktrack.campaign_metrics(campaign_id bigint, as_of timestamptz DEFAULT NULL)
+RETURNS TABLE (currency text,
+			   spend_cents bigint,
+			   agency_fee_cents bigint,
+			   creator_fee_cents bigint,
+			   gmv_cents bigint,
+			   roi float8,
+			   roas float8,
+			   cpm_cents float8,
+			   cpv_cents float8,
+			   cpe_cents float8,
+			   total_views bigint,
+			   total_likes bigint,
+			   total_comments bigint,
+			   total_shares bigint,
+			   total_saves bigint,
+			   total_engagement bigint,
+			   engagement_rate float8,
+			   completion_weighted_views float8,
+			   posts_published bigint,
+			   posts_pending bigint,
+			   top_hashtags jsonb,
+			   top_mentions jsonb)
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	c tiktrack.campaigns := tiktrack.campaign_or_error(campaign_metrics.campaign_id);
+BEGIN
+	RETURN QUERY
+	WITH post AS MATERIALIZED (
+		SELECT cp.fee_cents, v.hashtags, v.mentions, s.captured_at,
+			   coalesce(s.views, 0) AS views, coalesce(s.likes, 0) AS likes,
+			   coalesce(s.comments, 0) AS comments, coalesce(s.shares, 0) AS shares,
+			   coalesce(s.saves, 0) AS saves, s.completion_rate
+		FROM tiktrack.campaign_posts cp
+		JOIN tiktrack.videos v ON v.id = cp.video_id
+		LEFT JOIN LATERAL (
+			-- Without as_of the row kept by the trigger; with it one
+			-- backward step of the primary key.  One branch runs, chosen
+			-- once per call.  (Trying latest_snapshots first when it is not
+			-- after as_of measured slower: most posts of a past day have
+			-- later snapshots, so it adds a lookup to nearly every post.)
+			SELECT l.captured_at, l.views, l.likes, l.comments, l.shares, l.saves, l.completion_rate
+			FROM tiktrack.latest_snapshots l
+			WHERE campaign_metrics.as_of IS NULL AND l.video_id = cp.video_id
+			UNION ALL
+			(SELECT h.captured_at, h.views, h.likes, h.comments, h.shares, h.saves, h.completion_rate
+			 FROM tiktrack.snapshots h
+			 WHERE campaign_metrics.as_of IS NOT NULL AND h.video_id = cp.video_id
+			   AND h.captured_at <= campaign_metrics.as_of
+			 ORDER BY h.captured_at DESC
+			 LIMIT 1)
+		) s ON true
+		WHERE cp.campaign_id = c.id
+	),
+	-- Everything that costs, earns or is watched: a row per post (fee and
+	-- counters), the agency fee, the sales up to as_of (summed).  The C
+	-- aggregates then give every ratio in one pass, as ratios of sums.
+	ledger AS (
+		SELECT true AS is_post, p.fee_cents AS cost_cents, 0::bigint AS revenue_cents,
+			   p.views, p.likes, p.comments, p.shares, p.saves, p.completion_rate, p.captured_at
+		FROM post p
+		UNION ALL
+		SELECT false, c.agency_fee_cents, 0, 0, 0, 0, 0, 0, NULL, NULL
+		UNION ALL
+		SELECT false, 0, coalesce(sum(cv.revenue_cents), 0)::bigint, 0, 0, 0, 0, 0, NULL, NULL
+		FROM tiktrack.conversions cv
+		WHERE cv.campaign_id = c.id
+		  AND (campaign_metrics.as_of IS NULL OR cv.occurred_at <= campaign_metrics.as_of)
+	),
+	total AS (
+		SELECT sum(l.cost_cents)::bigint AS spend,
+			   coalesce(sum(l.cost_cents) FILTER (WHERE l.is_post), 0)::bigint AS creator_fees,
+			   sum(l.revenue_cents)::bigint AS gmv,
+			   tiktrack.roi(l.revenue_cents, l.cost_cents) AS roi,
+			   tiktrack.roas(l.revenue_cents, l.cost_cents) AS roas,
+			   tiktrack.cpm(l.cost_cents, l.views) AS cpm,
+			   tiktrack.cpv(l.cost_cents, l.views) AS cpv,
+			   sum(l.views)::bigint AS views,
+			   sum(l.likes)::bigint AS likes,
+			   sum(l.comments)::bigint AS comments,
+			   sum(l.shares)::bigint AS shares,
+			   sum(l.saves)::bigint AS saves,
+			   sum(l.likes + l.comments + l.shares + l.saves)::bigint AS engagement,
+			   tiktrack.engagement_rate(l.views, l.likes, l.comments, l.shares, l.saves) AS er,
+			   tiktrack.completion_weighted_views(l.views, l.completion_rate) AS cwv,
+			   count(l.captured_at) AS published,
+			   count(*) FILTER (WHERE l.is_post AND l.captured_at IS NULL) AS pending
+		FROM ledger l
+	)
+	SELECT c.currency,
+		   t.spend,
+		   c.agency_fee_cents,
+		   t.creator_fees,
+		   t.gmv,
+		   t.roi,
+		   t.roas,
+		   t.cpm,
+		   t.cpv,
+		   t.spend::float8 / nullif(t.engagement, 0),
+		   t.views, t.likes, t.comments, t.shares, t.saves,
+		   t.engagement,
+		   t.er,
+		   t.cwv,
+		   t.published,
+		   t.pending,
+		   (SELECT coalesce(jsonb_agg(jsonb_build_object('value', g.tag, 'count', g.n) ORDER BY g.n DESC, g.tag), '[]')
+			FROM (SELECT u.tag, count(*) AS n FROM post p, unnest(p.hashtags) AS u(tag)
+				  GROUP BY u.tag ORDER BY n DESC, u.tag LIMIT 10) g),
+		   (SELECT coalesce(jsonb_agg(jsonb_build_object('value', g.tag, 'count', g.n) ORDER BY g.n DESC, g.tag), '[]')
+			FROM (SELECT u.tag, count(*) AS n FROM post p, unnest(p.mentions) AS u(tag)
+				  GROUP BY u.tag ORDER BY n DESC, u.tag LIMIT 10) g)
+	FROM total t;
+END
+$$;
+COMMENT ON FUNCTION tiktrack.campaign_metrics(bigint, timestamptz) IS
+	'Dashboard KPIs of a campaign, as one row, now (as_of NULL) or as of a past moment. Each post counts with its latest snapshot, or its latest snapshot at or before as_of; GMV counts conversions that occurred at or before as_of. Money is in minor units of currency. spend = creator fees of all posts + agency fee (as_of does not change it); roi = (gmv - spend) / spend; roas = gmv / spend; cpm_cents = spend / views * 1000; cpv_cents = spend / views; cpe_cents = spend / engagement (unrounded float8, NULL when the divisor is 0; computed by the C aggregates tiktrack.roi, roas, cpm, cpv, engagement_rate and completion_weighted_views over the posts, the agency fee and the sales). engagement = likes + comments + shares + saves (a counter the API did not report counts 0); engagement_rate = total engagement / total views (a ratio of sums); completion_weighted_views = sum of views x completion_rate over posts whose completion rate is known (NULL if none). posts_published have a snapshot (as of as_of), posts_pending none. top_hashtags and top_mentions: the 10 most frequent in the posts'' captions, [{"value", "count"}] by count then value, count being the number of posts. An unknown campaign id is an ERROR.';
+
+CREATE VIEW tiktrack.video_latest_stats AS
+SELECT v.id AS video_id,
+	   v.creator_id,
+	   cr.handle AS creator_handle,
+	   v.kind,
+	   coalesce(v.url, v.short_url) AS url,
+	   v.caption,
+	   v.hashtags,
+	   v.mentions,
+	   v.posted_at,
+	   v.state,
+	   l.captured_at,
+	   l.views,
+	   l.likes,
+	   l.comments,
+	   l.shares,
+	   l.saves,
+	   l.reach,
+	   l.completion_rate,
+	   l.avg_watch_time_s,
+	   CASE WHEN l.video_id IS NOT NULL
+			THEN coalesce(l.likes, 0) + coalesce(l.comments, 0) + coalesce(l.shares, 0) + coalesce(l.saves, 0)
+	   END AS engagement,
+	   (coalesce(l.likes, 0) + coalesce(l.comments, 0) + coalesce(l.shares, 0) + coalesce(l.saves, 0))::float8
+		   / nullif(l.views, 0) AS engagement_rate,
+	   l.snapshot_count,
+	   l.source
+FROM tiktrack.videos v
+LEFT JOIN tiktrack.creators cr ON cr.id = v.creator_id
+LEFT JOIN tiktrack.latest_snapshots l ON l.video_id = v.id;
+COMMENT ON VIEW tiktrack.video_latest_stats IS
+	'Every tracked video with its creator, caption, tracking state and the counters of its latest snapshot (NULL before the first one). engagement = likes + comments + shares + saves (unreported counters count 0); engagement_rate = engagement / views.';
+COMMENT ON COLUMN tiktrack.video_latest_stats.url IS 'Canonical URL, or the short link while it is not resolved.';
+COMMENT ON COLUMN tiktrack.video_latest_stats.captured_at IS 'When the latest snapshot was taken; NULL before the first one.';
+COMMENT ON COLUMN tiktrack.video_latest_stats.engagement IS 'likes + comments + shares + saves of the latest snapshot, a counter the API did not report counting 0.';
+COMMENT ON COLUMN tiktrack.video_latest_stats.engagement_rate IS 'engagement / views; NULL when views is 0 or unknown.';
+
+CREATE VIEW tiktrack.campaign_post_stats AS
+SELECT cp.campaign_id,
+	   cp.video_id,
+	   cp.creator_id,
+	   cr.handle AS creator_handle,
+	   s.url,
+	   s.caption,
+	   s.posted_at,
+	   cp.fee_cents,
+	   s.views,
+	   s.likes,
+	   s.comments,
+	   s.shares,
+	   s.saves,
+	   s.engagement,
+	   s.engagement_rate,
+	   s.completion_rate,
+	   cp.fee_cents::float8 * 1000 / nullif(s.views, 0) AS cpm_cents,
+	   s.captured_at,
+	   CASE WHEN s.captured_at IS NULL THEN 'pending' ELSE 'published' END AS status,
+	   s.state AS tracking_state,
+	   cp.added_at
+FROM tiktrack.campaign_posts cp
+JOIN tiktrack.creators cr ON cr.id = cp.creator_id
+JOIN tiktrack.video_latest_stats s ON s.video_id = cp.video_id;
+COMMENT ON VIEW tiktrack.campaign_post_stats IS
+	'Every campaign post merged with its latest stats: creator (as given to add_posts), URL, fee (minor units of the campaign currency), counters, engagement and engagement_rate as in video_latest_stats, completion_rate, cpm_cents = fee / views * 1000 (the post''s own fee, no agency fee), captured_at of the latest snapshot, status pending (no snapshot yet) or published, and the video''s tracking_state.';
+COMMENT ON COLUMN tiktrack.campaign_post_stats.status IS 'pending until the post''s first snapshot, then published.';
+COMMENT ON COLUMN tiktrack.campaign_post_stats.cpm_cents IS 'fee_cents / views * 1000, unrounded; NULL while views is 0 or unknown.';
+COMMENT ON COLUMN tiktrack.campaign_post_stats.tracking_state IS 'tiktrack.videos.state: tracking, completed, stopped, unavailable, failing, awaiting_authorization or resolving.';
+
+CREATE VIEW tiktrack.campaign_creator_stats AS
+SELECT g.campaign_id,
+	   g.creator_id,
+	   cr.handle AS creator_handle,
+	   cr.display_name,
+	   g.posts,
+	   g.posts_published,
+	   g.creator_fee_cents,
+	   g.gmv_cents,
+	   g.conversions,
+	   g.views,
+	   g.engagement,
+	   g.engagement_rate,
+	   g.roi,
+	   g.roas,
+	   g.cpm_cents
+FROM (SELECT x.campaign_id,
+			 x.creator_id,
+			 count(*) FILTER (WHERE x.is_post) AS posts,
+			 count(x.captured_at) AS posts_published,
+			 sum(x.cost_cents)::bigint AS creator_fee_cents,
+			 sum(x.revenue_cents)::bigint AS gmv_cents,
+			 count(*) FILTER (WHERE NOT x.is_post) AS conversions,
+			 sum(x.views)::bigint AS views,
+			 sum(x.likes + x.comments + x.shares + x.saves)::bigint AS engagement,
+			 tiktrack.engagement_rate(x.views, x.likes, x.comments, x.shares, x.saves) AS engagement_rate,
+			 tiktrack.roi(x.revenue_cents, x.cost_cents) AS roi,
+			 tiktrack.roas(x.revenue_cents, x.cost_cents) AS roas,
+			 tiktrack.cpm(x.cost_cents, x.views) AS cpm_cents
+	  -- The creator's posts (fee, latest counters) and sales, a row each.
+	  FROM (SELECT cp.campaign_id, cp.creator_id, true AS is_post,
+				   cp.fee_cents AS cost_cents, 0::bigint AS revenue_cents,
+				   coalesce(l.views, 0) AS views, coalesce(l.likes, 0) AS likes,
+				   coalesce(l.comments, 0) AS comments, coalesce(l.shares, 0) AS shares,
+				   coalesce(l.saves, 0) AS saves, l.captured_at
+			FROM tiktrack.campaign_posts cp
+			LEFT JOIN tiktrack.latest_snapshots l ON l.video_id = cp.video_id
+			UNION ALL
+			SELECT cv.campaign_id, cv.creator_id, false, 0, cv.revenue_cents, 0, 0, 0, 0, 0, NULL
+			FROM tiktrack.conversions cv) x
+	  GROUP BY x.campaign_id, x.creator_id) g
+JOIN tiktrack.creators cr ON cr.id = g.creator_id;
+COMMENT ON VIEW tiktrack.campaign_creator_stats IS
+	'Per campaign and creator (every creator with a post or a conversion in the campaign): posts (and how many have a snapshot), creator fees, GMV and number of conversions attributed to the creator, views and engagement summed over the posts'' latest snapshots, engagement_rate = engagement / views (ratio of sums), roi = (gmv - creator fees) / creator fees, roas = gmv / creator fees, cpm_cents = creator fees / views * 1000 (the C aggregates tiktrack.engagement_rate, roi, roas, cpm). The campaign''s agency fee is not split over creators: it is in campaign_metrics only. Money in minor units of the campaign currency.';
+
+CREATE FUNCTION tiktrack.campaign_posts(campaign_id bigint)
+RETURNS SETOF tiktrack.campaign_post_stats
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	c tiktrack.campaigns := tiktrack.campaign_or_error(campaign_posts.campaign_id);
+BEGIN
+	RETURN QUERY
+		SELECT s.* FROM tiktrack.campaign_post_stats s
+		WHERE s.campaign_id = c.id
+		ORDER BY s.posted_at NULLS LAST, s.creator_handle, s.video_id;
+END
+$$;
+COMMENT ON FUNCTION tiktrack.campaign_posts(bigint) IS
+	'Per-post breakdown of a campaign (the rows of tiktrack.campaign_post_stats), by posting time: creator, URL, fee, latest counters, engagement and completion rates, CPM, captured_at of the latest snapshot and status (pending until the first snapshot). An unknown campaign id is an ERROR.';
+
+CREATE FUNCTION tiktrack.campaign_creators(campaign_id bigint)
+RETURNS SETOF tiktrack.campaign_creator_stats
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	c tiktrack.campaigns := tiktrack.campaign_or_error(campaign_creators.campaign_id);
+BEGIN
+	RETURN QUERY
+		SELECT s.* FROM tiktrack.campaign_creator_stats s
+		WHERE s.campaign_id = c.id
+		ORDER BY s.creator_handle;
+END
+$$;
+COMMENT ON FUNCTION tiktrack.campaign_creators(bigint) IS
+	'Per-creator breakdown of a campaign (the rows of tiktrack.campaign_creator_stats), by handle: posts, creator fees, GMV, views, engagement rate, ROI and ROAS on the creator''s own fees. An unknown campaign id is an ERROR.';
+
+CREATE FUNCTION tiktrack.post_windows(campaign_id bigint)
+RETURNS TABLE (video_id bigint,
+			   creator_handle text,
+			   posted_at timestamptz,
+			   views_24h bigint, engagement_24h bigint,
+			   views_72h bigint, engagement_72h bigint,
+			   views_7d bigint, engagement_7d bigint,
+			   views_30d bigint, engagement_30d bigint)
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	c tiktrack.campaigns := tiktrack.campaign_or_error(post_windows.campaign_id);
+BEGIN
+	RETURN QUERY
+	WITH at_age AS (
+		SELECT cp.video_id, cp.creator_id, v.posted_at, w.label,
+			   -- Linear interpolation between the snapshots around the
+			   -- moment (exact when one was taken at that moment).
+			   CASE WHEN b.captured_at = a.captured_at THEN b.views::numeric
+					ELSE b.views + (a.views - b.views)
+							* extract(epoch FROM v.posted_at + w.age - b.captured_at)
+							/ extract(epoch FROM a.captured_at - b.captured_at)
+			   END AS views,
+			   CASE WHEN b.captured_at = a.captured_at THEN b.engagement::numeric
+					ELSE b.engagement + (a.engagement - b.engagement)
+							* extract(epoch FROM v.posted_at + w.age - b.captured_at)
+							/ extract(epoch FROM a.captured_at - b.captured_at)
+			   END AS engagement
+		FROM tiktrack.campaign_posts cp
+		JOIN tiktrack.videos v ON v.id = cp.video_id
+		CROSS JOIN (VALUES ('24h', interval '24 hours'), ('72h', interval '72 hours'),
+						   ('7d', interval '7 days'), ('30d', interval '30 days')) AS w(label, age)
+		LEFT JOIN LATERAL (
+			SELECT h.captured_at, h.views,
+				   coalesce(h.likes, 0) + coalesce(h.comments, 0) + coalesce(h.shares, 0) + coalesce(h.saves, 0) AS engagement
+			FROM tiktrack.snapshots h
+			WHERE h.video_id = cp.video_id AND h.captured_at <= v.posted_at + w.age
+			ORDER BY h.captured_at DESC LIMIT 1) b ON true
+		LEFT JOIN LATERAL (
+			SELECT h.captured_at, h.views,
+				   coalesce(h.likes, 0) + coalesce(h.comments, 0) + coalesce(h.shares, 0) + coalesce(h.saves, 0) AS engagement
+			FROM tiktrack.snapshots h
+			WHERE h.video_id = cp.video_id AND h.captured_at >= v.posted_at + w.age
+			ORDER BY h.captured_at LIMIT 1) a ON true
+		WHERE cp.campaign_id = c.id
+	)
+	SELECT x.video_id, cr.handle, x.posted_at,
+		   round(max(x.views) FILTER (WHERE x.label = '24h'))::bigint,
+		   round(max(x.engagement) FILTER (WHERE x.label = '24h'))::bigint,
+		   round(max(x.views) FILTER (WHERE x.label = '72h'))::bigint,
+		   round(max(x.engagement) FILTER (WHERE x.label = '72h'))::bigint,
+		   round(max(x.views) FILTER (WHERE x.label = '7d'))::bigint,
+		   round(max(x.engagement) FILTER (WHERE x.label = '7d'))::bigint,
+		   round(max(x.views) FILTER (WHERE x.label = '30d'))::bigint,
+		   round(max(x.engagement) FILTER (WHERE x.label = '30d'))::bigint
+	FROM at_age x
+	JOIN tiktrack.creators cr ON cr.id = x.creator_id
+	GROUP BY x.video_id, cr.handle, x.posted_at
+	ORDER BY x.posted_at NULLS LAST, cr.handle, x.video_id;
+END
+$$;
+COMMENT ON FUNCTION tiktrack.post_windows(bigint) IS
+	'Each campaign post''s cumulative views and engagement (likes + comments + shares + saves) at 24 hours, 72 hours, 7 days and 30 days after posted_at, so posts can be compared at the same age. The value at a moment is interpolated linearly between the last snapshot at or before it and the first at or after it (exact when a snapshot was taken at that moment), rounded to a whole count; it is NULL until a snapshot at or after the moment exists, when no snapshot precedes it, and while posted_at is unknown. An unknown campaign id is an ERROR.';
+
+CREATE VIEW tiktrack.campaign_summary AS
+SELECT c.id AS campaign_id,
+	   c.name,
+	   c.currency,
+	   c.archived,
+	   c.starts_at,
+	   c.ends_at,
+	   c.budget_cents,
+	   (SELECT count(DISTINCT cp.creator_id) FROM tiktrack.campaign_posts cp WHERE cp.campaign_id = c.id) AS creators,
+	   m.posts_published + m.posts_pending AS posts,
+	   m.posts_published,
+	   m.posts_pending,
+	   m.spend_cents,
+	   m.agency_fee_cents,
+	   m.creator_fee_cents,
+	   m.gmv_cents,
+	   m.roi,
+	   m.roas,
+	   m.cpm_cents,
+	   m.cpv_cents,
+	   m.cpe_cents,
+	   m.total_views,
+	   m.total_likes,
+	   m.total_comments,
+	   m.total_shares,
+	   m.total_saves,
+	   m.total_engagement,
+	   m.engagement_rate,
+	   m.completion_weighted_views,
+	   c.created_at
+FROM tiktrack.campaigns c
+CROSS JOIN LATERAL tiktrack.campaign_metrics(c.id) m;
+COMMENT ON VIEW tiktrack.campaign_summary IS
+	'One row per campaign with its current KPIs, as tiktrack.campaign_metrics(id) computes them (see its comment for the definitions), plus name, dates, budget and number of distinct creators. Money in minor units of currency.';
+/*
  * Fetching from TikTok: OAuth tokens (sealed), pending authorizations, the
  * request log, and the SQL faces of the C fetcher (src/refresh.c,
  * src/oauth.c).  The token and state tables hold secrets: no privilege on
@@ -971,3 +1692,576 @@ SET search_path = pg_catalog, pg_temp;
 REVOKE EXECUTE ON FUNCTION tiktrack.refresh_creator(text) FROM PUBLIC;
 COMMENT ON FUNCTION tiktrack.refresh_creator(text) IS
 	'Fetches a creator''s follower, following, like and video counts now (Display /v2/user/info/ or Business /business/get/ with audience shares), updates the profile, stores and returns the creator_stats row. Errors as for tiktrack.refresh(). Superuser only unless granted.';
+/*
+ * Discovering a creator's posts: the videos an authorized creator published
+ * recently, paged from TikTok's video list endpoints (src/creator_videos.c,
+ * src/video_pager.c), and tracking them in one call.  Like the other
+ * fetching functions these are superuser-only unless an administrator
+ * grants EXECUTE; they are SECURITY DEFINER with a pinned search_path.
+ */
+
+CREATE FUNCTION tiktrack.creator_videos(handle text, max_videos integer DEFAULT 100,
+										posted_since timestamptz DEFAULT NULL)
+RETURNS TABLE (video_id bigint, kind text, posted_at timestamptz, caption text, url text,
+			   views bigint, likes bigint, comments bigint, shares bigint, saves bigint,
+			   reach bigint, source text)
+AS 'MODULE_PATHNAME', 'tiktrack_creator_videos'
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SECURITY DEFINER
+ROWS 100
+SET search_path = pg_catalog, pg_temp;
+REVOKE EXECUTE ON FUNCTION tiktrack.creator_videos(text, integer, timestamptz) FROM PUBLIC;
+COMMENT ON FUNCTION tiktrack.creator_videos(text, integer, timestamptz) IS
+	'The authorized creator''s most recent public videos (at most max_videos, 1..1000), newest first, with their current counters as TikTok lists them: Display API POST /v2/video/list/ (saves and reach NULL) or Business API /business/video/list/, paged 20 at a time with cursor and has_more. With posted_since, only videos posted at or after it, and paging stops at the first page holding only older ones. Paging also stops, with a WARNING and the videos found so far, when TikTok answers has_more without a new cursor, repeats a cursor, sends 3 pages in a row without a new video or exceeds max(10, max_videos/5) pages. Nothing is tracked or stored except fetch_log rows and refreshed tokens. API errors raise an ERROR naming the endpoint, TikTok''s error code and log_id. Superuser only unless granted.';
+
+CREATE FUNCTION tiktrack.track_creator_videos(handle text,
+	since timestamptz DEFAULT now() - interval '30 days',
+	track_for interval DEFAULT '7 days')
+RETURNS integer
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE SECURITY DEFINER
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r record;
+	n integer := 0;
+BEGIN
+	IF since IS NULL THEN
+		RAISE EXCEPTION 'since must not be NULL'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF NOT isfinite(since) THEN
+		RAISE EXCEPTION 'since must be a finite timestamp, got "%"', since
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	FOR r IN SELECT * FROM tiktrack.creator_videos(track_creator_videos.handle, 1000, since) LOOP
+		PERFORM tiktrack.track(r.url, track_for);
+		-- what the listing told us already, until the first fetch says more
+		UPDATE tiktrack.videos v
+			SET caption = coalesce(v.caption, r.caption),
+				posted_at = coalesce(v.posted_at, r.posted_at)
+			WHERE v.id = r.video_id;
+		n := n + 1;
+	END LOOP;
+	RETURN n;
+END
+$$;
+REVOKE EXECUTE ON FUNCTION tiktrack.track_creator_videos(text, timestamptz, interval) FROM PUBLIC;
+COMMENT ON FUNCTION tiktrack.track_creator_videos(text, timestamptz, interval) IS
+	'Tracks every video the authorized creator posted since `since` (default the last 30 days, at most 1000 videos) for track_for, as tiktrack.track(url, track_for) would: new videos are scheduled for a fetch now, tracked ones have their track_until extended. Returns the number of videos tracked by the call (new or extended). Uses tiktrack.creator_videos(); errors as there. Superuser only unless granted.';
+/*
+ * The background worker's side of the schema: claiming due work,
+ * rescheduling it, releasing claims after a crash, pruning the fetch log,
+ * events for applications, and tiktrack.worker_status.
+ *
+ * The worker (src/worker.c) calls these functions; they are not meant for
+ * applications and are not executable by PUBLIC.  The cadence and backoff
+ * arithmetic is C (src/schedule.c); what is set-based lives here.
+ */
+
+-- A claim moves next_fetch_at forward by a lease and records who holds
+-- it, so the next worker can release the claims of one that died between
+-- claiming and writing.
+ALTER TABLE tiktrack.videos
+	ADD COLUMN claimed_by integer,
+	ADD COLUMN claimed_at timestamptz;
+COMMENT ON COLUMN tiktrack.videos.claimed_by IS
+	'Process id of the worker fetching this video right now; NULL when not claimed.';
+COMMENT ON COLUMN tiktrack.videos.claimed_at IS
+	'When the worker claimed the video; NULL when not claimed.';
+CREATE INDEX videos_claimed_idx ON tiktrack.videos (claimed_by)
+	WHERE claimed_by IS NOT NULL;
+
+/*
+ * Claims up to max_videos due videos, oldest due first, through
+ * videos_due_idx, plus the videos of the same creators that fall due
+ * within coalesce_window: fetching them now costs no extra request
+ * (TikTok takes 20 ids per request), and it keeps a creator's videos in
+ * step instead of drifting into one request each.  SKIP LOCKED: a
+ * second claimer (another worker, a tiktrack.refresh() in progress) gets
+ * other videos, never the same.
+ */
+CREATE FUNCTION tiktrack.claim_due_videos(max_videos integer,
+										  coalesce_window interval DEFAULT '0')
+RETURNS TABLE (video_id bigint, creator_id bigint, api text, posted_at timestamptz,
+			   track_until timestamptz, fetch_failures integer)
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH due AS (
+		SELECT v.id, v.creator_id
+		FROM tiktrack.videos v
+		WHERE v.next_fetch_at <= now()
+		ORDER BY v.next_fetch_at
+		LIMIT max_videos
+		FOR UPDATE SKIP LOCKED
+	), companions AS (
+		SELECT v.id
+		FROM tiktrack.videos v
+		WHERE coalesce_window > interval '0'
+		  -- (arrays, not joins: index scans whatever the row estimates)
+		  AND v.creator_id = ANY (ARRAY(SELECT DISTINCT d.creator_id FROM due d
+										WHERE d.creator_id IS NOT NULL))
+		  AND v.next_fetch_at > now()
+		  AND v.next_fetch_at <= now() + coalesce_window
+		  AND v.claimed_by IS NULL
+		LIMIT max_videos
+		FOR UPDATE SKIP LOCKED
+	), claimed AS (
+		UPDATE tiktrack.videos v
+			SET next_fetch_at = now() + interval '10 minutes',
+				claimed_by = pg_backend_pid(),
+				claimed_at = now()
+			WHERE v.id = ANY (ARRAY(SELECT id FROM due UNION SELECT id FROM companions))
+			RETURNING v.id, v.creator_id, coalesce(v.posted_at, v.tracked_at) AS posted_at,
+					  v.track_until, v.fetch_failures
+	)
+	SELECT c.id, c.creator_id,
+		   CASE WHEN cr.auth_status = 'authorized' THEN cr.authorized_via END,
+		   c.posted_at, c.track_until, c.fetch_failures
+	FROM claimed c
+	LEFT JOIN tiktrack.creators cr ON cr.id = c.creator_id
+	ORDER BY c.creator_id, c.id
+$$;
+COMMENT ON FUNCTION tiktrack.claim_due_videos(integer, interval) IS
+	'Worker: claims up to max_videos due videos (FOR UPDATE SKIP LOCKED, oldest due first) and the videos of the same creators due within coalesce_window, leasing them for 10 minutes; returns what scheduling needs and the API of their creator (NULL when not authorized).';
+
+CREATE FUNCTION tiktrack.postpone_videos(ids bigint[], due_at timestamptz[])
+RETURNS bigint
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH done AS (
+		UPDATE tiktrack.videos v
+			SET next_fetch_at = u.due_at, claimed_by = NULL, claimed_at = NULL
+			FROM unnest(postpone_videos.ids, postpone_videos.due_at) AS u(id, due_at)
+			WHERE v.id = u.id AND v.next_fetch_at IS NOT NULL
+			RETURNING 1
+	)
+	SELECT count(*) FROM done
+$$;
+COMMENT ON FUNCTION tiktrack.postpone_videos(bigint[], timestamptz[]) IS
+	'Worker: gives claimed videos back unfetched, due again at the given times (the rate limiter had no room for them).';
+
+/*
+ * Writes the outcome of a batch.  kind: 0 fetched, 1 failed (failures is
+ * the new consecutive count, failing whether that makes the video
+ * failing), 2 answered without stats, 3 throttled by TikTok (failures is
+ * the count before the attempt: a throttle is not the video's failure).
+ * A NULL next_at means track_until has passed: the video is completed.
+ * For fetched videos it also records the fetch and the metadata TikTok
+ * returned (posted_at, duration_s, kind; NULL keeps what is known).
+ * States that fetch_store() set in the same transaction (unavailable,
+ * awaiting_authorization) are respected.
+ */
+CREATE FUNCTION tiktrack.reschedule_videos(ids bigint[], next_at timestamptz[], kind integer[],
+										   failures integer[], errors text[], failing boolean[],
+										   fetched_at timestamptz DEFAULT NULL,
+										   posted_at timestamptz[] DEFAULT NULL,
+										   duration_s real[] DEFAULT NULL,
+										   media_kind text[] DEFAULT NULL)
+RETURNS bigint
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH done AS (
+		UPDATE tiktrack.videos v
+			SET next_fetch_at = CASE
+					WHEN v.state IN ('tracking', 'failing', 'awaiting_authorization', 'resolving')
+					THEN u.next_at END,
+				state = CASE
+					WHEN u.next_at IS NULL AND v.state IN ('tracking', 'failing', 'awaiting_authorization')
+						THEN 'completed'
+					WHEN u.kind = 1 AND u.failing AND v.state = 'tracking' THEN 'failing'
+					WHEN u.kind = 0 AND v.state IN ('failing', 'awaiting_authorization') THEN 'tracking'
+					ELSE v.state END,
+				fetch_failures = CASE u.kind WHEN 0 THEN 0 WHEN 2 THEN v.fetch_failures ELSE u.failures END,
+				missing_count = CASE WHEN u.kind = 0 THEN 0 ELSE v.missing_count END,
+				last_error = CASE u.kind WHEN 1 THEN u.error WHEN 0 THEN NULL ELSE v.last_error END,
+				last_error_at = CASE u.kind WHEN 1 THEN now() WHEN 0 THEN NULL ELSE v.last_error_at END,
+				last_fetched_at = CASE WHEN u.kind = 0 AND reschedule_videos.fetched_at IS NOT NULL
+									   THEN greatest(v.last_fetched_at, reschedule_videos.fetched_at)
+									   ELSE v.last_fetched_at END,
+				posted_at = coalesce(u.posted_at, v.posted_at),
+				duration_s = coalesce(u.duration_s, v.duration_s),
+				kind = coalesce(u.media_kind, v.kind),
+				claimed_by = NULL,
+				claimed_at = NULL
+			FROM unnest(reschedule_videos.ids, reschedule_videos.next_at, reschedule_videos.kind,
+						reschedule_videos.failures, reschedule_videos.errors, reschedule_videos.failing,
+						coalesce(reschedule_videos.posted_at, '{}'), coalesce(reschedule_videos.duration_s, '{}'),
+						coalesce(reschedule_videos.media_kind, '{}'))
+				AS u(id, next_at, kind, failures, error, failing, posted_at, duration_s, media_kind)
+			WHERE v.id = u.id
+			RETURNING 1
+	)
+	SELECT count(*) FROM done
+$$;
+COMMENT ON FUNCTION tiktrack.reschedule_videos(bigint[], timestamptz[], integer[], integer[], text[], boolean[], timestamptz, timestamptz[], real[], text[]) IS
+	'Worker: sets the next fetch time, failure count, last error and state of each video of a written batch, records fetched videos'' metadata, and releases the claims.';
+
+/*
+ * The snapshots of a batch in one statement (the statement trigger that
+ * maintains latest_snapshots runs once per batch), skipping videos that
+ * vanished meanwhile (untracked and deleted, TRUNCATE); captions are
+ * written only when they changed, so the generated hashtags and mentions
+ * are not recomputed on every fetch.
+ */
+CREATE FUNCTION tiktrack.store_video_snapshots(captured_at timestamptz, ids bigint[], sources text[],
+											   views bigint[], likes bigint[], comments bigint[],
+											   shares bigint[], saves bigint[], reach bigint[],
+											   completion_rate float8[], avg_watch_time_s float8[],
+											   total_watch_time_s float8[], captions text[])
+RETURNS bigint
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH u AS (
+		SELECT * FROM unnest(ids, sources, views, likes, comments, shares, saves, reach,
+							 completion_rate, avg_watch_time_s, total_watch_time_s, captions)
+			AS u(id, source, views, likes, comments, shares, saves, reach,
+				 completion_rate, avg_watch_time_s, total_watch_time_s, caption)
+	), ins AS (
+		INSERT INTO tiktrack.snapshots AS s (video_id, captured_at, views, likes, comments, shares,
+											 saves, reach, completion_rate, avg_watch_time_s,
+											 total_watch_time_s, source)
+		SELECT u.id, store_video_snapshots.captured_at, u.views, u.likes, u.comments, u.shares,
+			   u.saves, u.reach, u.completion_rate, u.avg_watch_time_s, u.total_watch_time_s, u.source
+		FROM u
+		WHERE EXISTS (SELECT 1 FROM tiktrack.videos v WHERE v.id = u.id)
+		ON CONFLICT (video_id, captured_at) DO NOTHING
+		RETURNING 1
+	), captions AS (
+		UPDATE tiktrack.videos v SET caption = u.caption
+		FROM u
+		WHERE v.id = u.id AND u.caption IS NOT NULL AND v.caption IS DISTINCT FROM u.caption
+		RETURNING 1
+	)
+	SELECT count(*) FROM ins
+$$;
+COMMENT ON FUNCTION tiktrack.store_video_snapshots(timestamptz, bigint[], text[], bigint[], bigint[], bigint[], bigint[], bigint[], bigint[], float8[], float8[], float8[], text[]) IS
+	'Worker: inserts a batch''s snapshots in one statement (ON CONFLICT DO NOTHING on the snapshot key, videos that vanished meanwhile skipped) and updates captions that changed; returns the number of snapshots inserted.';
+
+-- Claims held by a process that is gone are due again at once.
+CREATE FUNCTION tiktrack.release_orphaned_claims()
+RETURNS bigint
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH done AS (
+		UPDATE tiktrack.videos v
+			SET next_fetch_at = CASE WHEN v.next_fetch_at IS NOT NULL THEN now() END,
+				claimed_by = NULL, claimed_at = NULL
+			WHERE v.claimed_by IS NOT NULL
+			  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a
+							  WHERE a.pid = v.claimed_by AND a.pid <> pg_backend_pid())
+			RETURNING 1
+	)
+	SELECT count(*) FROM done
+$$;
+COMMENT ON FUNCTION tiktrack.release_orphaned_claims() IS
+	'Worker, at start: releases the claims of workers that stopped between claiming and writing (crash, kill), making those videos due at once.';
+
+CREATE FUNCTION tiktrack.release_failed_claims(worker_pid integer, retry_after interval, error text)
+RETURNS bigint
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH done AS (
+		UPDATE tiktrack.videos v
+			SET next_fetch_at = CASE WHEN v.next_fetch_at IS NOT NULL THEN now() + retry_after END,
+				fetch_failures = v.fetch_failures + 1,
+				last_error = release_failed_claims.error,
+				last_error_at = now(),
+				claimed_by = NULL, claimed_at = NULL
+			WHERE v.claimed_by = worker_pid
+			RETURNING 1
+	)
+	SELECT count(*) FROM done
+$$;
+COMMENT ON FUNCTION tiktrack.release_failed_claims(integer, interval, text) IS
+	'Worker, after an error in a round: gives that round''s videos back with one failure counted and the error as last_error.';
+
+CREATE FUNCTION tiktrack.next_due_at()
+RETURNS timestamptz
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT least((SELECT min(v.next_fetch_at) FROM tiktrack.videos v
+				  WHERE v.next_fetch_at IS NOT NULL),
+				 (SELECT min(coalesce(c.stats_next_fetch_at, '-infinity')) FROM tiktrack.creators c
+				  WHERE c.auth_status = 'authorized' AND c.authorized_via IS NOT NULL))
+$$;
+COMMENT ON FUNCTION tiktrack.next_due_at() IS
+	'When the next video or creator is due for a fetch (NULL: nothing scheduled); the worker sleeps until then.';
+
+/*
+ * Creators whose account stats are due (daily by default), oldest first;
+ * leased like videos.
+ */
+CREATE FUNCTION tiktrack.claim_due_creators(max_creators integer, refresh_ahead_s integer)
+RETURNS TABLE (creator_id bigint, api text)
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH due AS (
+		SELECT c.id
+		FROM tiktrack.creators c
+		WHERE c.auth_status = 'authorized' AND c.authorized_via IS NOT NULL
+		  AND (c.stats_next_fetch_at IS NULL OR c.stats_next_fetch_at <= now()
+			   -- the access token expires soon: refresh it now (at most
+			   -- every 5 minutes per creator, whatever the outcome)
+			   OR (c.updated_at < now() - interval '5 minutes'
+				   AND EXISTS (SELECT 1 FROM tiktrack.creator_tokens t
+							   WHERE t.creator_id = c.id
+								 AND t.access_expires_at <= now() + make_interval(secs => refresh_ahead_s))))
+		ORDER BY c.stats_next_fetch_at NULLS FIRST
+		LIMIT max_creators
+		FOR UPDATE SKIP LOCKED
+	)
+	UPDATE tiktrack.creators c
+		SET stats_next_fetch_at = now() + interval '10 minutes'
+		FROM due
+		WHERE c.id = due.id
+		RETURNING c.id, c.authorized_via
+$$;
+COMMENT ON FUNCTION tiktrack.claim_due_creators(integer, integer) IS
+	'Worker: claims up to max_creators authorized creators whose account stats are due or whose access token expires within refresh_ahead_s seconds, leasing them for 10 minutes.';
+
+CREATE FUNCTION tiktrack.reschedule_creators(ids bigint[], next_at timestamptz[])
+RETURNS bigint
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH done AS (
+		UPDATE tiktrack.creators c
+			SET stats_next_fetch_at = u.next_at
+			FROM unnest(reschedule_creators.ids, reschedule_creators.next_at) AS u(id, next_at)
+			WHERE c.id = u.id
+			RETURNING 1
+	)
+	SELECT count(*) FROM done
+$$;
+COMMENT ON FUNCTION tiktrack.reschedule_creators(bigint[], timestamptz[]) IS
+	'Worker: sets when each creator''s account stats are fetched next.';
+
+/*
+ * Deletes at most max_rows fetch_log rows older than the retention, so
+ * pruning a large backlog never holds long locks or bloats one
+ * transaction; the worker calls it again while it returns max_rows.
+ */
+CREATE FUNCTION tiktrack.prune_fetch_log(retention interval, max_rows integer DEFAULT 1000)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	deleted bigint;
+BEGIN
+	DELETE FROM tiktrack.fetch_log l
+	WHERE l.ctid = ANY (ARRAY(
+		SELECT o.ctid FROM tiktrack.fetch_log o
+		WHERE o.requested_at < now() - retention
+		ORDER BY o.requested_at
+		LIMIT max_rows));
+	GET DIAGNOSTICS deleted = ROW_COUNT;
+	RETURN deleted;
+END
+$$;
+COMMENT ON FUNCTION tiktrack.prune_fetch_log(interval, integer) IS
+	'Deletes up to max_rows tiktrack.fetch_log rows older than retention (the worker uses tiktrack.log_retention) and returns how many it deleted.';
+
+/* ---- events: NOTIFY tiktrack_events, JSON payloads ---- */
+
+/*
+ * One snapshot.created event per written batch; a batch larger than 200
+ * videos is announced in several payloads (NOTIFY payloads are limited to
+ * 8000 bytes), each listing its video ids.
+ */
+CREATE FUNCTION tiktrack.notify_snapshots_created(video_ids bigint[], captured_at timestamptz)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n integer := coalesce(cardinality(video_ids), 0);
+	chunk constant integer := 200;
+	sent integer := 0;
+	i integer := 1;
+BEGIN
+	WHILE i <= n LOOP
+		PERFORM pg_notify('tiktrack_events', json_build_object(
+			'event', 'snapshot.created',
+			'captured_at', captured_at,
+			'count', least(chunk, n - i + 1),
+			'batch_count', n,
+			'video_ids', video_ids[i:i + chunk - 1])::text);
+		sent := sent + 1;
+		i := i + chunk;
+	END LOOP;
+	RETURN sent;
+END
+$$;
+COMMENT ON FUNCTION tiktrack.notify_snapshots_created(bigint[], timestamptz) IS
+	'Sends snapshot.created on channel tiktrack_events for a batch of new snapshots: {"event", "captured_at", "count", "batch_count", "video_ids"}, at most 200 ids per payload.';
+
+CREATE FUNCTION tiktrack.notify_video_state()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	l record;
+BEGIN
+	SELECT s.snapshot_count, s.views, s.captured_at INTO l
+		FROM tiktrack.latest_snapshots s WHERE s.video_id = NEW.id;
+	PERFORM pg_notify('tiktrack_events', json_build_object(
+		'event', CASE NEW.state WHEN 'completed' THEN 'tracking.completed' ELSE 'video.unavailable' END,
+		'video_id', NEW.id,
+		'creator_id', NEW.creator_id,
+		'url', NEW.url,
+		'at', now(),
+		'snapshot_count', coalesce(l.snapshot_count, 0),
+		'last_views', l.views,
+		'last_captured_at', l.captured_at,
+		'reason', CASE WHEN NEW.state = 'unavailable' THEN NEW.last_error END)::text);
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION tiktrack.notify_video_state() IS
+	'Trigger function: sends tracking.completed or video.unavailable on channel tiktrack_events when a video enters that state.';
+
+CREATE TRIGGER videos_notify_state
+	AFTER UPDATE OF state ON tiktrack.videos
+	FOR EACH ROW
+	WHEN (NEW.state IN ('completed', 'unavailable') AND OLD.state IS DISTINCT FROM NEW.state)
+	EXECUTE FUNCTION tiktrack.notify_video_state();
+
+CREATE FUNCTION tiktrack.notify_creator_reauthorization()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM pg_notify('tiktrack_events', json_build_object(
+		'event', 'creator.reauthorization_needed',
+		'creator_id', NEW.id,
+		'handle', NEW.handle,
+		'api', NEW.authorized_via,
+		'at', now(),
+		'reason', NEW.last_error)::text);
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION tiktrack.notify_creator_reauthorization() IS
+	'Trigger function: sends creator.reauthorization_needed on channel tiktrack_events when a creator''s token refresh was refused.';
+
+CREATE TRIGGER creators_notify_reauthorization
+	AFTER UPDATE OF auth_status ON tiktrack.creators
+	FOR EACH ROW
+	WHEN (NEW.auth_status = 'reauthorization_needed' AND OLD.auth_status IS DISTINCT FROM NEW.auth_status)
+	EXECUTE FUNCTION tiktrack.notify_creator_reauthorization();
+
+/*
+ * New or replaced tokens (connect_creator, complete_authorization) make
+ * a creator's stats and waiting videos fetchable: wake the worker when
+ * that commits.
+ */
+CREATE FUNCTION tiktrack.wake_worker_trigger()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM tiktrack.wake_worker_on_commit();
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION tiktrack.wake_worker_trigger() IS
+	'Trigger function: wakes the background worker when the transaction commits.';
+
+CREATE TRIGGER creator_tokens_wake_worker
+	AFTER INSERT OR UPDATE ON tiktrack.creator_tokens
+	FOR EACH STATEMENT EXECUTE FUNCTION tiktrack.wake_worker_trigger();
+
+/* ---- worker_status ---- */
+
+CREATE FUNCTION tiktrack.worker_info(OUT pid integer, OUT state text, OUT state_since timestamptz,
+									 OUT started_at timestamptz, OUT starts integer,
+									 OUT last_success_display timestamptz,
+									 OUT last_success_business timestamptz)
+RETURNS record
+AS 'MODULE_PATHNAME', 'tiktrack_worker_info'
+LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION tiktrack.worker_info() IS
+	'The background worker''s process id (NULL when not running), state, start time, number of starts since the server started, and last successful request per API, from shared memory.';
+
+CREATE FUNCTION tiktrack.worker_counters()
+RETURNS TABLE (counter text, last_minute bigint, last_hour bigint, total bigint)
+AS 'MODULE_PATHNAME', 'tiktrack_worker_counters'
+LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION tiktrack.worker_counters() IS
+	'The background worker''s counters (requests, snapshots, creator_stats, videos_claimed, rate_limit_waits, and errors by kind) over the last minute, the last hour and since the server started.';
+
+CREATE FUNCTION tiktrack.rate_limits()
+RETURNS TABLE (limiter text, limits text, available integer, speed float8,
+			   blocked_until timestamptz, throttles bigint, waits bigint, waited_s float8)
+AS 'MODULE_PATHNAME', 'tiktrack_rate_limits'
+LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION tiktrack.rate_limits() IS
+	'The token buckets in shared memory, one per API (per endpoint for the Display API): configured limits, requests available now, speed (1 = full; halved by every throttle from TikTok), when a throttle ends, how often TikTok throttled us and how often and how long the worker waited.';
+
+CREATE VIEW tiktrack.worker_status AS
+SELECT w.pid,
+	   w.state,
+	   w.state_since,
+	   w.started_at,
+	   w.starts,
+	   (SELECT count(*) FROM tiktrack.videos v
+		WHERE v.state IN ('tracking', 'failing', 'awaiting_authorization', 'resolving')) AS tracked_videos,
+	   (SELECT count(*) FROM tiktrack.videos v WHERE v.next_fetch_at <= now()) AS due_videos,
+	   (SELECT count(*) FROM tiktrack.videos v WHERE v.claimed_by IS NOT NULL) AS videos_in_flight,
+	   (SELECT count(*) FROM tiktrack.videos v WHERE v.state = 'failing') AS failing_videos,
+	   c.requests_last_minute,
+	   c.requests_last_hour,
+	   c.snapshots_last_minute,
+	   c.snapshots_last_hour,
+	   c.errors_last_hour,
+	   c.errors_total,
+	   c.rate_limit_waits_last_hour,
+	   (SELECT jsonb_object_agg(r.limiter, r.blocked_until) FROM tiktrack.rate_limits() r
+		WHERE r.blocked_until > now()) AS rate_limited_until,
+	   w.last_success_display,
+	   w.last_success_business
+FROM tiktrack.worker_info() w,
+	 LATERAL (
+		SELECT max(k.last_minute) FILTER (WHERE k.counter = 'requests') AS requests_last_minute,
+			   max(k.last_hour) FILTER (WHERE k.counter = 'requests') AS requests_last_hour,
+			   max(k.last_minute) FILTER (WHERE k.counter = 'snapshots') AS snapshots_last_minute,
+			   max(k.last_hour) FILTER (WHERE k.counter = 'snapshots') AS snapshots_last_hour,
+			   max(k.last_hour) FILTER (WHERE k.counter = 'rate_limit_waits') AS rate_limit_waits_last_hour,
+			   coalesce(jsonb_object_agg(k.counter, k.last_hour)
+							FILTER (WHERE k.counter IN ('rate_limited', 'throttled', 'auth', 'network',
+														'server_error', 'malformed', 'api_error', 'worker_error')
+									AND k.last_hour > 0), '{}') AS errors_last_hour,
+			   coalesce(jsonb_object_agg(k.counter, k.total)
+							FILTER (WHERE k.counter IN ('rate_limited', 'throttled', 'auth', 'network',
+														'server_error', 'malformed', 'api_error', 'worker_error')
+									AND k.total > 0), '{}') AS errors_total
+		FROM tiktrack.worker_counters() k
+	 ) c;
+COMMENT ON VIEW tiktrack.worker_status IS
+	'One row: the background worker''s pid and state, tracked/due/in-flight/failing video counts, requests and snapshots in the last minute and hour, errors by kind (last hour and since server start), rate-limit waits, the limiters TikTok has paused us on, and the last successful request per API.';
+
+REVOKE ALL ON FUNCTION tiktrack.claim_due_videos(integer, interval),
+	tiktrack.postpone_videos(bigint[], timestamptz[]),
+	tiktrack.reschedule_videos(bigint[], timestamptz[], integer[], integer[], text[], boolean[], timestamptz, timestamptz[], real[], text[]),
+	tiktrack.store_video_snapshots(timestamptz, bigint[], text[], bigint[], bigint[], bigint[], bigint[], bigint[], bigint[], float8[], float8[], float8[], text[]),
+	tiktrack.release_orphaned_claims(),
+	tiktrack.release_failed_claims(integer, interval, text),
+	tiktrack.claim_due_creators(integer, integer),
+	tiktrack.reschedule_creators(bigint[], timestamptz[]),
+	tiktrack.prune_fetch_log(interval, integer),
+	tiktrack.notify_snapshots_created(bigint[], timestamptz)
+	FROM PUBLIC;
+
+-- A worker waiting for the extension starts as soon as it is created.
+SELECT tiktrack.wake_worker_on_commit();

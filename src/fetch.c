@@ -804,3 +804,39 @@ fetch_batch_rotated(const FetchBatch *b)
 			return true;
 	return false;
 }
+
+/* ------------------------------------------------------------------------
+ * building blocks for other execute steps (fetch.h)
+ * ------------------------------------------------------------------------
+ */
+
+void
+fetch_batch_add_call(FetchBatch *b, FetchCall *c)
+{
+	batch_add_call(b, c);
+}
+
+bool
+fetch_credentials_expiring(const FetchCredentials *c)
+{
+	return c->access_expires_at <= GetCurrentTimestamp() + REFRESH_MARGIN_US;
+}
+
+bool
+fetch_credentials_usable(const FetchCredentials *c)
+{
+	return cred_usable((FetchCredentials *) c);
+}
+
+void
+fetch_refresh_credentials(FetchBatch *b, FetchCredentials **creds, int n,
+						  FetchRotationCallback on_rotation, void *arg)
+{
+	refresh_credentials(b, creds, n, on_rotation, arg);
+}
+
+void
+fetch_video_stats_from(FetchVideoStats *s, const struct TtVideo *v)
+{
+	copy_stats(s, v, FETCH_API_NONE);
+}

@@ -224,6 +224,21 @@ extern FetchBatch *fetch_prepare_creators(const int64 *creator_ids, int n);
 extern void fetch_execute(FetchBatch *batch,
 						  FetchRotationCallback on_rotation, void *arg);
 
+/*
+ * Building blocks for other execute steps (creator_videos.c), with the
+ * same rules as fetch_execute(): a FetchCall joins batch->calls (and so
+ * fetch_log), credentials are refreshed at most once per batch and handed
+ * to on_rotation, a refresh refused with invalid_grant sets reauth_needed.
+ */
+struct TtVideo;
+extern void fetch_batch_add_call(FetchBatch *batch, FetchCall *call);
+extern bool fetch_credentials_expiring(const FetchCredentials *cred);
+extern bool fetch_credentials_usable(const FetchCredentials *cred);
+extern void fetch_refresh_credentials(FetchBatch *batch, FetchCredentials **creds,
+									  int n, FetchRotationCallback on_rotation,
+									  void *arg);
+extern void fetch_video_stats_from(FetchVideoStats *stats, const struct TtVideo *video);
+
 /* --- step 3: store (needs a transaction; uses SPI itself) --- */
 extern void fetch_store(FetchBatch *batch);
 extern void fetch_store_credentials(FetchCredentials *cred);

@@ -346,7 +346,7 @@ transfer_finish(Transfer *t, CURLcode code)
 		r->status = status;
 		r->error_name = curl_error_name(code, t->too_large);
 		if (t->too_large)
-			r->error = psprintf("response larger than tiktrack.http_max_response_kb (%d kB)",
+			r->error = psprintf("response larger than tiktrack.http_max_response_size (%d kB)",
 								tiktrack_http_max_response_kb);
 		else
 			r->error = pstrdup(t->errbuf[0] ? t->errbuf : curl_easy_strerror(code));

@@ -566,7 +566,7 @@ get_count(const JsonNode *obj, const char *key, bool *has, int64 *v)
 
 	*has = json_int64(json_get(obj, key), v, &err);
 	if (err)
-		return psprintf("field \"%s\" is not an integer", key);
+		return psprintf("field \"%s\" is not an integer within 64 bits", key);
 	if (*has && *v < 0)
 		return psprintf("field \"%s\" is negative", key);
 	return NULL;

@@ -63,6 +63,21 @@ business_video_list_request(const char *access_token, const char *business_id,
 }
 
 HttpRequest *
+business_video_page_request(const char *access_token, const char *business_id,
+							int64 cursor, int max_count)
+{
+	StringInfoData path;
+
+	initStringInfo(&path);
+	appendStringInfo(&path, "/business/video/list/?business_id=%s&fields=%s&max_count=%d",
+					 http_urlencode(business_id), http_urlencode(BIZ_VIDEO_FIELDS),
+					 max_count);
+	if (cursor > 0)
+		appendStringInfo(&path, "&cursor=" INT64_FORMAT, cursor);
+	return biz_get(access_token, endpoints_business_url(path.data));
+}
+
+HttpRequest *
 business_get_request(const char *access_token, const char *business_id)
 {
 	char	   *path = psprintf("/business/get/?business_id=%s&fields=%s",

@@ -22,6 +22,10 @@
 extern HttpRequest *business_video_list_request(const char *access_token,
 												const char *business_id,
 												const int64 *ids, int n);
+/* One page of the account's videos, newest first (no filters; cursor 0 = none). */
+extern HttpRequest *business_video_page_request(const char *access_token,
+												const char *business_id,
+												int64 cursor, int max_count);
 extern HttpRequest *business_get_request(const char *access_token,
 										 const char *business_id);
 extern HttpRequest *business_token_info_request(const char *access_token);

@@ -13,6 +13,8 @@
  */
 #include "postgres.h"
 
+#include <curl/curl.h>
+
 #include "lib/stringinfo.h"
 #include "utils/timestamp.h"
 
@@ -21,6 +23,18 @@
 
 #define VIDEO_FIELDS "id,create_time,view_count,like_count,comment_count,share_count,duration,title,video_description,share_url"
 #define USER_FIELDS "open_id,union_id,avatar_url,avatar_large_url,display_name,bio_description,is_verified,username,follower_count,following_count,likes_count,video_count"
+
+/* "host[:port]" of a URL, for messages (palloc'd). */
+static char *
+url_authority(const char *url)
+{
+	const char *p = strstr(url, "://");
+	size_t		len;
+
+	p = p ? p + 3 : url;
+	len = strcspn(p, "/?#");
+	return pnstrdup(p, len);
+}
 
 FetchCall *
 fetch_call_new(FetchApi api, const char *endpoint)
@@ -49,9 +63,28 @@ fetch_call_transport(FetchCall *call, const HttpRequest *r)
 	{
 		call->error_code = pstrdup(r->error_name ? r->error_name : "transport");
 		call->message = pstrdup(r->error ? r->error : "request failed");
+		/* say in plain words what a certificate failure means */
+		if (r->curl_code == CURLE_PEER_FAILED_VERIFICATION)
+			call->message = psprintf("the TLS certificate of %s could not be verified (%s)",
+									 url_authority(r->url), call->message);
+		else if (r->curl_code == CURLE_SSL_CACERT_BADFILE)
+			call->message = psprintf("could not load the CA certificates of tiktrack.ca_file (%s)",
+									 call->message);
 		/* a refused request (configuration) will not get better by itself */
 		call->transient = (r->curl_code != -1);
 	}
+}
+
+const char *
+fetch_call_hint(const FetchCall *call)
+{
+	if (call == NULL || call->error_code == NULL)
+		return NULL;
+	if (strcmp(call->error_code, "tls") == 0)
+		return "Certificates are verified against the system CAs and tiktrack.ca_file; "
+			"verification cannot be turned off.  If TikTok is reached through a TLS-inspecting "
+			"proxy or a local test double, a superuser can set tiktrack.ca_file to its CA bundle.";
+	return NULL;
 }
 
 static void

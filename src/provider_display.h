@@ -19,6 +19,8 @@
 extern FetchCall *fetch_call_new(FetchApi api, const char *endpoint);
 /* Copy transport facts (status, duration, Retry-After, curl error). */
 extern void fetch_call_transport(FetchCall *call, const HttpRequest *r);
+/* A hint for an error raised from a failed call (TLS...), or NULL. */
+extern const char *fetch_call_hint(const FetchCall *call);
 
 extern HttpRequest *display_video_query_request(const char *access_token,
 												const int64 *ids, int n);

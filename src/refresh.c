@@ -10,7 +10,8 @@
  * written (the fetch_log rows roll back with it; the message carries the
  * same facts).  An answer that changes the video's or creator's state
  * (TikTok did not return the video; the creator is not or no longer
- * authorized) is stored, reported as a WARNING, and NULL is returned.
+ * authorized; a short link redirects off TikTok or to no video) is
+ * stored, reported as a WARNING, and NULL is returned.
  * One exception protects the creator: when TikTok rotated the tokens
  * during the call and the fetch then failed, the new tokens must survive,
  * so the failure is stored and reported as a WARNING instead.
@@ -27,6 +28,8 @@
 #include "utils/timestamp.h"
 
 #include "fetch.h"
+#include "provider_display.h"
+#include "refresh.h"
 
 PG_FUNCTION_INFO_V1(tiktrack_refresh);
 PG_FUNCTION_INFO_V1(tiktrack_refresh_creator);
@@ -48,10 +51,11 @@ failure_errcode(const FetchCall *call)
 	return ERRCODE_EXTERNAL_ROUTINE_EXCEPTION;
 }
 
-static void
-raise_failure(FetchBatch *b, const char *error, const FetchCall *call)
+void
+refresh_raise_failure(FetchBatch *b, const char *error, const FetchCall *call)
 {
 	bool		rotated = fetch_batch_rotated(b);
+	const char *hint = fetch_call_hint(call);
 
 	if (rotated)
 	{
@@ -65,12 +69,26 @@ raise_failure(FetchBatch *b, const char *error, const FetchCall *call)
 		return;
 	}
 	fetch_batch_wipe(b);
+	if (call && call->rate_limited)
+		hint = psprintf("TikTok is rate limiting; try again later%s.",
+						call->retry_after_s >= 0 ? psprintf(" (after %d s)", call->retry_after_s) : "");
 	ereport(ERROR,
 			(errcode(failure_errcode(call)),
 			 errmsg("%s", error),
-			 call && call->rate_limited ?
-			 errhint("TikTok is rate limiting; try again later%s.",
-					 call->retry_after_s >= 0 ? psprintf(" (after %d s)", call->retry_after_s) : "") : 0));
+			 hint ? errhint("%s", hint) : 0));
+}
+
+/*
+ * Whether a short link's answer settles the matter: it redirects somewhere
+ * we refuse to go, or to a page that names no video.  Asking again gives
+ * the same answer, so it is stored (last_error) rather than rolled back.
+ */
+static bool
+short_link_refused(const FetchVideo *v)
+{
+	return v->outcome == FETCH_ERROR && v->call && v->call->error_code &&
+		(strcmp(v->call->error_code, "redirect_refused") == 0 ||
+		 strcmp(v->call->error_code, "redirect_unparsable") == 0);
 }
 
 static HeapTuple
@@ -119,7 +137,15 @@ tiktrack_refresh(PG_FUNCTION_ARGS)
 						(errmsg("%s", v->error)));
 				PG_RETURN_NULL();
 			}
-			raise_failure(b, psprintf("could not refresh video " INT64_FORMAT ": %s",
+			if (short_link_refused(v))
+			{
+				fetch_store(b);
+				ereport(WARNING,
+						(errmsg("video " INT64_FORMAT " was not resolved: %s", video_id, v->error),
+						 errdetail("Only redirects to https://www.tiktok.com (and TikTok's other web hosts) naming a video are followed; the video stays unresolved with this reason in last_error.")));
+				PG_RETURN_NULL();
+			}
+			refresh_raise_failure(b, psprintf("could not refresh video " INT64_FORMAT ": %s",
 									  video_id, v->error ? v->error : "short link not resolved"),
 						  v->call);
 			PG_RETURN_NULL();
@@ -162,7 +188,7 @@ tiktrack_refresh(PG_FUNCTION_ARGS)
 			SPI_finish();
 			PG_RETURN_NULL();
 		default:
-			raise_failure(b, v->error ? v->error :
+			refresh_raise_failure(b, v->error ? v->error :
 						  psprintf("could not refresh video " INT64_FORMAT, video_id),
 						  v->call);
 			PG_RETURN_NULL();
@@ -221,7 +247,7 @@ tiktrack_refresh_creator(PG_FUNCTION_ARGS)
 	}
 	if (c->outcome != FETCH_OK)
 	{
-		raise_failure(b, c->error ? c->error : psprintf("could not refresh creator @%s", handle),
+		refresh_raise_failure(b, c->error ? c->error : psprintf("could not refresh creator @%s", handle),
 					  c->call);
 		PG_RETURN_NULL();
 	}

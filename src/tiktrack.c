@@ -19,6 +19,7 @@
 #include "endpoints.h"
 #include "shmem.h"
 #include "tiktrack.h"
+#include "worker.h"
 
 PG_MODULE_MAGIC;
 
@@ -38,9 +39,15 @@ _PG_init(void)
 							 NULL, NULL, NULL);
 
 	endpoints_define_gucs();
+	worker_define_gucs();
 
 	MarkGUCPrefixReserved("tiktrack");
 
 	if (process_shared_preload_libraries_in_progress)
+	{
 		tiktrack_shmem_install_hooks();
+		/* pg_upgrade must not see a worker writing to the new cluster. */
+		if (!IsBinaryUpgrade)
+			worker_register();
+	}
 }

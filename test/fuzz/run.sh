@@ -21,7 +21,7 @@ for t in "${targets[@]}"; do
 	name=$(basename "$t" .c)
 	srcs=$(sed -n 's/^.*FUZZ_SOURCES:\(.*\)$/\1/p' "$t")
 	libs=$(sed -n 's/^.*FUZZ_LIBS:\(.*\)$/\1/p' "$t" | sed "s#@PGLIB@#$pglib#g")
-	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined \
+	clang -g -O1 -fsanitize=fuzzer,address,undefined -fno-sanitize-recover=undefined -Wno-ignored-attributes \
 		-Isrc -I"$pgincl" -o "$out/$name" "$t" $srcs $libs
 	corpus="$out/$name.corpus"
 	mkdir -p "$corpus"

@@ -112,7 +112,7 @@ BIZ_VIDEO_FIELDS = (
 
 FAULT_KINDS = (
     "http_429", "rate_limit_exceeded", "biz_40100", "http_500", "malformed_json", "truncated_json",
-    "slow", "expired_token", "revoke_refresh", "vanish", "drop_connection",
+    "slow", "expired_token", "revoke_refresh", "vanish", "drop_connection", "empty_page",
 )
 
 ACCESS_CODE_TTL = 600            # auth codes live 10 minutes of sim time
@@ -168,9 +168,11 @@ class VideoParams:
     """Per-video growth constants, derived from sha256(f"{seed}:{video_id}")."""
 
     __slots__ = ("v_inf", "tau", "like_ratio", "comment_ratio", "share_ratio", "save_ratio",
-                 "completion_rate", "avg_watch_time", "follow_ratio", "profile_view_ratio")
+                 "completion_rate", "avg_watch_time", "follow_ratio", "profile_view_ratio",
+                 "views_fixed")
 
-    def __init__(self, seed, video_id):
+    def __init__(self, seed, video_id, views_fixed=None):
+        self.views_fixed = views_fixed    # admin override: constant lifetime views
         d = _h(f"{seed}:{video_id}")
         self.v_inf = 10000 + int(_unit(d, 0) * 1990001)            # [10_000, 2_000_000]
         self.tau = 7200.0 + _unit(d, 1) * (172800.0 - 7200.0)       # [2 h, 48 h] in seconds
@@ -191,7 +193,10 @@ class VideoParams:
 def video_counts(p, create_time, now):
     """The cumulative counters of a video at time `now` (pure function of its inputs)."""
     age = max(0.0, float(now) - float(create_time))
-    views = int(math.floor(p.v_inf * (1.0 - math.exp(-age / p.tau))))
+    if p.views_fixed is not None:
+        views = p.views_fixed
+    else:
+        views = int(math.floor(p.v_inf * (1.0 - math.exp(-age / p.tau))))
     return {
         "views": views,
         "likes": int(math.floor(views * p.like_ratio)),
@@ -290,23 +295,27 @@ class SimClock:
 # ---------------------------------------------------------------------------
 
 class Video:
-    __slots__ = ("id", "handle", "create_time", "caption", "duration", "_params")
+    __slots__ = ("id", "handle", "create_time", "caption", "duration", "views", "_params")
 
-    def __init__(self, vid, handle, create_time, caption, duration):
+    def __init__(self, vid, handle, create_time, caption, duration, views=None):
         self.id, self.handle, self.create_time = vid, handle, int(create_time)
         self.caption, self.duration, self._params = caption, int(duration), None
+        self.views = views
 
     def params(self, seed):
         if self._params is None:
-            self._params = VideoParams(seed, self.id)
+            self._params = VideoParams(seed, self.id, self.views)
         return self._params
 
     def share_url(self):
         return f"https://www.tiktok.com/@{self.handle}/video/{self.id}"
 
     def record(self):
-        return {"id": self.id, "create_time": self.create_time, "caption": self.caption,
-                "duration": self.duration, "share_url": self.share_url()}
+        r = {"id": self.id, "create_time": self.create_time, "caption": self.caption,
+             "duration": self.duration, "share_url": self.share_url()}
+        if self.views is not None:
+            r["views"] = self.views
+        return r
 
 
 class Creator:
@@ -351,14 +360,16 @@ class Config:
         self.refresh_ttl = int(refresh_ttl)
         self.rate_limit_per_minute = int(rate_limit_per_minute)
         self.latency_ms = int(latency_ms)
+        self.list_page_cap = 0          # > 0: video list pages hold at most this many videos
         self.client_key, self.client_secret = client_key, client_secret
         self.biz_client_id, self.biz_client_secret = biz_client_id, biz_client_secret
 
-    MUTABLE = ("access_ttl", "refresh_ttl", "rate_limit_per_minute", "latency_ms")
+    MUTABLE = ("access_ttl", "refresh_ttl", "rate_limit_per_minute", "latency_ms", "list_page_cap")
 
     def as_dict(self):
         return {"access_ttl": self.access_ttl, "refresh_ttl": self.refresh_ttl,
                 "rate_limit_per_minute": self.rate_limit_per_minute, "latency_ms": self.latency_ms,
+                "list_page_cap": self.list_page_cap,
                 "client_key_checked": self.client_key is not None,
                 "biz_client_id_checked": self.biz_client_id is not None}
 
@@ -389,6 +400,7 @@ class World:
             self.tokens = {}            # token string -> Token
             self.codes = {}             # code -> AuthCode
             self.shortlinks = {}        # code -> video id
+            self.shortlink_locations = {}   # code -> verbatim Location (admin override)
 
     def now(self):
         return self.clock.now()
@@ -498,7 +510,15 @@ class World:
                 duration = spec.get("duration")
                 if duration is None:
                     duration = 5 + int(_unit(_h(f"{self.seed}:{vid}:extra"), 2) * 176)
-                added.append(Video(vid, c.handle, ct, str(caption), int(duration)))
+                views = spec.get("views")
+                if views is not None:
+                    # constant lifetime views (e.g. beyond 2^53 or 2^63 to test exactness)
+                    if isinstance(views, bool) or not re.fullmatch(r"[0-9]{1,20}", str(views)):
+                        raise AdminError(400, "views must be a non-negative integer below 2^64")
+                    views = int(views)
+                    if views >= 2 ** 64:
+                        raise AdminError(400, "views must be a non-negative integer below 2^64")
+                added.append(Video(vid, c.handle, ct, str(caption), int(duration), views))
         count = int(count or 0)
         if count < 0 or count > 100000:
             raise AdminError(400, "video_count out of range")
@@ -1254,6 +1274,8 @@ class SimHandler(BaseHTTPRequestHandler):
             return req.path in TOKEN_AUTH_PATHS
         if kind == "biz_40100":
             return req.path.startswith(BIZ + "/")
+        if kind == "empty_page":
+            return req.path in (P_VIDEO_LIST, P_BIZ_VIDEO_LIST)
         return True
 
     def _apply_fault(self, req, fault, handler):
@@ -1287,6 +1309,8 @@ class SimHandler(BaseHTTPRequestHandler):
         if k == "revoke_refresh":
             req.kill_refresh = True
             return self._call(handler, req)
+        if k == "empty_page":
+            return self._empty_page(req, handler, biz)
         resp = self._call(handler, req)
         if k == "malformed_json":
             resp.status = 200
@@ -1298,6 +1322,30 @@ class SimHandler(BaseHTTPRequestHandler):
             resp.status = 200
             resp.body = body[:max(1, len(body) // 2)]
         return resp
+
+    def _empty_page(self, req, handler, biz):
+        """A successful list answer without videos, has_more true and the cursor NOT advanced
+        (the request's cursor, or "now" for the first page): a client must not loop on it."""
+        resp = self._call(handler, req)
+        try:
+            body = json.loads(resp.body)
+        except ValueError:
+            return resp
+        ok = body.get("code") == 0 if biz else body.get("error", {}).get("code") == "ok"
+        if resp.status != 200 or not ok:
+            return resp
+        if biz:
+            cur = req.q("cursor")
+        else:
+            cur = req.json().get("cursor") if isinstance(req.json(), dict) else None
+        try:
+            cur = int(cur) if cur else 0
+        except ValueError:
+            cur = 0
+        if not cur:
+            cur = int(self.server.world.now() * 1000) + 1
+        data = {"videos": [], "cursor": cur, "has_more": True}
+        return self.biz_ok(data) if biz else self.display_ok(data)
 
     def _call(self, handler, req):
         try:
@@ -1541,9 +1589,10 @@ class SimHandler(BaseHTTPRequestHandler):
         return self.display_ok({"videos": out})
 
     @staticmethod
-    def _page(videos, cursor_ms, max_count, vanished):
+    def _page(videos, cursor_ms, max_count, vanished, cap=0):
+        # cap > 0 imitates TikTok's filtering: fewer than max_count videos, has_more still true
         live = [v for v in videos if v.id not in vanished and v.create_time * 1000 < cursor_ms]
-        page = live[:max_count]
+        page = live[:min(max_count, cap) if cap > 0 else max_count]
         next_cursor = page[-1].create_time * 1000 if page else cursor_ms
         return page, next_cursor, len(live) > len(page)
 
@@ -1562,7 +1611,8 @@ class SimHandler(BaseHTTPRequestHandler):
         with world.lock:
             now = world.now()
             cur = cursor if cursor else int(now * 1000) + 1
-            page, nxt, more = self._page(c.videos, cur, max_count, req.vanished)
+            page, nxt, more = self._page(c.videos, cur, max_count, req.vanished,
+                                         self.server.config.list_page_cap)
             out = []
             for v in page:
                 full = world.display_video(v, now)
@@ -1751,7 +1801,8 @@ class SimHandler(BaseHTTPRequestHandler):
                 page = [v for v in c.videos if v.id in wanted and v.id not in req.vanished]
                 nxt, more = cur, False
             else:
-                page, nxt, more = self._page(c.videos, cur, max_count, req.vanished)
+                page, nxt, more = self._page(c.videos, cur, max_count, req.vanished,
+                                             self.server.config.list_page_cap)
             if filters.get("ad_post_only"):
                 page = [v for v in page if "#ad" in v.caption]
             out = []
@@ -1766,6 +1817,9 @@ class SimHandler(BaseHTTPRequestHandler):
         with world.lock:
             vid = world.shortlinks.get(code)
             v = world.videos.get(vid) if vid else None
+            custom = world.shortlink_locations.get(code)
+        if custom is not None:
+            return Response(301, b"", headers=[("Location", custom)])
         if v is None:
             return Response(404, b"Not Found", ctype="text/plain; charset=utf-8", code="not_found")
         t = hashlib.sha256(f"{world.seed}:t:{code}".encode()).hexdigest()[:12]
@@ -1894,9 +1948,17 @@ class SimHandler(BaseHTTPRequestHandler):
     def a_shortlink(self, body):
         world = self.server.world
         vid = str(body.get("video_id", ""))
+        location = body.get("location")
+        if location is not None:
+            # a verbatim Location (e.g. a non-TikTok host) instead of the video's page
+            if (not isinstance(location, str) or not location or len(location) > 2048
+                    or any(ch in location for ch in "\r\n")):
+                raise AdminError(400, "location must be a one-line string of 1..2048 characters")
+            if "code" not in body:
+                raise AdminError(400, "a short link with a custom location needs a code")
         with world.lock:
             v = world.videos.get(vid)
-            if v is None:
+            if v is None and location is None:
                 raise AdminError(404, f"unknown video {vid}")
             code = body.get("code")
             if code is None:
@@ -1904,7 +1966,14 @@ class SimHandler(BaseHTTPRequestHandler):
             code = str(code)
             if not SHORT_CODE_RE.match(code) or code == "t":
                 raise AdminError(400, "code must be alphanumeric")
+            if location is not None:
+                world.shortlink_locations[code] = location
+                world.shortlinks.pop(code, None)
+                return {"code": code, "location": location,
+                        "urls": [f"https://vm.tiktok.com/{code}/", f"https://vt.tiktok.com/{code}/",
+                                 f"https://www.tiktok.com/t/{code}/"]}
             world.shortlinks[code] = vid
+            world.shortlink_locations.pop(code, None)
         return {"code": code, "video_id": vid, "handle": v.handle,
                 "location_prefix": f"https://www.tiktok.com/@{v.handle}/video/{vid}",
                 "urls": [f"https://vm.tiktok.com/{code}/", f"https://vt.tiktok.com/{code}/",

@@ -1,0 +1,518 @@
+/*
+ * The background worker's side of the schema: claiming due work,
+ * rescheduling it, releasing claims after a crash, pruning the fetch log,
+ * events for applications, and tiktrack.worker_status.
+ *
+ * The worker (src/worker.c) calls these functions; they are not meant for
+ * applications and are not executable by PUBLIC.  The cadence and backoff
+ * arithmetic is C (src/schedule.c); what is set-based lives here.
+ */
+
+-- A claim moves next_fetch_at forward by a lease and records who holds
+-- it, so the next worker can release the claims of one that died between
+-- claiming and writing.
+ALTER TABLE tiktrack.videos
+	ADD COLUMN claimed_by integer,
+	ADD COLUMN claimed_at timestamptz;
+COMMENT ON COLUMN tiktrack.videos.claimed_by IS
+	'Process id of the worker fetching this video right now; NULL when not claimed.';
+COMMENT ON COLUMN tiktrack.videos.claimed_at IS
+	'When the worker claimed the video; NULL when not claimed.';
+CREATE INDEX videos_claimed_idx ON tiktrack.videos (claimed_by)
+	WHERE claimed_by IS NOT NULL;
+
+/*
+ * Claims up to max_videos due videos, oldest due first, through
+ * videos_due_idx, plus the videos of the same creators that fall due
+ * within coalesce_window: fetching them now costs no extra request
+ * (TikTok takes 20 ids per request), and it keeps a creator's videos in
+ * step instead of drifting into one request each.  SKIP LOCKED: a
+ * second claimer (another worker, a tiktrack.refresh() in progress) gets
+ * other videos, never the same.
+ */
+CREATE FUNCTION tiktrack.claim_due_videos(max_videos integer,
+										  coalesce_window interval DEFAULT '0')
+RETURNS TABLE (video_id bigint, creator_id bigint, api text, posted_at timestamptz,
+			   track_until timestamptz, fetch_failures integer)
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH due AS (
+		SELECT v.id, v.creator_id
+		FROM tiktrack.videos v
+		WHERE v.next_fetch_at <= now()
+		ORDER BY v.next_fetch_at
+		LIMIT max_videos
+		FOR UPDATE SKIP LOCKED
+	), companions AS (
+		SELECT v.id
+		FROM tiktrack.videos v
+		WHERE coalesce_window > interval '0'
+		  -- (arrays, not joins: index scans whatever the row estimates)
+		  AND v.creator_id = ANY (ARRAY(SELECT DISTINCT d.creator_id FROM due d
+										WHERE d.creator_id IS NOT NULL))
+		  AND v.next_fetch_at > now()
+		  AND v.next_fetch_at <= now() + coalesce_window
+		  AND v.claimed_by IS NULL
+		LIMIT max_videos
+		FOR UPDATE SKIP LOCKED
+	), claimed AS (
+		UPDATE tiktrack.videos v
+			SET next_fetch_at = now() + interval '10 minutes',
+				claimed_by = pg_backend_pid(),
+				claimed_at = now()
+			WHERE v.id = ANY (ARRAY(SELECT id FROM due UNION SELECT id FROM companions))
+			RETURNING v.id, v.creator_id, coalesce(v.posted_at, v.tracked_at) AS posted_at,
+					  v.track_until, v.fetch_failures
+	)
+	SELECT c.id, c.creator_id,
+		   CASE WHEN cr.auth_status = 'authorized' THEN cr.authorized_via END,
+		   c.posted_at, c.track_until, c.fetch_failures
+	FROM claimed c
+	LEFT JOIN tiktrack.creators cr ON cr.id = c.creator_id
+	ORDER BY c.creator_id, c.id
+$$;
+COMMENT ON FUNCTION tiktrack.claim_due_videos(integer, interval) IS
+	'Worker: claims up to max_videos due videos (FOR UPDATE SKIP LOCKED, oldest due first) and the videos of the same creators due within coalesce_window, leasing them for 10 minutes; returns what scheduling needs and the API of their creator (NULL when not authorized).';
+
+CREATE FUNCTION tiktrack.postpone_videos(ids bigint[], due_at timestamptz[])
+RETURNS bigint
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH done AS (
+		UPDATE tiktrack.videos v
+			SET next_fetch_at = u.due_at, claimed_by = NULL, claimed_at = NULL
+			FROM unnest(postpone_videos.ids, postpone_videos.due_at) AS u(id, due_at)
+			WHERE v.id = u.id AND v.next_fetch_at IS NOT NULL
+			RETURNING 1
+	)
+	SELECT count(*) FROM done
+$$;
+COMMENT ON FUNCTION tiktrack.postpone_videos(bigint[], timestamptz[]) IS
+	'Worker: gives claimed videos back unfetched, due again at the given times (the rate limiter had no room for them).';
+
+/*
+ * Writes the outcome of a batch.  kind: 0 fetched, 1 failed (failures is
+ * the new consecutive count, failing whether that makes the video
+ * failing), 2 answered without stats, 3 throttled by TikTok (failures is
+ * the count before the attempt: a throttle is not the video's failure).
+ * A NULL next_at means track_until has passed: the video is completed.
+ * For fetched videos it also records the fetch and the metadata TikTok
+ * returned (posted_at, duration_s, kind; NULL keeps what is known).
+ * States that fetch_store() set in the same transaction (unavailable,
+ * awaiting_authorization) are respected.
+ */
+CREATE FUNCTION tiktrack.reschedule_videos(ids bigint[], next_at timestamptz[], kind integer[],
+										   failures integer[], errors text[], failing boolean[],
+										   fetched_at timestamptz DEFAULT NULL,
+										   posted_at timestamptz[] DEFAULT NULL,
+										   duration_s real[] DEFAULT NULL,
+										   media_kind text[] DEFAULT NULL)
+RETURNS bigint
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH done AS (
+		UPDATE tiktrack.videos v
+			SET next_fetch_at = CASE
+					WHEN v.state IN ('tracking', 'failing', 'awaiting_authorization', 'resolving')
+					THEN u.next_at END,
+				state = CASE
+					WHEN u.next_at IS NULL AND v.state IN ('tracking', 'failing', 'awaiting_authorization')
+						THEN 'completed'
+					WHEN u.kind = 1 AND u.failing AND v.state = 'tracking' THEN 'failing'
+					WHEN u.kind = 0 AND v.state IN ('failing', 'awaiting_authorization') THEN 'tracking'
+					ELSE v.state END,
+				fetch_failures = CASE u.kind WHEN 0 THEN 0 WHEN 2 THEN v.fetch_failures ELSE u.failures END,
+				missing_count = CASE WHEN u.kind = 0 THEN 0 ELSE v.missing_count END,
+				last_error = CASE u.kind WHEN 1 THEN u.error WHEN 0 THEN NULL ELSE v.last_error END,
+				last_error_at = CASE u.kind WHEN 1 THEN now() WHEN 0 THEN NULL ELSE v.last_error_at END,
+				last_fetched_at = CASE WHEN u.kind = 0 AND reschedule_videos.fetched_at IS NOT NULL
+									   THEN greatest(v.last_fetched_at, reschedule_videos.fetched_at)
+									   ELSE v.last_fetched_at END,
+				posted_at = coalesce(u.posted_at, v.posted_at),
+				duration_s = coalesce(u.duration_s, v.duration_s),
+				kind = coalesce(u.media_kind, v.kind),
+				claimed_by = NULL,
+				claimed_at = NULL
+			FROM unnest(reschedule_videos.ids, reschedule_videos.next_at, reschedule_videos.kind,
+						reschedule_videos.failures, reschedule_videos.errors, reschedule_videos.failing,
+						coalesce(reschedule_videos.posted_at, '{}'), coalesce(reschedule_videos.duration_s, '{}'),
+						coalesce(reschedule_videos.media_kind, '{}'))
+				AS u(id, next_at, kind, failures, error, failing, posted_at, duration_s, media_kind)
+			WHERE v.id = u.id
+			RETURNING 1
+	)
+	SELECT count(*) FROM done
+$$;
+COMMENT ON FUNCTION tiktrack.reschedule_videos(bigint[], timestamptz[], integer[], integer[], text[], boolean[], timestamptz, timestamptz[], real[], text[]) IS
+	'Worker: sets the next fetch time, failure count, last error and state of each video of a written batch, records fetched videos'' metadata, and releases the claims.';
+
+/*
+ * The snapshots of a batch in one statement (the statement trigger that
+ * maintains latest_snapshots runs once per batch), skipping videos that
+ * vanished meanwhile (untracked and deleted, TRUNCATE); captions are
+ * written only when they changed, so the generated hashtags and mentions
+ * are not recomputed on every fetch.
+ */
+CREATE FUNCTION tiktrack.store_video_snapshots(captured_at timestamptz, ids bigint[], sources text[],
+											   views bigint[], likes bigint[], comments bigint[],
+											   shares bigint[], saves bigint[], reach bigint[],
+											   completion_rate float8[], avg_watch_time_s float8[],
+											   total_watch_time_s float8[], captions text[])
+RETURNS bigint
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH u AS (
+		SELECT * FROM unnest(ids, sources, views, likes, comments, shares, saves, reach,
+							 completion_rate, avg_watch_time_s, total_watch_time_s, captions)
+			AS u(id, source, views, likes, comments, shares, saves, reach,
+				 completion_rate, avg_watch_time_s, total_watch_time_s, caption)
+	), ins AS (
+		INSERT INTO tiktrack.snapshots AS s (video_id, captured_at, views, likes, comments, shares,
+											 saves, reach, completion_rate, avg_watch_time_s,
+											 total_watch_time_s, source)
+		SELECT u.id, store_video_snapshots.captured_at, u.views, u.likes, u.comments, u.shares,
+			   u.saves, u.reach, u.completion_rate, u.avg_watch_time_s, u.total_watch_time_s, u.source
+		FROM u
+		WHERE EXISTS (SELECT 1 FROM tiktrack.videos v WHERE v.id = u.id)
+		ON CONFLICT (video_id, captured_at) DO NOTHING
+		RETURNING 1
+	), captions AS (
+		UPDATE tiktrack.videos v SET caption = u.caption
+		FROM u
+		WHERE v.id = u.id AND u.caption IS NOT NULL AND v.caption IS DISTINCT FROM u.caption
+		RETURNING 1
+	)
+	SELECT count(*) FROM ins
+$$;
+COMMENT ON FUNCTION tiktrack.store_video_snapshots(timestamptz, bigint[], text[], bigint[], bigint[], bigint[], bigint[], bigint[], bigint[], float8[], float8[], float8[], text[]) IS
+	'Worker: inserts a batch''s snapshots in one statement (ON CONFLICT DO NOTHING on the snapshot key, videos that vanished meanwhile skipped) and updates captions that changed; returns the number of snapshots inserted.';
+
+-- Claims held by a process that is gone are due again at once.
+CREATE FUNCTION tiktrack.release_orphaned_claims()
+RETURNS bigint
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH done AS (
+		UPDATE tiktrack.videos v
+			SET next_fetch_at = CASE WHEN v.next_fetch_at IS NOT NULL THEN now() END,
+				claimed_by = NULL, claimed_at = NULL
+			WHERE v.claimed_by IS NOT NULL
+			  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a
+							  WHERE a.pid = v.claimed_by AND a.pid <> pg_backend_pid())
+			RETURNING 1
+	)
+	SELECT count(*) FROM done
+$$;
+COMMENT ON FUNCTION tiktrack.release_orphaned_claims() IS
+	'Worker, at start: releases the claims of workers that stopped between claiming and writing (crash, kill), making those videos due at once.';
+
+CREATE FUNCTION tiktrack.release_failed_claims(worker_pid integer, retry_after interval, error text)
+RETURNS bigint
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH done AS (
+		UPDATE tiktrack.videos v
+			SET next_fetch_at = CASE WHEN v.next_fetch_at IS NOT NULL THEN now() + retry_after END,
+				fetch_failures = v.fetch_failures + 1,
+				last_error = release_failed_claims.error,
+				last_error_at = now(),
+				claimed_by = NULL, claimed_at = NULL
+			WHERE v.claimed_by = worker_pid
+			RETURNING 1
+	)
+	SELECT count(*) FROM done
+$$;
+COMMENT ON FUNCTION tiktrack.release_failed_claims(integer, interval, text) IS
+	'Worker, after an error in a round: gives that round''s videos back with one failure counted and the error as last_error.';
+
+CREATE FUNCTION tiktrack.next_due_at()
+RETURNS timestamptz
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	SELECT least((SELECT min(v.next_fetch_at) FROM tiktrack.videos v
+				  WHERE v.next_fetch_at IS NOT NULL),
+				 (SELECT min(coalesce(c.stats_next_fetch_at, '-infinity')) FROM tiktrack.creators c
+				  WHERE c.auth_status = 'authorized' AND c.authorized_via IS NOT NULL))
+$$;
+COMMENT ON FUNCTION tiktrack.next_due_at() IS
+	'When the next video or creator is due for a fetch (NULL: nothing scheduled); the worker sleeps until then.';
+
+/*
+ * Creators whose account stats are due (daily by default), oldest first;
+ * leased like videos.
+ */
+CREATE FUNCTION tiktrack.claim_due_creators(max_creators integer, refresh_ahead_s integer)
+RETURNS TABLE (creator_id bigint, api text)
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH due AS (
+		SELECT c.id
+		FROM tiktrack.creators c
+		WHERE c.auth_status = 'authorized' AND c.authorized_via IS NOT NULL
+		  AND (c.stats_next_fetch_at IS NULL OR c.stats_next_fetch_at <= now()
+			   -- the access token expires soon: refresh it now (at most
+			   -- every 5 minutes per creator, whatever the outcome)
+			   OR (c.updated_at < now() - interval '5 minutes'
+				   AND EXISTS (SELECT 1 FROM tiktrack.creator_tokens t
+							   WHERE t.creator_id = c.id
+								 AND t.access_expires_at <= now() + make_interval(secs => refresh_ahead_s))))
+		ORDER BY c.stats_next_fetch_at NULLS FIRST
+		LIMIT max_creators
+		FOR UPDATE SKIP LOCKED
+	)
+	UPDATE tiktrack.creators c
+		SET stats_next_fetch_at = now() + interval '10 minutes'
+		FROM due
+		WHERE c.id = due.id
+		RETURNING c.id, c.authorized_via
+$$;
+COMMENT ON FUNCTION tiktrack.claim_due_creators(integer, integer) IS
+	'Worker: claims up to max_creators authorized creators whose account stats are due or whose access token expires within refresh_ahead_s seconds, leasing them for 10 minutes.';
+
+CREATE FUNCTION tiktrack.reschedule_creators(ids bigint[], next_at timestamptz[])
+RETURNS bigint
+LANGUAGE sql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+	WITH done AS (
+		UPDATE tiktrack.creators c
+			SET stats_next_fetch_at = u.next_at
+			FROM unnest(reschedule_creators.ids, reschedule_creators.next_at) AS u(id, next_at)
+			WHERE c.id = u.id
+			RETURNING 1
+	)
+	SELECT count(*) FROM done
+$$;
+COMMENT ON FUNCTION tiktrack.reschedule_creators(bigint[], timestamptz[]) IS
+	'Worker: sets when each creator''s account stats are fetched next.';
+
+/*
+ * Deletes at most max_rows fetch_log rows older than the retention, so
+ * pruning a large backlog never holds long locks or bloats one
+ * transaction; the worker calls it again while it returns max_rows.
+ */
+CREATE FUNCTION tiktrack.prune_fetch_log(retention interval, max_rows integer DEFAULT 1000)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	deleted bigint;
+BEGIN
+	DELETE FROM tiktrack.fetch_log l
+	WHERE l.ctid = ANY (ARRAY(
+		SELECT o.ctid FROM tiktrack.fetch_log o
+		WHERE o.requested_at < now() - retention
+		ORDER BY o.requested_at
+		LIMIT max_rows));
+	GET DIAGNOSTICS deleted = ROW_COUNT;
+	RETURN deleted;
+END
+$$;
+COMMENT ON FUNCTION tiktrack.prune_fetch_log(interval, integer) IS
+	'Deletes up to max_rows tiktrack.fetch_log rows older than retention (the worker uses tiktrack.log_retention) and returns how many it deleted.';
+
+/* ---- events: NOTIFY tiktrack_events, JSON payloads ---- */
+
+/*
+ * One snapshot.created event per written batch; a batch larger than 200
+ * videos is announced in several payloads (NOTIFY payloads are limited to
+ * 8000 bytes), each listing its video ids.
+ */
+CREATE FUNCTION tiktrack.notify_snapshots_created(video_ids bigint[], captured_at timestamptz)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n integer := coalesce(cardinality(video_ids), 0);
+	chunk constant integer := 200;
+	sent integer := 0;
+	i integer := 1;
+BEGIN
+	WHILE i <= n LOOP
+		PERFORM pg_notify('tiktrack_events', json_build_object(
+			'event', 'snapshot.created',
+			'captured_at', captured_at,
+			'count', least(chunk, n - i + 1),
+			'batch_count', n,
+			'video_ids', video_ids[i:i + chunk - 1])::text);
+		sent := sent + 1;
+		i := i + chunk;
+	END LOOP;
+	RETURN sent;
+END
+$$;
+COMMENT ON FUNCTION tiktrack.notify_snapshots_created(bigint[], timestamptz) IS
+	'Sends snapshot.created on channel tiktrack_events for a batch of new snapshots: {"event", "captured_at", "count", "batch_count", "video_ids"}, at most 200 ids per payload.';
+
+CREATE FUNCTION tiktrack.notify_video_state()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	l record;
+BEGIN
+	SELECT s.snapshot_count, s.views, s.captured_at INTO l
+		FROM tiktrack.latest_snapshots s WHERE s.video_id = NEW.id;
+	PERFORM pg_notify('tiktrack_events', json_build_object(
+		'event', CASE NEW.state WHEN 'completed' THEN 'tracking.completed' ELSE 'video.unavailable' END,
+		'video_id', NEW.id,
+		'creator_id', NEW.creator_id,
+		'url', NEW.url,
+		'at', now(),
+		'snapshot_count', coalesce(l.snapshot_count, 0),
+		'last_views', l.views,
+		'last_captured_at', l.captured_at,
+		'reason', CASE WHEN NEW.state = 'unavailable' THEN NEW.last_error END)::text);
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION tiktrack.notify_video_state() IS
+	'Trigger function: sends tracking.completed or video.unavailable on channel tiktrack_events when a video enters that state.';
+
+CREATE TRIGGER videos_notify_state
+	AFTER UPDATE OF state ON tiktrack.videos
+	FOR EACH ROW
+	WHEN (NEW.state IN ('completed', 'unavailable') AND OLD.state IS DISTINCT FROM NEW.state)
+	EXECUTE FUNCTION tiktrack.notify_video_state();
+
+CREATE FUNCTION tiktrack.notify_creator_reauthorization()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM pg_notify('tiktrack_events', json_build_object(
+		'event', 'creator.reauthorization_needed',
+		'creator_id', NEW.id,
+		'handle', NEW.handle,
+		'api', NEW.authorized_via,
+		'at', now(),
+		'reason', NEW.last_error)::text);
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION tiktrack.notify_creator_reauthorization() IS
+	'Trigger function: sends creator.reauthorization_needed on channel tiktrack_events when a creator''s token refresh was refused.';
+
+CREATE TRIGGER creators_notify_reauthorization
+	AFTER UPDATE OF auth_status ON tiktrack.creators
+	FOR EACH ROW
+	WHEN (NEW.auth_status = 'reauthorization_needed' AND OLD.auth_status IS DISTINCT FROM NEW.auth_status)
+	EXECUTE FUNCTION tiktrack.notify_creator_reauthorization();
+
+/*
+ * New or replaced tokens (connect_creator, complete_authorization) make
+ * a creator's stats and waiting videos fetchable: wake the worker when
+ * that commits.
+ */
+CREATE FUNCTION tiktrack.wake_worker_trigger()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	PERFORM tiktrack.wake_worker_on_commit();
+	RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION tiktrack.wake_worker_trigger() IS
+	'Trigger function: wakes the background worker when the transaction commits.';
+
+CREATE TRIGGER creator_tokens_wake_worker
+	AFTER INSERT OR UPDATE ON tiktrack.creator_tokens
+	FOR EACH STATEMENT EXECUTE FUNCTION tiktrack.wake_worker_trigger();
+
+/* ---- worker_status ---- */
+
+CREATE FUNCTION tiktrack.worker_info(OUT pid integer, OUT state text, OUT state_since timestamptz,
+									 OUT started_at timestamptz, OUT starts integer,
+									 OUT last_success_display timestamptz,
+									 OUT last_success_business timestamptz)
+RETURNS record
+AS 'MODULE_PATHNAME', 'tiktrack_worker_info'
+LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION tiktrack.worker_info() IS
+	'The background worker''s process id (NULL when not running), state, start time, number of starts since the server started, and last successful request per API, from shared memory.';
+
+CREATE FUNCTION tiktrack.worker_counters()
+RETURNS TABLE (counter text, last_minute bigint, last_hour bigint, total bigint)
+AS 'MODULE_PATHNAME', 'tiktrack_worker_counters'
+LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION tiktrack.worker_counters() IS
+	'The background worker''s counters (requests, snapshots, creator_stats, videos_claimed, rate_limit_waits, and errors by kind) over the last minute, the last hour and since the server started.';
+
+CREATE FUNCTION tiktrack.rate_limits()
+RETURNS TABLE (limiter text, limits text, available integer, speed float8,
+			   blocked_until timestamptz, throttles bigint, waits bigint, waited_s float8)
+AS 'MODULE_PATHNAME', 'tiktrack_rate_limits'
+LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION tiktrack.rate_limits() IS
+	'The token buckets in shared memory, one per API (per endpoint for the Display API): configured limits, requests available now, speed (1 = full; halved by every throttle from TikTok), when a throttle ends, how often TikTok throttled us and how often and how long the worker waited.';
+
+CREATE VIEW tiktrack.worker_status AS
+SELECT w.pid,
+	   w.state,
+	   w.state_since,
+	   w.started_at,
+	   w.starts,
+	   (SELECT count(*) FROM tiktrack.videos v
+		WHERE v.state IN ('tracking', 'failing', 'awaiting_authorization', 'resolving')) AS tracked_videos,
+	   (SELECT count(*) FROM tiktrack.videos v WHERE v.next_fetch_at <= now()) AS due_videos,
+	   (SELECT count(*) FROM tiktrack.videos v WHERE v.claimed_by IS NOT NULL) AS videos_in_flight,
+	   (SELECT count(*) FROM tiktrack.videos v WHERE v.state = 'failing') AS failing_videos,
+	   c.requests_last_minute,
+	   c.requests_last_hour,
+	   c.snapshots_last_minute,
+	   c.snapshots_last_hour,
+	   c.errors_last_hour,
+	   c.errors_total,
+	   c.rate_limit_waits_last_hour,
+	   (SELECT jsonb_object_agg(r.limiter, r.blocked_until) FROM tiktrack.rate_limits() r
+		WHERE r.blocked_until > now()) AS rate_limited_until,
+	   w.last_success_display,
+	   w.last_success_business
+FROM tiktrack.worker_info() w,
+	 LATERAL (
+		SELECT max(k.last_minute) FILTER (WHERE k.counter = 'requests') AS requests_last_minute,
+			   max(k.last_hour) FILTER (WHERE k.counter = 'requests') AS requests_last_hour,
+			   max(k.last_minute) FILTER (WHERE k.counter = 'snapshots') AS snapshots_last_minute,
+			   max(k.last_hour) FILTER (WHERE k.counter = 'snapshots') AS snapshots_last_hour,
+			   max(k.last_hour) FILTER (WHERE k.counter = 'rate_limit_waits') AS rate_limit_waits_last_hour,
+			   coalesce(jsonb_object_agg(k.counter, k.last_hour)
+							FILTER (WHERE k.counter IN ('rate_limited', 'throttled', 'auth', 'network',
+														'server_error', 'malformed', 'api_error', 'worker_error')
+									AND k.last_hour > 0), '{}') AS errors_last_hour,
+			   coalesce(jsonb_object_agg(k.counter, k.total)
+							FILTER (WHERE k.counter IN ('rate_limited', 'throttled', 'auth', 'network',
+														'server_error', 'malformed', 'api_error', 'worker_error')
+									AND k.total > 0), '{}') AS errors_total
+		FROM tiktrack.worker_counters() k
+	 ) c;
+COMMENT ON VIEW tiktrack.worker_status IS
+	'One row: the background worker''s pid and state, tracked/due/in-flight/failing video counts, requests and snapshots in the last minute and hour, errors by kind (last hour and since server start), rate-limit waits, the limiters TikTok has paused us on, and the last successful request per API.';
+
+REVOKE ALL ON FUNCTION tiktrack.claim_due_videos(integer, interval),
+	tiktrack.postpone_videos(bigint[], timestamptz[]),
+	tiktrack.reschedule_videos(bigint[], timestamptz[], integer[], integer[], text[], boolean[], timestamptz, timestamptz[], real[], text[]),
+	tiktrack.store_video_snapshots(timestamptz, bigint[], text[], bigint[], bigint[], bigint[], bigint[], bigint[], bigint[], float8[], float8[], float8[], text[]),
+	tiktrack.release_orphaned_claims(),
+	tiktrack.release_failed_claims(integer, interval, text),
+	tiktrack.claim_due_creators(integer, integer),
+	tiktrack.reschedule_creators(bigint[], timestamptz[]),
+	tiktrack.prune_fetch_log(interval, integer),
+	tiktrack.notify_snapshots_created(bigint[], timestamptz)
+	FROM PUBLIC;
+
+-- A worker waiting for the extension starts as soon as it is created.
+SELECT tiktrack.wake_worker_on_commit();

@@ -1,0 +1,1475 @@
+/*-------------------------------------------------------------------------
+ *
+ * worker.c
+ *	  The background worker: fetches the snapshots of tracked videos and
+ *	  the stats of authorized creators on their schedule, within TikTok's
+ *	  rate limits, without ever holding a transaction during network I/O.
+ *
+ * One static worker, registered when the library is preloaded, connects
+ * to tiktrack.database.  Each round of its latch-driven loop
+ *
+ *	1. claims due videos (FOR UPDATE SKIP LOCKED through videos_due_idx),
+ *	   lets the rate limiters admit or postpone each creator's requests,
+ *	   reads the admitted videos' credentials (fetch_prepare_videos) and
+ *	   commits: no lock survives the claim;
+ *	2. runs the HTTP requests concurrently with no transaction open
+ *	   (fetch_execute), storing rotated tokens at once in short
+ *	   transactions of their own;
+ *	3. writes the batch in one short transaction (fetch_store, then the
+ *	   next fetch time of every video, then the events).
+ *
+ * A claim moves next_fetch_at forward by a lease and records the
+ * worker's pid, so a crash loses at most that batch's fetch: the next
+ * worker releases orphaned claims when it starts.  Snapshots are keyed by
+ * (video, captured_at) and inserted ON CONFLICT DO NOTHING, so nothing is
+ * ever duplicated.
+ *
+ * An ERROR in a round is reported, the round's claims are released with
+ * a failure counted, and the loop goes on (a poison batch therefore ends
+ * up 'failing' instead of crash-looping the worker).  SIGTERM
+ * (pg_terminate_backend, shutdown) exits through FATAL with code 1, so
+ * the postmaster restarts the worker after bgw_restart_time.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <limits.h>
+
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "catalog/pg_type.h"
+#include "commands/extension.h"
+#include "common/pg_prng.h"
+#include "executor/spi.h"
+#include "miscadmin.h"
+#include "pgstat.h"
+#include "postmaster/bgworker.h"
+#include "postmaster/interrupt.h"
+#include "storage/ipc.h"
+#include "storage/latch.h"
+#include "storage/proc.h"
+#include "tcop/tcopprot.h"
+#include "utils/builtins.h"
+#include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/snapmgr.h"
+#include "utils/timestamp.h"
+
+#include "fetch.h"
+#include "rate_limit.h"
+#include "schedule.h"
+#include "shmem.h"
+#include "tiktrack.h"
+#include "worker.h"
+
+/* ---- settings ---- */
+
+char	   *tiktrack_database = NULL;
+int			tiktrack_early_interval_s = 15 * 60;
+int			tiktrack_early_window_s = 6 * 3600;
+int			tiktrack_interval_s = 3600;
+int			tiktrack_creator_stats_interval_s = 86400;
+int			tiktrack_token_refresh_ahead_s = 3600;
+int			tiktrack_retry_base_delay_s = 30;
+int			tiktrack_retry_max_delay_s = 3600;
+int			tiktrack_failing_after = 5;
+int			tiktrack_batch_size = 1000;
+int			tiktrack_log_retention_s = 7 * 86400;
+int			tiktrack_display_requests_per_minute = 600;
+int			tiktrack_business_requests_per_second = 10;
+int			tiktrack_business_requests_per_minute = 600;
+int			tiktrack_business_requests_per_day = 864000;
+int			tiktrack_rate_limit_wait_s = 60;
+int			tiktrack_business_throttle_wait_s = 300;
+
+/* Most ids TikTok accepts in one video request (both APIs). */
+#define IDS_PER_REQUEST 20
+
+/* A claim nobody completed is given back after this long. */
+#define CLAIM_LEASE "10 minutes"
+
+/* Creators whose stats are fetched per round. */
+#define CREATORS_PER_ROUND 200
+
+/* fetch_log rows deleted per pruning step (small: no long locks). */
+#define PRUNE_BATCH 1000
+
+/* Longest sleep, so maintenance runs even when nothing is due. */
+#define MAX_SLEEP_MS 60000L
+#define EXTENSION_POLL_MS 5000L
+#define ERROR_PAUSE_MS 1000L
+
+/* ---- state of this process ---- */
+
+static MemoryContext batch_cxt = NULL;
+static FetchBatch *current_batch = NULL;	/* for wiping after an error */
+static bool release_claims_pending = false;
+static bool orphans_released = false;
+static char last_round_error[256];
+static TimestampTz next_prune_at = 0;
+
+/* One claimed video, as the claim returned it. */
+typedef struct ClaimedVideo
+{
+	int64		id;
+	int64		creator_id;
+	FetchApi	api;
+	TimestampTz posted_at;		/* or SCHEDULE_UNKNOWN_TIME */
+	TimestampTz track_until;
+	int			failures;
+	bool		admitted;
+	TimestampTz postponed_until;
+} ClaimedVideo;
+
+typedef struct ClaimedCreator
+{
+	int64		id;
+	FetchApi	api;
+	bool		admitted;
+	TimestampTz postponed_until;
+} ClaimedCreator;
+
+/* ---- settings definition and registration ---- */
+
+static void
+define_seconds(const char *name, const char *short_desc, const char *long_desc,
+			   int *var, int boot, int min, GucContext context)
+{
+	DefineCustomIntVariable(name, short_desc, long_desc, var, boot, min, INT_MAX,
+							context, GUC_UNIT_S, NULL, NULL, NULL);
+}
+
+void
+worker_define_gucs(void)
+{
+	/* A server-start setting can only be defined while preloading. */
+	if (process_shared_preload_libraries_in_progress)
+		DefineCustomStringVariable("tiktrack.database",
+								   "Database the tiktrack background worker connects to.",
+								   "The worker idles until the extension is created there.",
+								   &tiktrack_database, "postgres",
+								   PGC_POSTMASTER, 0, NULL, NULL, NULL);
+	define_seconds("tiktrack.early_interval",
+				   "Time between snapshots of a video during its early window.",
+				   NULL, &tiktrack_early_interval_s, 15 * 60, 1, PGC_SIGHUP);
+	define_seconds("tiktrack.early_window",
+				   "How long after posting a video is snapshotted at the early interval.",
+				   NULL, &tiktrack_early_window_s, 6 * 3600, 0, PGC_SIGHUP);
+	define_seconds("tiktrack.interval",
+				   "Time between snapshots of a video after its early window.",
+				   NULL, &tiktrack_interval_s, 3600, 1, PGC_SIGHUP);
+	define_seconds("tiktrack.creator_stats_interval",
+				   "Time between snapshots of an authorized creator's account stats.",
+				   NULL, &tiktrack_creator_stats_interval_s, 86400, 1, PGC_SIGHUP);
+	define_seconds("tiktrack.token_refresh_ahead",
+				   "How long before an access token expires the worker refreshes it.",
+				   NULL, &tiktrack_token_refresh_ahead_s, 3600, 0, PGC_SIGHUP);
+	define_seconds("tiktrack.retry_base_delay",
+				   "Delay before retrying a video after its first failed fetch; doubles per failure.",
+				   NULL, &tiktrack_retry_base_delay_s, 30, 1, PGC_SIGHUP);
+	define_seconds("tiktrack.retry_max_delay",
+				   "Longest delay between retries of a failing video.",
+				   NULL, &tiktrack_retry_max_delay_s, 3600, 1, PGC_SIGHUP);
+	DefineCustomIntVariable("tiktrack.failing_after",
+							"Consecutive failed fetches after which a video is marked failing.",
+							"A failing video is still retried and recovers by itself.",
+							&tiktrack_failing_after, 5, 1, 1000,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("tiktrack.batch_size",
+							"Most videos the worker claims per round.",
+							NULL, &tiktrack_batch_size, 1000, 1, 100000,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	define_seconds("tiktrack.log_retention",
+				   "How long rows are kept in tiktrack.fetch_log.",
+				   NULL, &tiktrack_log_retention_s, 7 * 86400, 0, PGC_SIGHUP);
+	DefineCustomIntVariable("tiktrack.display_requests_per_minute",
+							"Requests per minute per Display API endpoint (0: no limit).",
+							"TikTok allows 600 per endpoint in any one-minute window.",
+							&tiktrack_display_requests_per_minute, 600, 0, INT_MAX,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("tiktrack.business_requests_per_second",
+							"Business API requests per second (0: no limit).",
+							NULL, &tiktrack_business_requests_per_second, 10, 0, INT_MAX,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("tiktrack.business_requests_per_minute",
+							"Business API requests per minute (0: no limit).",
+							NULL, &tiktrack_business_requests_per_minute, 600, 0, INT_MAX,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	DefineCustomIntVariable("tiktrack.business_requests_per_day",
+							"Business API requests per day (0: no limit).",
+							NULL, &tiktrack_business_requests_per_day, 864000, 0, INT_MAX,
+							PGC_SIGHUP, 0, NULL, NULL, NULL);
+	define_seconds("tiktrack.rate_limit_wait",
+				   "Pause after TikTok answered rate_limit_exceeded without a Retry-After header.",
+				   NULL, &tiktrack_rate_limit_wait_s, 60, 0, PGC_SIGHUP);
+	define_seconds("tiktrack.business_throttle_wait",
+				   "Pause after the Business API throttled us (code 40100).",
+				   "TikTok asks for 5 minutes after a per-minute throttle.",
+				   &tiktrack_business_throttle_wait_s, 300, 0, PGC_SIGHUP);
+}
+
+void
+worker_register(void)
+{
+	BackgroundWorker bgw;
+
+	memset(&bgw, 0, sizeof(bgw));
+	bgw.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
+	bgw.bgw_start_time = BgWorkerStart_RecoveryFinished;
+	/* Exit code 1 (FATAL, pg_terminate_backend) restarts us this soon. */
+	bgw.bgw_restart_time = 1;
+	snprintf(bgw.bgw_library_name, BGW_MAXLEN, "tiktrack");
+	snprintf(bgw.bgw_function_name, BGW_MAXLEN, "tiktrack_worker_main");
+	snprintf(bgw.bgw_name, BGW_MAXLEN, "tiktrack worker");
+	snprintf(bgw.bgw_type, BGW_MAXLEN, "tiktrack worker");
+	RegisterBackgroundWorker(&bgw);
+}
+
+void
+worker_configure_rate_limits(void)
+{
+	int64		display_limit[1] = {tiktrack_display_requests_per_minute};
+	int64		display_window[1] = {60 * USECS_PER_SEC};
+	int64		business_limit[3] = {tiktrack_business_requests_per_second,
+		tiktrack_business_requests_per_minute,
+	tiktrack_business_requests_per_day};
+	int64		business_window[3] = {USECS_PER_SEC, 60 * USECS_PER_SEC,
+	USECS_PER_DAY};
+
+	tiktrack_rate_configure(TT_LIMIT_DISPLAY_VIDEO_QUERY, 1, display_limit, display_window);
+	tiktrack_rate_configure(TT_LIMIT_DISPLAY_VIDEO_LIST, 1, display_limit, display_window);
+	tiktrack_rate_configure(TT_LIMIT_DISPLAY_USER_INFO, 1, display_limit, display_window);
+	tiktrack_rate_configure(TT_LIMIT_BUSINESS, 3, business_limit, business_window);
+}
+
+/* ---- small helpers ---- */
+
+static ScheduleSettings
+current_schedule_settings(void)
+{
+	ScheduleSettings s;
+
+	s.early_interval_us = (int64) tiktrack_early_interval_s * USECS_PER_SEC;
+	s.early_window_us = (int64) tiktrack_early_window_s * USECS_PER_SEC;
+	s.interval_us = (int64) tiktrack_interval_s * USECS_PER_SEC;
+	s.retry_base_us = (int64) tiktrack_retry_base_delay_s * USECS_PER_SEC;
+	s.retry_max_us = (int64) tiktrack_retry_max_delay_s * USECS_PER_SEC;
+	s.failing_after = tiktrack_failing_after;
+	return s;
+}
+
+static FetchApi
+api_from_text(const char *api)
+{
+	if (api == NULL)
+		return FETCH_API_NONE;
+	if (strcmp(api, "display") == 0)
+		return FETCH_API_DISPLAY;
+	if (strcmp(api, "business") == 0)
+		return FETCH_API_BUSINESS;
+	return FETCH_API_NONE;
+}
+
+/* The limiter a video request of this API draws from, or -1. */
+static int
+video_limiter(FetchApi api)
+{
+	switch (api)
+	{
+		case FETCH_API_DISPLAY:
+			return TT_LIMIT_DISPLAY_VIDEO_QUERY;
+		case FETCH_API_BUSINESS:
+			return TT_LIMIT_BUSINESS;
+		default:
+			return -1;
+	}
+}
+
+static int
+creator_limiter(FetchApi api)
+{
+	switch (api)
+	{
+		case FETCH_API_DISPLAY:
+			return TT_LIMIT_DISPLAY_USER_INFO;
+		case FETCH_API_BUSINESS:
+			return TT_LIMIT_BUSINESS;
+		default:
+			return -1;
+	}
+}
+
+/* The limiter an HTTP request counted against, from its endpoint. */
+static int
+call_limiter(const FetchCall *call)
+{
+	const char *e = call->endpoint ? call->endpoint : "";
+
+	if (strstr(e, "oauth") != NULL || strstr(e, "token") != NULL)
+		return -1;
+	if (call->api == FETCH_API_BUSINESS)
+		return TT_LIMIT_BUSINESS;
+	if (call->api != FETCH_API_DISPLAY)
+		return -1;
+	if (strstr(e, "/video/query/") != NULL)
+		return TT_LIMIT_DISPLAY_VIDEO_QUERY;
+	if (strstr(e, "/video/list/") != NULL)
+		return TT_LIMIT_DISPLAY_VIDEO_LIST;
+	if (strstr(e, "/user/info/") != NULL)
+		return TT_LIMIT_DISPLAY_USER_INFO;
+	return -1;
+}
+
+/* How long TikTok wants us to stay away after this throttled call. */
+static int64
+throttle_wait_us(const FetchCall *call)
+{
+	if (call->retry_after_s >= 0)
+		return (int64) call->retry_after_s * USECS_PER_SEC;
+	if (call->business_code == 40100)
+		return (int64) tiktrack_business_throttle_wait_s * USECS_PER_SEC;
+	return (int64) tiktrack_rate_limit_wait_s * USECS_PER_SEC;
+}
+
+static TiktrackCounter
+error_counter(const FetchCall *call)
+{
+	if (call->rate_limited)
+		return call->business_code == 40100 ? TT_COUNT_ERR_THROTTLED : TT_COUNT_ERR_RATE_LIMITED;
+	if (call->auth_failed)
+		return TT_COUNT_ERR_AUTH;
+	if (call->http_status == 0)
+		return TT_COUNT_ERR_NETWORK;
+	if (call->http_status >= 500)
+		return TT_COUNT_ERR_SERVER;
+	if (call->transient)
+		return TT_COUNT_ERR_MALFORMED;
+	return TT_COUNT_ERR_API;
+}
+
+/* Drawn once per batch: the jitter of a creator's videos within it. */
+static uint64 batch_jitter_seed = 0;
+
+static void
+new_jitter_seed(void)
+{
+	batch_jitter_seed = pg_prng_uint64(&pg_global_prng_state);
+}
+
+/*
+ * A jitter in [0, 1) that is the same for every video of one creator in
+ * one batch, so retried videos stay grouped in shared requests instead
+ * of each costing a request of its own (splitmix64 of seed and creator).
+ */
+static double
+creator_jitter(int64 creator_id)
+{
+	uint64		z = batch_jitter_seed + (uint64) creator_id * UINT64CONST(0x9E3779B97F4A7C15);
+
+	z = (z ^ (z >> 30)) * UINT64CONST(0xBF58476D1CE4E5B9);
+	z = (z ^ (z >> 27)) * UINT64CONST(0x94D049BB133111EB);
+	z ^= z >> 31;
+	return (double) (z >> 11) / (double) (UINT64CONST(1) << 53);
+}
+
+static void
+set_state(TiktrackWorkerState state, const char *activity)
+{
+	tiktrack_set_worker_state(state);
+	if (activity)
+		pgstat_report_activity(STATE_RUNNING, activity);
+}
+
+/*
+ * A unit of database work: a short transaction with a snapshot.  SPI is
+ * connected separately where needed, since the fetch steps connect on
+ * their own.
+ */
+static void
+begin_unit(TiktrackWorkerState state, const char *activity)
+{
+	set_state(state, activity);
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	PushActiveSnapshot(GetTransactionSnapshot());
+}
+
+static void
+end_unit(void)
+{
+	PopActiveSnapshot();
+	CommitTransactionCommand();
+	pgstat_report_stat(false);
+}
+
+static void
+spi_connect(void)
+{
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "tiktrack worker: SPI_connect failed");
+}
+
+static int
+spi_exec(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls,
+		 int expected)
+{
+	int			rc = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
+
+	if (rc != expected)
+		elog(ERROR, "tiktrack worker: query failed (SPI code %d): %s", rc, sql);
+	return rc;
+}
+
+static Datum
+int8_array(const int64 *values, int n)
+{
+	Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
+	int			i;
+
+	for (i = 0; i < n; i++)
+		d[i] = Int64GetDatum(values[i]);
+	return PointerGetDatum(construct_array(d, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+static Datum
+int4_array(const int *values, int n)
+{
+	Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
+	int			i;
+
+	for (i = 0; i < n; i++)
+		d[i] = Int32GetDatum(values[i]);
+	return PointerGetDatum(construct_array(d, n, INT4OID, 4, true, TYPALIGN_INT));
+}
+
+static Datum
+bool_array(const bool *values, int n)
+{
+	Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
+	int			i;
+
+	for (i = 0; i < n; i++)
+		d[i] = BoolGetDatum(values[i]);
+	return PointerGetDatum(construct_array(d, n, BOOLOID, 1, true, TYPALIGN_CHAR));
+}
+
+/* float8[] / int8[] / float4[] with a null flag per element. */
+static Datum
+nullable_array(const Datum *values, const bool *nulls, int n, Oid elemtype)
+{
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+
+	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+	return PointerGetDatum(construct_md_array((Datum *) values, (bool *) nulls, 1, dims, lbs,
+											  elemtype, typlen, typbyval, typalign));
+}
+
+/* timestamptz[] where DT_NOBEGIN stands for NULL. */
+static Datum
+timestamptz_array(const TimestampTz *values, int n)
+{
+	Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
+	bool	   *nulls = palloc(sizeof(bool) * Max(n, 1));
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		nulls[i] = (values[i] == DT_NOBEGIN);
+		d[i] = TimestampTzGetDatum(values[i]);
+	}
+	return PointerGetDatum(construct_md_array(d, nulls, 1, dims, lbs, TIMESTAMPTZOID,
+											  8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+}
+
+static Datum
+text_array(char **values, int n)
+{
+	Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
+	bool	   *nulls = palloc(sizeof(bool) * Max(n, 1));
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+	int			i;
+
+	for (i = 0; i < n; i++)
+	{
+		nulls[i] = (values[i] == NULL);
+		d[i] = nulls[i] ? (Datum) 0 : CStringGetTextDatum(values[i]);
+	}
+	return PointerGetDatum(construct_md_array(d, nulls, 1, dims, lbs, TEXTOID,
+											  -1, false, TYPALIGN_INT));
+}
+
+/* ---- is there anything to work on? ---- */
+
+/*
+ * True when the extension exists in our database and is complete.  While
+ * another session creates or drops it we do not see it (catalog changes
+ * are visible at commit), and a half-dropped schema never passes.
+ */
+static bool
+extension_is_ready(void)
+{
+	Oid			ns;
+
+	if (!OidIsValid(get_extension_oid("tiktrack", true)))
+		return false;
+	ns = get_namespace_oid("tiktrack", true);
+	if (!OidIsValid(ns))
+		return false;
+	return OidIsValid(get_relname_relid("videos", ns)) &&
+		OidIsValid(get_relname_relid("fetch_log", ns));
+}
+
+static bool
+check_extension(void)
+{
+	bool		ready;
+
+	SetCurrentStatementStartTimestamp();
+	StartTransactionCommand();
+	ready = extension_is_ready();
+	CommitTransactionCommand();
+	return ready;
+}
+
+/* ---- claims ---- */
+
+/*
+ * Gives back claims of workers that no longer exist (a crash or kill
+ * between claim and write), due at once: the video is not at fault.
+ */
+static void
+release_orphaned_claims(void)
+{
+	int64		released;
+	bool		isnull;
+
+	begin_unit(TT_WORKER_MAINTENANCE, "releasing orphaned claims");
+	spi_connect();
+	spi_exec("SELECT tiktrack.release_orphaned_claims()", 0, NULL, NULL, NULL, SPI_OK_SELECT);
+	released = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
+										   &isnull));
+	SPI_finish();
+	end_unit();
+	if (released > 0)
+		ereport(LOG,
+				(errmsg("tiktrack worker: released %lld videos claimed by a worker that stopped before writing them",
+						(long long) released)));
+}
+
+/*
+ * After an error in a round, the videos it claimed are retried later with
+ * a failure counted (so a batch that keeps failing becomes 'failing'
+ * rather than looping).
+ */
+static void
+release_failed_claims(void)
+{
+	Oid			types[3] = {INT4OID, INTERVALOID, TEXTOID};
+	Datum		values[3];
+	Interval   *delay = palloc0(sizeof(Interval));
+
+	delay->time = (int64) tiktrack_retry_base_delay_s * USECS_PER_SEC;
+	values[0] = Int32GetDatum(MyProcPid);
+	values[1] = IntervalPGetDatum(delay);
+	values[2] = CStringGetTextDatum(last_round_error);
+
+	begin_unit(TT_WORKER_MAINTENANCE, "releasing claims of a failed round");
+	spi_connect();
+	spi_exec("SELECT tiktrack.release_failed_claims($1, $2, $3)", 3, types, values, NULL,
+			 SPI_OK_SELECT);
+	SPI_finish();
+	end_unit();
+}
+
+/*
+ * A claim need not survive a crash (the next worker releases it anyway),
+ * so its commit does not wait for the WAL flush; the write of a batch
+ * does.
+ */
+static void
+claim_without_wal_flush(void)
+{
+	spi_exec("SET LOCAL synchronous_commit = off", 0, NULL, NULL, NULL, SPI_OK_UTILITY);
+}
+
+static int
+compare_claimed_videos(const void *a, const void *b)
+{
+	const ClaimedVideo *x = a;
+	const ClaimedVideo *y = b;
+
+	if (x->api != y->api)
+		return x->api < y->api ? -1 : 1;
+	if (x->creator_id != y->creator_id)
+		return x->creator_id < y->creator_id ? -1 : 1;
+	return x->id < y->id ? -1 : (x->id > y->id ? 1 : 0);
+}
+
+/* Runs the claim; the rows are copied into batch_cxt. */
+static int
+claim_due_videos(ClaimedVideo **out)
+{
+	Oid			types[2] = {INT4OID, INTERVALOID};
+	Datum		values[2];
+	Interval   *window = palloc0(sizeof(Interval));
+	ClaimedVideo *v;
+	uint64		i,
+				n;
+
+	/*
+	 * Videos of a claimed creator due within a quarter of the shorter
+	 * cadence (at most 5 minutes) come along in the same requests.
+	 */
+	window->time = (int64) Min(Min(tiktrack_early_interval_s, tiktrack_interval_s), 20 * 60) *
+		USECS_PER_SEC / 4;
+	values[0] = Int32GetDatum(tiktrack_batch_size);
+	values[1] = IntervalPGetDatum(window);
+	spi_exec("SELECT video_id, creator_id, api, posted_at, track_until, fetch_failures "
+			 "FROM tiktrack.claim_due_videos($1, $2)",
+			 2, types, values, NULL, SPI_OK_SELECT);
+	n = SPI_processed;
+	v = MemoryContextAllocZero(batch_cxt, sizeof(ClaimedVideo) * Max(n, 1));
+	for (i = 0; i < n; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		Datum		d;
+		char	   *api;
+
+		v[i].id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+		d = SPI_getbinval(tup, desc, 2, &isnull);
+		v[i].creator_id = isnull ? 0 : DatumGetInt64(d);
+		api = SPI_getvalue(tup, desc, 3);
+		v[i].api = api_from_text(api);
+		d = SPI_getbinval(tup, desc, 4, &isnull);
+		v[i].posted_at = isnull ? SCHEDULE_UNKNOWN_TIME : DatumGetTimestampTz(d);
+		v[i].track_until = DatumGetTimestampTz(SPI_getbinval(tup, desc, 5, &isnull));
+		v[i].failures = DatumGetInt32(SPI_getbinval(tup, desc, 6, &isnull));
+	}
+	qsort(v, n, sizeof(ClaimedVideo), compare_claimed_videos);
+	*out = v;
+	return (int) n;
+}
+
+/*
+ * Lets the rate limiters admit whole (creator, API) groups: a group of n
+ * videos needs ceil(n / 20) requests.  A group the limiter cannot take
+ * now is postponed until it can; it is not a failure of the videos.
+ */
+static int
+admit_videos(ClaimedVideo *v, int n, TimestampTz now)
+{
+	int			admitted = 0;
+	int			start = 0;
+
+	while (start < n)
+	{
+		int			end = start + 1;
+		int			limiter;
+		int64		wait = 0;
+		int			i;
+
+		while (end < n && v[end].api == v[start].api &&
+			   v[end].creator_id == v[start].creator_id)
+			end++;
+		limiter = video_limiter(v[start].api);
+		if (limiter >= 0)
+		{
+			int			requests = (end - start + IDS_PER_REQUEST - 1) / IDS_PER_REQUEST;
+
+			wait = tiktrack_rate_acquire(limiter, requests);
+			if (wait > 0)
+			{
+				tiktrack_rate_note_wait(limiter, wait);
+				tiktrack_count(TT_COUNT_RATE_LIMIT_WAITS, 1);
+			}
+		}
+		for (i = start; i < end; i++)
+		{
+			v[i].admitted = (wait == 0);
+			v[i].postponed_until = wait == 0 ? 0 : now + wait;
+			if (wait == 0)
+				admitted++;
+		}
+		start = end;
+	}
+	return admitted;
+}
+
+/* Gives postponed videos back, due when their limiter has room again. */
+static void
+postpone_videos(const ClaimedVideo *v, int n)
+{
+	int64	   *ids = palloc(sizeof(int64) * Max(n, 1));
+	TimestampTz *until = palloc(sizeof(TimestampTz) * Max(n, 1));
+	int			k = 0;
+	int			i;
+	Oid			types[2] = {INT8ARRAYOID, TIMESTAMPTZARRAYOID};
+	Datum		values[2];
+
+	for (i = 0; i < n; i++)
+	{
+		if (v[i].admitted)
+			continue;
+		ids[k] = v[i].id;
+		until[k] = v[i].postponed_until;
+		k++;
+	}
+	if (k == 0)
+		return;
+	values[0] = int8_array(ids, k);
+	values[1] = timestamptz_array(until, k);
+	spi_exec("SELECT tiktrack.postpone_videos($1, $2)", 2, types, values, NULL, SPI_OK_SELECT);
+}
+
+/* When the next video or creator is due (DT_NOBEGIN: now). */
+static TimestampTz
+next_due_time(void)
+{
+	bool		isnull;
+	Datum		d;
+
+	spi_exec("SELECT tiktrack.next_due_at()", 0, NULL, NULL, NULL, SPI_OK_SELECT);
+	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	return isnull ? DT_NOEND : DatumGetTimestampTz(d);
+}
+
+/* ---- the fetch ---- */
+
+/*
+ * Called by fetch_execute right after TikTok rotated a creator's tokens:
+ * the old refresh token is dead, so the new ones are committed before
+ * anything else can go wrong.  Interrupts are held meanwhile; if storing
+ * fails, the batch's own write stores them.
+ */
+static void
+store_rotated_credentials(FetchCredentials *cred, void *arg)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+
+	HOLD_INTERRUPTS();
+	PG_TRY();
+	{
+		SetCurrentStatementStartTimestamp();
+		StartTransactionCommand();
+		PushActiveSnapshot(GetTransactionSnapshot());
+		fetch_store_credentials(cred);
+		PopActiveSnapshot();
+		CommitTransactionCommand();
+		cred->rotation_stored = true;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		AbortCurrentTransaction();
+		ereport(WARNING,
+				(errmsg("tiktrack worker: could not store the rotated tokens of creator %lld at once: %s",
+						(long long) cred->creator_id, edata->message),
+				 errdetail("They are stored with the batch.")));
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+	MemoryContextSwitchTo(oldcxt);
+	RESUME_INTERRUPTS();
+}
+
+/*
+ * Feeds every HTTP request of a batch to the counters and the rate
+ * limiters: a throttle answer blocks and slows its limiter.
+ */
+static void
+account_calls(FetchBatch *batch)
+{
+	int			i;
+
+	tiktrack_count(TT_COUNT_REQUESTS, batch->ncalls);
+	for (i = 0; i < batch->ncalls; i++)
+	{
+		FetchCall  *call = batch->calls[i];
+		int			limiter = call_limiter(call);
+
+		if (call->ok)
+		{
+			if (limiter >= 0)
+				tiktrack_rate_succeeded(limiter);
+			tiktrack_note_success((int) call->api, call->requested_at);
+			continue;
+		}
+		tiktrack_count(error_counter(call), 1);
+		if (call->rate_limited && limiter >= 0)
+			tiktrack_rate_throttled(limiter, throttle_wait_us(call));
+	}
+}
+
+static void
+run_execute(FetchBatch *batch, const char *what, int n)
+{
+	char		activity[128];
+
+	snprintf(activity, sizeof(activity), "fetching %s of %d %s from TikTok",
+			 what, n, batch->nvideos > 0 ? "videos" : "creators");
+	set_state(TT_WORKER_FETCHING, activity);
+	current_batch = batch;
+	fetch_execute(batch, store_rotated_credentials, NULL);
+	account_calls(batch);
+}
+
+/* ---- writing a batch ---- */
+
+/* Per-video decision after a fetch; kinds as in tiktrack.reschedule_videos. */
+#define RESCHEDULE_OK 0
+#define RESCHEDULE_FAILED 1
+#define RESCHEDULE_NEUTRAL 2
+#define RESCHEDULE_THROTTLED 3
+
+static const ClaimedVideo *
+find_claimed(const ClaimedVideo *v, int n, int64 id)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+		if (v[i].id == id)
+			return &v[i];
+	return NULL;
+}
+
+/*
+ * Computes every video's next fetch and state from its outcome and writes
+ * them in one statement; returns how many snapshots were taken.
+ */
+static int
+reschedule_videos(FetchBatch *batch, const ClaimedVideo *claimed, int nclaimed,
+				  TimestampTz now)
+{
+	ScheduleSettings s = current_schedule_settings();
+	int			n = batch->nvideos;
+	int64	   *ids = palloc(sizeof(int64) * Max(n, 1));
+	TimestampTz *next = palloc(sizeof(TimestampTz) * Max(n, 1));
+	int		   *kind = palloc(sizeof(int) * Max(n, 1));
+	int		   *failures = palloc(sizeof(int) * Max(n, 1));
+	char	  **errors = palloc(sizeof(char *) * Max(n, 1));
+	bool	   *failing = palloc(sizeof(bool) * Max(n, 1));
+	int64	   *ok_ids = palloc(sizeof(int64) * Max(n, 1));
+	int			nok = 0;
+	int			i;
+	TimestampTz *posted = palloc(sizeof(TimestampTz) * Max(n, 1));
+	Datum	   *duration = palloc0(sizeof(Datum) * Max(n, 1));
+	bool	   *duration_null = palloc(sizeof(bool) * Max(n, 1));
+	char	  **media_kind = palloc0(sizeof(char *) * Max(n, 1));
+	Oid			types[10] = {INT8ARRAYOID, TIMESTAMPTZARRAYOID, INT4ARRAYOID,
+		INT4ARRAYOID, TEXTARRAYOID, BOOLARRAYOID, TIMESTAMPTZOID, TIMESTAMPTZARRAYOID,
+	FLOAT4ARRAYOID, TEXTARRAYOID};
+	Datum		values[10];
+
+	new_jitter_seed();
+	for (i = 0; i < n; i++)
+	{
+		FetchVideo *fv = &batch->videos[i];
+		const ClaimedVideo *c = find_claimed(claimed, nclaimed, fv->video_id);
+		TimestampTz posted_at = c ? c->posted_at : SCHEDULE_UNKNOWN_TIME;
+		TimestampTz track_until = c ? c->track_until : DT_NOEND;
+		int			prior = c ? c->failures : 0;
+		int64		at;
+
+		ids[i] = fv->video_id;
+		posted[i] = DT_NOBEGIN;
+		duration_null[i] = true;
+		if (fv->outcome == FETCH_OK)
+		{
+			if (fv->stats.has_create_time)
+				posted[i] = time_t_to_timestamptz((pg_time_t) fv->stats.create_time);
+			if (fv->stats.has_duration)
+			{
+				duration[i] = Float4GetDatum((float4) fv->stats.duration_s);
+				duration_null[i] = false;
+			}
+			media_kind[i] = fv->stats.kind;
+		}
+		kind[i] = RESCHEDULE_NEUTRAL;
+		failures[i] = prior;
+		errors[i] = NULL;
+		failing[i] = false;
+
+		switch (fv->outcome)
+		{
+			case FETCH_OK:
+				if (fv->stats.has_create_time)
+					posted_at = time_t_to_timestamptz((pg_time_t) fv->stats.create_time);
+				kind[i] = RESCHEDULE_OK;
+				failures[i] = 0;
+				ok_ids[nok++] = fv->video_id;
+				next[i] = schedule_next_fetch(&s, now, posted_at, track_until, &at) ? at : DT_NOBEGIN;
+				break;
+			case FETCH_RESOLVED:
+				/* The real id is known now; fetch its stats right away. */
+				ids[i] = fv->resolved_id;
+				kind[i] = RESCHEDULE_OK;
+				failures[i] = 0;
+				next[i] = now;
+				break;
+			case FETCH_MISSING:
+			case FETCH_NO_AUTH:
+			case FETCH_REAUTH:
+				/* Answered; fetch_store recorded what it means. */
+				next[i] = schedule_next_fetch(&s, now, posted_at, track_until, &at) ? at : DT_NOBEGIN;
+				if (fv->outcome != FETCH_MISSING && next[i] != DT_NOBEGIN &&
+					now + s.interval_us < track_until)
+					next[i] = now + s.interval_us;
+				break;
+			case FETCH_ERROR:
+				if (fv->call && fv->call->rate_limited)
+				{
+					/*
+					 * Not the video's fault: back when the limiter opens,
+					 * its failure count as before the attempt.
+					 */
+					kind[i] = RESCHEDULE_THROTTLED;
+					next[i] = now + throttle_wait_us(fv->call);
+					break;
+				}
+				kind[i] = RESCHEDULE_FAILED;
+				failures[i] = prior + 1;
+				failing[i] = schedule_is_failing(&s, failures[i]);
+				errors[i] = fv->error ? fv->error : "fetch failed";
+				if (now >= track_until)
+					next[i] = DT_NOBEGIN;
+				else
+				{
+					at = now + schedule_retry_delay(&s, failures[i], creator_jitter(fv->creator_id));
+					next[i] = Min(at, track_until);
+				}
+				break;
+			case FETCH_PENDING:
+			default:
+				next[i] = now;
+				break;
+		}
+		/* A short link still resolving never "completes". */
+		if (fv->video_id < 0 && fv->outcome != FETCH_RESOLVED && next[i] == DT_NOBEGIN)
+			next[i] = now + s.interval_us;
+	}
+
+	values[0] = int8_array(ids, n);
+	values[1] = timestamptz_array(next, n);
+	values[2] = int4_array(kind, n);
+	values[3] = int4_array(failures, n);
+	values[4] = text_array(errors, n);
+	values[5] = bool_array(failing, n);
+	values[6] = TimestampTzGetDatum(batch->captured_at);
+	values[7] = timestamptz_array(posted, n);
+	values[8] = nullable_array(duration, duration_null, n, FLOAT4OID);
+	values[9] = text_array(media_kind, n);
+	spi_exec("SELECT tiktrack.reschedule_videos($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+			 10, types, values, NULL, SPI_OK_SELECT);
+
+	if (nok > 0)
+	{
+		Oid			etypes[2] = {INT8ARRAYOID, TIMESTAMPTZOID};
+		Datum		evalues[2] = {int8_array(ok_ids, nok), TimestampTzGetDatum(batch->captured_at)};
+
+		spi_exec("SELECT tiktrack.notify_snapshots_created($1, $2)",
+				 2, etypes, evalues, NULL, SPI_OK_SELECT);
+	}
+	return nok;
+}
+
+/*
+ * Writes the snapshots of every fetched video of the batch in one
+ * statement, then hides those videos from fetch_store() (which writes
+ * row by row) by marking them pending; restore_fetched() undoes that.
+ * fetch_store() still writes everything else: tokens, states of the
+ * videos that were not fetched, creator stats and fetch_log.
+ */
+static int
+store_fetched_videos(FetchBatch *batch, bool *hidden)
+{
+	int			n = batch->nvideos;
+	int			k = 0;
+	int			i,
+				c;
+	Datum	   *cols[12];
+	bool	   *nulls[12];
+	Oid			elem[12] = {INT8OID, TEXTOID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID,
+	INT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID, TEXTOID};
+	Oid			types[13] = {TIMESTAMPTZOID, INT8ARRAYOID, TEXTARRAYOID, INT8ARRAYOID,
+		INT8ARRAYOID, INT8ARRAYOID, INT8ARRAYOID, INT8ARRAYOID, INT8ARRAYOID,
+	FLOAT8ARRAYOID, FLOAT8ARRAYOID, FLOAT8ARRAYOID, TEXTARRAYOID};
+	Datum		values[13];
+	bool		isnull;
+
+	for (c = 0; c < 12; c++)
+	{
+		cols[c] = palloc0(sizeof(Datum) * Max(n, 1));
+		nulls[c] = palloc0(sizeof(bool) * Max(n, 1));
+	}
+	for (i = 0; i < n; i++)
+	{
+		FetchVideo *fv = &batch->videos[i];
+		FetchVideoStats *st = &fv->stats;
+
+		if (fv->outcome != FETCH_OK || fv->cred == NULL)
+			continue;
+#define PUT(col, has, datum) \
+		do { nulls[col][k] = !(has); cols[col][k] = (has) ? (datum) : (Datum) 0; } while (0)
+		PUT(0, true, Int64GetDatum(fv->video_id));
+		PUT(1, true, CStringGetTextDatum(fetch_api_name(fv->cred->api)));
+		PUT(2, st->has_views, Int64GetDatum(st->views));
+		PUT(3, st->has_likes, Int64GetDatum(st->likes));
+		PUT(4, st->has_comments, Int64GetDatum(st->comments));
+		PUT(5, st->has_shares, Int64GetDatum(st->shares));
+		PUT(6, st->has_saves, Int64GetDatum(st->saves));
+		PUT(7, st->has_reach, Int64GetDatum(st->reach));
+		PUT(8, st->has_completion_rate, Float8GetDatum(st->completion_rate));
+		PUT(9, st->has_avg_watch_time, Float8GetDatum(st->avg_watch_time_s));
+		PUT(10, st->has_total_watch_time, Float8GetDatum(st->total_watch_time_s));
+		PUT(11, st->caption != NULL, st->caption ? CStringGetTextDatum(st->caption) : (Datum) 0);
+#undef PUT
+		fv->outcome = FETCH_PENDING;
+		hidden[i] = true;
+		k++;
+	}
+	if (k == 0)
+		return 0;
+	values[0] = TimestampTzGetDatum(batch->captured_at);
+	for (c = 0; c < 12; c++)
+		values[c + 1] = nullable_array(cols[c], nulls[c], k, elem[c]);
+	spi_exec("SELECT tiktrack.store_video_snapshots($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+			 13, types, values, NULL, SPI_OK_SELECT);
+	return (int) DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+}
+
+/* Gives the videos store_fetched_videos() wrote their outcome back. */
+static void
+restore_fetched(FetchBatch *batch, const bool *hidden)
+{
+	int			i;
+
+	for (i = 0; i < batch->nvideos; i++)
+		if (hidden[i])
+			batch->videos[i].outcome = FETCH_OK;
+}
+
+/* ---- one round over videos ---- */
+
+static int
+run_video_round(TimestampTz *next_due)
+{
+	ClaimedVideo *claimed = NULL;
+	int			nclaimed;
+	int			nadmitted;
+	int64	   *ids;
+	int			i,
+				k;
+	FetchBatch *batch = NULL;
+	TimestampTz now;
+	int			nsnapshots;
+	bool	   *hidden;
+	char		activity[128];
+
+	begin_unit(TT_WORKER_CLAIMING, "claiming due videos");
+	now = GetCurrentTimestamp();
+	spi_connect();
+	claim_without_wal_flush();
+	nclaimed = claim_due_videos(&claimed);
+	nadmitted = admit_videos(claimed, nclaimed, now);
+	if (nadmitted < nclaimed)
+		postpone_videos(claimed, nclaimed);
+	*next_due = next_due_time();
+	SPI_finish();
+
+	if (nadmitted > 0)
+	{
+		MemoryContext old = MemoryContextSwitchTo(batch_cxt);
+
+		ids = palloc(sizeof(int64) * nadmitted);
+		for (i = 0, k = 0; i < nclaimed; i++)
+			if (claimed[i].admitted)
+				ids[k++] = claimed[i].id;
+		batch = fetch_prepare_videos(ids, nadmitted);
+		current_batch = batch;
+		MemoryContextSwitchTo(old);
+	}
+	end_unit();
+	tiktrack_count(TT_COUNT_VIDEOS_CLAIMED, nclaimed);
+
+	if (batch == NULL)
+	{
+		if (nclaimed > 0)
+			tiktrack_set_worker_state(TT_WORKER_RATE_LIMITED);
+		return nclaimed;
+	}
+
+	{
+		MemoryContext old = MemoryContextSwitchTo(batch_cxt);
+
+		run_execute(batch, "stats", nadmitted);
+		MemoryContextSwitchTo(old);
+	}
+
+	snprintf(activity, sizeof(activity), "writing %d video snapshots", nadmitted);
+	begin_unit(TT_WORKER_WRITING, activity);
+	now = GetCurrentTimestamp();
+	hidden = MemoryContextAllocZero(batch_cxt, sizeof(bool) * Max(batch->nvideos, 1));
+	spi_connect();
+	(void) store_fetched_videos(batch, hidden);
+	SPI_finish();
+	fetch_store(batch);
+	restore_fetched(batch, hidden);
+	spi_connect();
+	nsnapshots = reschedule_videos(batch, claimed, nclaimed, now);
+	*next_due = next_due_time();
+	SPI_finish();
+	end_unit();
+	tiktrack_count(TT_COUNT_SNAPSHOTS, nsnapshots);
+
+	fetch_batch_wipe(batch);
+	current_batch = NULL;
+	return nclaimed;
+}
+
+/* ---- one round over creators ---- */
+
+static int
+claim_due_creators(ClaimedCreator **out)
+{
+	Oid			types[2] = {INT4OID, INT4OID};
+	Datum		values[2] = {Int32GetDatum(CREATORS_PER_ROUND),
+	Int32GetDatum(tiktrack_token_refresh_ahead_s)};
+	ClaimedCreator *c;
+	uint64		i,
+				n;
+
+	spi_exec("SELECT creator_id, api FROM tiktrack.claim_due_creators($1, $2)",
+			 2, types, values, NULL, SPI_OK_SELECT);
+	n = SPI_processed;
+	c = MemoryContextAllocZero(batch_cxt, sizeof(ClaimedCreator) * Max(n, 1));
+	for (i = 0; i < n; i++)
+	{
+		bool		isnull;
+
+		c[i].id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
+		c[i].api = api_from_text(SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2));
+	}
+	*out = c;
+	return (int) n;
+}
+
+static void
+reschedule_creators(FetchBatch *batch, const ClaimedCreator *postponed, int npostponed,
+					TimestampTz now)
+{
+	ScheduleSettings s = current_schedule_settings();
+	int			n = batch ? batch->ncreators : 0;
+	int			total = n + npostponed;
+	int64	   *ids = palloc(sizeof(int64) * Max(total, 1));
+	TimestampTz *next = palloc(sizeof(TimestampTz) * Max(total, 1));
+	int			k = 0;
+	int			i;
+	Oid			types[2] = {INT8ARRAYOID, TIMESTAMPTZARRAYOID};
+	Datum		values[2];
+	int			nstats = 0;
+
+	new_jitter_seed();
+	for (i = 0; i < n; i++)
+	{
+		FetchCreator *fc = &batch->creators[i];
+
+		ids[k] = fc->creator_id;
+		if (fc->outcome == FETCH_OK)
+		{
+			next[k] = now + (int64) tiktrack_creator_stats_interval_s * USECS_PER_SEC;
+			nstats++;
+		}
+		else if (fc->outcome == FETCH_ERROR && fc->call && fc->call->rate_limited)
+			next[k] = now + throttle_wait_us(fc->call);
+		else
+			next[k] = now + schedule_retry_delay(&s, 3, creator_jitter(fc->creator_id));
+		k++;
+	}
+	for (i = 0; i < npostponed; i++)
+	{
+		if (postponed[i].admitted)
+			continue;
+		ids[k] = postponed[i].id;
+		next[k] = postponed[i].postponed_until;
+		k++;
+	}
+	if (k == 0)
+		return;
+	values[0] = int8_array(ids, k);
+	values[1] = timestamptz_array(next, k);
+	spi_exec("SELECT tiktrack.reschedule_creators($1, $2)", 2, types, values, NULL, SPI_OK_SELECT);
+	tiktrack_count(TT_COUNT_CREATOR_STATS, nstats);
+}
+
+/*
+ * Tokens expiring within tiktrack.token_refresh_ahead are refreshed in
+ * this round: fetch_execute refreshes the credentials it sees as about to
+ * expire, so those are presented as expiring now.
+ */
+static void
+refresh_tokens_ahead(FetchBatch *batch, TimestampTz now)
+{
+	TimestampTz horizon = now + (int64) tiktrack_token_refresh_ahead_s * USECS_PER_SEC;
+	int			i;
+
+	for (i = 0; i < batch->ncreds; i++)
+	{
+		FetchCredentials *c = batch->creds[i];
+
+		if (c->api != FETCH_API_NONE && c->refresh_token != NULL &&
+			c->access_expires_at <= horizon && c->access_expires_at > now)
+			c->access_expires_at = now;
+	}
+}
+
+static int
+run_creator_round(void)
+{
+	ClaimedCreator *claimed = NULL;
+	int			nclaimed;
+	int			nadmitted = 0;
+	int64	   *ids;
+	int			i;
+	FetchBatch *batch = NULL;
+	TimestampTz now;
+
+	begin_unit(TT_WORKER_CLAIMING, "claiming due creators");
+	now = GetCurrentTimestamp();
+	spi_connect();
+	claim_without_wal_flush();
+	nclaimed = claim_due_creators(&claimed);
+	ids = MemoryContextAlloc(batch_cxt, sizeof(int64) * Max(nclaimed, 1));
+	for (i = 0; i < nclaimed; i++)
+	{
+		int			limiter = creator_limiter(claimed[i].api);
+		int64		wait = limiter >= 0 ? tiktrack_rate_acquire(limiter, 1) : 0;
+
+		claimed[i].admitted = (wait == 0);
+		if (wait > 0)
+		{
+			claimed[i].postponed_until = now + wait;
+			tiktrack_rate_note_wait(limiter, wait);
+			tiktrack_count(TT_COUNT_RATE_LIMIT_WAITS, 1);
+		}
+		else
+			ids[nadmitted++] = claimed[i].id;
+	}
+	if (nadmitted < nclaimed)
+		reschedule_creators(NULL, claimed, nclaimed, now);
+	SPI_finish();
+	if (nadmitted > 0)
+	{
+		MemoryContext old = MemoryContextSwitchTo(batch_cxt);
+
+		batch = fetch_prepare_creators(ids, nadmitted);
+		current_batch = batch;
+		MemoryContextSwitchTo(old);
+		refresh_tokens_ahead(batch, now);
+	}
+	end_unit();
+	if (batch == NULL)
+		return nclaimed;
+
+	{
+		MemoryContext old = MemoryContextSwitchTo(batch_cxt);
+
+		run_execute(batch, "account stats", nadmitted);
+		MemoryContextSwitchTo(old);
+	}
+
+	begin_unit(TT_WORKER_WRITING, "writing creator stats");
+	now = GetCurrentTimestamp();
+	fetch_store(batch);
+	spi_connect();
+	reschedule_creators(batch, NULL, 0, now);
+	SPI_finish();
+	end_unit();
+
+	fetch_batch_wipe(batch);
+	current_batch = NULL;
+	return nclaimed;
+}
+
+/* ---- maintenance ---- */
+
+/* Deletes one small batch of expired fetch_log rows; true if more remain. */
+static bool
+prune_fetch_log(void)
+{
+	Oid			types[2] = {INT4OID, INT4OID};
+	Datum		values[2] = {Int32GetDatum(tiktrack_log_retention_s), Int32GetDatum(PRUNE_BATCH)};
+	bool		isnull;
+	int64		deleted;
+
+	begin_unit(TT_WORKER_MAINTENANCE, "pruning tiktrack.fetch_log");
+	spi_connect();
+	spi_exec("SELECT tiktrack.prune_fetch_log(make_interval(secs => $1), $2)",
+			 2, types, values, NULL, SPI_OK_SELECT);
+	deleted = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	end_unit();
+	return deleted >= PRUNE_BATCH;
+}
+
+/* ---- the loop ---- */
+
+/* One pass; returns how long to sleep in ms (0: go again at once). */
+static long
+worker_run_once(void)
+{
+	TimestampTz now;
+	TimestampTz next_due = DT_NOEND;
+	int			nclaimed;
+	bool		more = false;
+
+	if (!check_extension())
+	{
+		set_state(TT_WORKER_WAITING_FOR_EXTENSION, NULL);
+		orphans_released = false;
+		release_claims_pending = false;
+		return EXTENSION_POLL_MS;
+	}
+	if (!tiktrack_worker_enabled)
+	{
+		set_state(TT_WORKER_DISABLED, NULL);
+		return MAX_SLEEP_MS;
+	}
+
+	if (!orphans_released)
+	{
+		release_orphaned_claims();
+		orphans_released = true;
+	}
+	if (release_claims_pending)
+	{
+		release_claims_pending = false;
+		release_failed_claims();
+	}
+
+	now = GetCurrentTimestamp();
+	if (now >= next_prune_at)
+	{
+		more = prune_fetch_log();
+		next_prune_at = more ? now : now + 60 * USECS_PER_SEC;
+	}
+
+	run_creator_round();
+	MemoryContextReset(batch_cxt);
+	nclaimed = run_video_round(&next_due);
+
+	set_state(TT_WORKER_IDLE, NULL);
+	if (more || nclaimed >= tiktrack_batch_size)
+		return 0;
+
+	now = GetCurrentTimestamp();
+	if (next_due <= now)
+		return 0;
+	if (next_due - now >= MAX_SLEEP_MS * 1000L)
+		return MAX_SLEEP_MS;
+	/* Round up so we wake when the video is due, not just before. */
+	return (long) ((next_due - now + 999) / 1000);
+}
+
+/*
+ * Recovers from an ERROR thrown anywhere in a round, like the postmaster's
+ * auxiliary processes do: report, abort, clean up, pause briefly.
+ */
+static void
+recover_from_error(void)
+{
+	ErrorData  *edata;
+
+	/* The callbacks of the failed code's frames are gone with them. */
+	error_context_stack = NULL;
+	HOLD_INTERRUPTS();
+	MemoryContextSwitchTo(TopMemoryContext);
+	edata = CopyErrorData();
+	AbortOutOfAnyTransaction();
+	FlushErrorState();
+	strlcpy(last_round_error, edata->message ? edata->message : "error in tiktrack worker",
+			sizeof(last_round_error));
+	ereport(WARNING,
+			(errcode(edata->sqlerrcode),
+			 errmsg("tiktrack worker: round failed: %s", last_round_error),
+			 edata->detail ? errdetail("%s", edata->detail) : 0,
+			 errhint("The videos of that round are retried after tiktrack.retry_base_delay with a failure counted.")));
+	FreeErrorData(edata);
+	if (current_batch != NULL)
+	{
+		fetch_batch_wipe(current_batch);
+		current_batch = NULL;
+	}
+	MemoryContextReset(batch_cxt);
+	tiktrack_count(TT_COUNT_ERR_WORKER, 1);
+	release_claims_pending = true;
+	pgstat_report_activity(STATE_IDLE, NULL);
+	RESUME_INTERRUPTS();
+
+	(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+					 ERROR_PAUSE_MS, PG_WAIT_EXTENSION);
+	ResetLatch(MyLatch);
+}
+
+void
+tiktrack_worker_main(Datum main_arg)
+{
+	sigjmp_buf	local_sigjmp_buf;
+
+	pqsignal(SIGHUP, SignalHandlerForConfigReload);
+	pqsignal(SIGTERM, die);
+	BackgroundWorkerUnblockSignals();
+
+	BackgroundWorkerInitializeConnection(tiktrack_database, NULL, 0);
+	pgstat_report_appname("tiktrack worker");
+	tiktrack_worker_attach(MyLatch);
+	on_shmem_exit(tiktrack_worker_detach, (Datum) 0);
+	worker_configure_rate_limits();
+
+	batch_cxt = AllocSetContextCreate(TopMemoryContext, "tiktrack worker batch",
+									  ALLOCSET_DEFAULT_SIZES);
+
+	ereport(LOG, (errmsg("tiktrack worker started in database \"%s\"", tiktrack_database)));
+
+	if (sigsetjmp(local_sigjmp_buf, 1) != 0)
+		recover_from_error();
+	PG_exception_stack = &local_sigjmp_buf;
+
+	for (;;)
+	{
+		long		sleep_ms;
+
+		CHECK_FOR_INTERRUPTS();
+		if (ConfigReloadPending)
+		{
+			ConfigReloadPending = false;
+			ProcessConfigFile(PGC_SIGHUP);
+			worker_configure_rate_limits();
+		}
+
+		sleep_ms = worker_run_once();
+		MemoryContextReset(batch_cxt);
+
+		if (sleep_ms > 0)
+		{
+			pgstat_report_activity(STATE_IDLE, NULL);
+			(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
+							 sleep_ms, PG_WAIT_EXTENSION);
+			ResetLatch(MyLatch);
+		}
+	}
+}

@@ -1,0 +1,145 @@
+/*-------------------------------------------------------------------------
+ *
+ * worker_status.c
+ *	  SQL functions reading the worker's state, counters and rate
+ *	  limiters from shared memory (tiktrack.worker_status is built on
+ *	  them).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+
+#include "shmem.h"
+
+PG_FUNCTION_INFO_V1(tiktrack_worker_info);
+PG_FUNCTION_INFO_V1(tiktrack_worker_counters);
+PG_FUNCTION_INFO_V1(tiktrack_rate_limits);
+
+static Datum
+timestamp_or_null(TimestampTz t, bool *isnull)
+{
+	*isnull = (t == 0);
+	return TimestampTzGetDatum(t);
+}
+
+Datum
+tiktrack_worker_info(PG_FUNCTION_ARGS)
+{
+	TupleDesc	desc;
+	Datum		values[7];
+	bool		nulls[7] = {false};
+	TiktrackShared *s = palloc(sizeof(TiktrackShared));
+
+	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
+		elog(ERROR, "return type must be a row type");
+	tiktrack_read_shared(s);
+
+	values[0] = Int32GetDatum(s->worker_pid);
+	nulls[0] = (s->worker_pid == 0);
+	if (!tiktrack_shmem_available())
+		values[1] = CStringGetTextDatum("not running (tiktrack is not in shared_preload_libraries)");
+	else
+		values[1] = CStringGetTextDatum(tiktrack_worker_state_names[s->worker_state]);
+	values[2] = timestamp_or_null(s->worker_state_since, &nulls[2]);
+	values[3] = timestamp_or_null(s->worker_started_at, &nulls[3]);
+	values[4] = Int32GetDatum(s->worker_restarts);
+	values[5] = timestamp_or_null(s->last_success[1], &nulls[5]);
+	values[6] = timestamp_or_null(s->last_success[2], &nulls[6]);
+	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
+}
+
+Datum
+tiktrack_worker_counters(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int64		minute[TT_NUM_COUNTERS];
+	int64		hour[TT_NUM_COUNTERS];
+	int64		total[TT_NUM_COUNTERS];
+	int			c;
+
+	InitMaterializedSRF(fcinfo, 0);
+	tiktrack_read_counters(GetCurrentTimestamp(), minute, hour, total);
+	for (c = 0; c < TT_NUM_COUNTERS; c++)
+	{
+		Datum		values[4];
+		bool		nulls[4] = {false};
+
+		values[0] = CStringGetTextDatum(tiktrack_counter_names[c]);
+		values[1] = Int64GetDatum(minute[c]);
+		values[2] = Int64GetDatum(hour[c]);
+		values[3] = Int64GetDatum(total[c]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
+
+/* "600/min", "10/s, 600/min, 864000/day", or "none". */
+static char *
+describe_limits(const RateLimiter *rl)
+{
+	StringInfoData buf;
+	int			i;
+
+	initStringInfo(&buf);
+	for (i = 0; i < rl->nwindows; i++)
+	{
+		const RateWindow *w = &rl->windows[i];
+		const char *unit;
+
+		if (w->limit <= 0)
+			continue;
+		if (w->window_us == USECS_PER_SEC)
+			unit = "s";
+		else if (w->window_us == 60 * USECS_PER_SEC)
+			unit = "min";
+		else if (w->window_us == USECS_PER_DAY)
+			unit = "day";
+		else
+			unit = "window";
+		appendStringInfo(&buf, "%s" INT64_FORMAT "/%s", buf.len > 0 ? ", " : "",
+						 (int64) w->limit, unit);
+	}
+	if (buf.len == 0)
+		appendStringInfoString(&buf, "none");
+	return buf.data;
+}
+
+Datum
+tiktrack_rate_limits(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	TiktrackShared *s = palloc(sizeof(TiktrackShared));
+	TimestampTz now = GetCurrentTimestamp();
+	int			l;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (!tiktrack_shmem_available())
+		return (Datum) 0;
+	tiktrack_read_shared(s);
+	for (l = 0; l < TT_NUM_LIMITERS; l++)
+	{
+		RateLimiter *rl = &s->limiters[l];
+		Datum		values[8];
+		bool		nulls[8] = {false};
+
+		values[0] = CStringGetTextDatum(tiktrack_limiter_names[l]);
+		values[1] = CStringGetTextDatum(describe_limits(rl));
+		values[2] = Int32GetDatum(rate_limiter_available(rl, now, INT32_MAX / 2));
+		nulls[2] = (rl->nwindows == 0);
+		values[3] = Float8GetDatum(rl->speed);
+		nulls[3] = (rl->nwindows == 0);
+		values[4] = TimestampTzGetDatum(rl->blocked_until);
+		nulls[4] = (rl->blocked_until == 0);
+		values[5] = Int64GetDatum(rl->throttles);
+		values[6] = Int64GetDatum(rl->waits);
+		values[7] = Float8GetDatum((double) rl->waited_us / USECS_PER_SEC);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
+}
