@@ -41,10 +41,6 @@ EXTRA_CLEAN = tmp_check_regress tmp_check_iso output_iso test/fuzz/build
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
-# Makefile.global resets PROVE_FLAGS, so set ours after including it: the
-# TAP tests share Perl helpers (the simulator driver) in test/perl/.
-PROVE_FLAGS = -I test/perl
-
 sql/$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_FRAGMENTS)
 	cat $^ > $@
 
