@@ -71,5 +71,5 @@ want simulator && run_suite simulator /usr/bin/python3 -m unittest discover -s t
 want fuzz && run_suite fuzz env FUZZ_SECONDS="${FUZZ_SECONDS:-20}" test/fuzz/run.sh
 
 echo
-echo "tiktrack test suites: $suites_passed passed, $suites_failed failed"
+echo "suites: $suites_passed passed, $suites_failed failed"
 exit $failed
