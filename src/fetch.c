@@ -49,6 +49,18 @@ fetch_api_name(FetchApi api)
 	}
 }
 
+FetchApi
+fetch_api_from_name(const char *name)
+{
+	if (name == NULL)
+		return FETCH_API_NONE;
+	if (strcmp(name, "display") == 0)
+		return FETCH_API_DISPLAY;
+	if (strcmp(name, "business") == 0)
+		return FETCH_API_BUSINESS;
+	return FETCH_API_NONE;
+}
+
 static const char *
 api_label(FetchApi api)
 {
@@ -148,11 +160,9 @@ cred_from_row(FetchBatch *b, HeapTuple tup, TupleDesc desc, int first)
 	api = getstr(tup, desc, first + 5);
 	c->open_id = getstr(tup, desc, first + 3);
 	c->business_id = getstr(tup, desc, first + 4);
-	if (api == NULL)
-		c->api = FETCH_API_NONE;
-	else
+	c->api = fetch_api_from_name(api);
+	if (c->api != FETCH_API_NONE)
 	{
-		c->api = strcmp(api, "business") == 0 ? FETCH_API_BUSINESS : FETCH_API_DISPLAY;
 		c->access_token = token_unseal(DatumGetByteaPP(getdatum(tup, desc, first + 6, &isnull)),
 									   "access_token");
 		d = getdatum(tup, desc, first + 7, &isnull);

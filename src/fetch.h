@@ -39,6 +39,7 @@ typedef enum FetchApi
 } FetchApi;
 
 extern const char *fetch_api_name(FetchApi api);	/* "display", ... */
+extern FetchApi fetch_api_from_name(const char *name);	/* NULL/other: NONE */
 
 /*
  * One HTTP request as it happened: what the worker's rate limiter and

@@ -58,6 +58,7 @@
 #include "utils/timestamp.h"
 
 #include "fetch.h"
+#include "fetch_budget.h"
 #include "rate_limit.h"
 #include "schedule.h"
 #include "shmem.h"
@@ -227,23 +228,6 @@ worker_register(void)
 	RegisterBackgroundWorker(&bgw);
 }
 
-void
-worker_configure_rate_limits(void)
-{
-	int64		display_limit[1] = {tiktrack_display_requests_per_minute};
-	int64		display_window[1] = {60 * USECS_PER_SEC};
-	int64		business_limit[3] = {tiktrack_business_requests_per_second,
-		tiktrack_business_requests_per_minute,
-	tiktrack_business_requests_per_day};
-	int64		business_window[3] = {USECS_PER_SEC, 60 * USECS_PER_SEC,
-	USECS_PER_DAY};
-
-	tiktrack_rate_configure(TT_LIMIT_DISPLAY_VIDEO_QUERY, 1, display_limit, display_window);
-	tiktrack_rate_configure(TT_LIMIT_DISPLAY_VIDEO_LIST, 1, display_limit, display_window);
-	tiktrack_rate_configure(TT_LIMIT_DISPLAY_USER_INFO, 1, display_limit, display_window);
-	tiktrack_rate_configure(TT_LIMIT_BUSINESS, 3, business_limit, business_window);
-}
-
 /* ---- small helpers ---- */
 
 static ScheduleSettings
@@ -258,79 +242,6 @@ current_schedule_settings(void)
 	s.retry_max_us = (int64) tiktrack_retry_max_delay_s * USECS_PER_SEC;
 	s.failing_after = tiktrack_failing_after;
 	return s;
-}
-
-static FetchApi
-api_from_text(const char *api)
-{
-	if (api == NULL)
-		return FETCH_API_NONE;
-	if (strcmp(api, "display") == 0)
-		return FETCH_API_DISPLAY;
-	if (strcmp(api, "business") == 0)
-		return FETCH_API_BUSINESS;
-	return FETCH_API_NONE;
-}
-
-/* The limiter a video request of this API draws from, or -1. */
-static int
-video_limiter(FetchApi api)
-{
-	switch (api)
-	{
-		case FETCH_API_DISPLAY:
-			return TT_LIMIT_DISPLAY_VIDEO_QUERY;
-		case FETCH_API_BUSINESS:
-			return TT_LIMIT_BUSINESS;
-		default:
-			return -1;
-	}
-}
-
-static int
-creator_limiter(FetchApi api)
-{
-	switch (api)
-	{
-		case FETCH_API_DISPLAY:
-			return TT_LIMIT_DISPLAY_USER_INFO;
-		case FETCH_API_BUSINESS:
-			return TT_LIMIT_BUSINESS;
-		default:
-			return -1;
-	}
-}
-
-/* The limiter an HTTP request counted against, from its endpoint. */
-static int
-call_limiter(const FetchCall *call)
-{
-	const char *e = call->endpoint ? call->endpoint : "";
-
-	if (strstr(e, "oauth") != NULL || strstr(e, "token") != NULL)
-		return -1;
-	if (call->api == FETCH_API_BUSINESS)
-		return TT_LIMIT_BUSINESS;
-	if (call->api != FETCH_API_DISPLAY)
-		return -1;
-	if (strstr(e, "/video/query/") != NULL)
-		return TT_LIMIT_DISPLAY_VIDEO_QUERY;
-	if (strstr(e, "/video/list/") != NULL)
-		return TT_LIMIT_DISPLAY_VIDEO_LIST;
-	if (strstr(e, "/user/info/") != NULL)
-		return TT_LIMIT_DISPLAY_USER_INFO;
-	return -1;
-}
-
-/* How long TikTok wants us to stay away after this throttled call. */
-static int64
-throttle_wait_us(const FetchCall *call)
-{
-	if (call->retry_after_s >= 0)
-		return (int64) call->retry_after_s * USECS_PER_SEC;
-	if (call->business_code == 40100)
-		return (int64) tiktrack_business_throttle_wait_s * USECS_PER_SEC;
-	return (int64) tiktrack_rate_limit_wait_s * USECS_PER_SEC;
 }
 
 static TiktrackCounter
@@ -650,7 +561,7 @@ claim_due_videos(ClaimedVideo **out)
 		d = SPI_getbinval(tup, desc, 2, &isnull);
 		v[i].creator_id = isnull ? 0 : DatumGetInt64(d);
 		api = SPI_getvalue(tup, desc, 3);
-		v[i].api = api_from_text(api);
+		v[i].api = fetch_api_from_name(api);
 		d = SPI_getbinval(tup, desc, 4, &isnull);
 		v[i].posted_at = isnull ? SCHEDULE_UNKNOWN_TIME : DatumGetTimestampTz(d);
 		v[i].track_until = DatumGetTimestampTz(SPI_getbinval(tup, desc, 5, &isnull));
@@ -682,7 +593,7 @@ admit_videos(ClaimedVideo *v, int n, TimestampTz now)
 		while (end < n && v[end].api == v[start].api &&
 			   v[end].creator_id == v[start].creator_id)
 			end++;
-		limiter = video_limiter(v[start].api);
+		limiter = fetch_budget_for_videos(v[start].api);
 		if (limiter >= 0)
 		{
 			int			requests = (end - start + IDS_PER_REQUEST - 1) / IDS_PER_REQUEST;
@@ -800,7 +711,7 @@ account_calls(FetchBatch *batch)
 	for (i = 0; i < batch->ncalls; i++)
 	{
 		FetchCall  *call = batch->calls[i];
-		int			limiter = call_limiter(call);
+		int			limiter = fetch_budget_for_call(call);
 
 		if (call->ok)
 		{
@@ -811,7 +722,7 @@ account_calls(FetchBatch *batch)
 		}
 		tiktrack_count(error_counter(call), 1);
 		if (call->rate_limited && limiter >= 0)
-			tiktrack_rate_throttled(limiter, throttle_wait_us(call));
+			tiktrack_rate_throttled(limiter, fetch_budget_throttle_wait_us(call));
 	}
 }
 
@@ -938,7 +849,7 @@ reschedule_videos(FetchBatch *batch, const ClaimedVideo *claimed, int nclaimed,
 					 * its failure count as before the attempt.
 					 */
 					kind[i] = RESCHEDULE_THROTTLED;
-					next[i] = now + throttle_wait_us(fv->call);
+					next[i] = now + fetch_budget_throttle_wait_us(fv->call);
 					break;
 				}
 				kind[i] = RESCHEDULE_FAILED;
@@ -1162,7 +1073,7 @@ claim_due_creators(ClaimedCreator **out)
 		bool		isnull;
 
 		c[i].id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
-		c[i].api = api_from_text(SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2));
+		c[i].api = fetch_api_from_name(SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2));
 	}
 	*out = c;
 	return (int) n;
@@ -1195,7 +1106,7 @@ reschedule_creators(FetchBatch *batch, const ClaimedCreator *postponed, int npos
 			nstats++;
 		}
 		else if (fc->outcome == FETCH_ERROR && fc->call && fc->call->rate_limited)
-			next[k] = now + throttle_wait_us(fc->call);
+			next[k] = now + fetch_budget_throttle_wait_us(fc->call);
 		else
 			next[k] = now + schedule_retry_delay(&s, 3, creator_jitter(fc->creator_id));
 		k++;
@@ -1256,7 +1167,7 @@ run_creator_round(void)
 	ids = MemoryContextAlloc(batch_cxt, sizeof(int64) * Max(nclaimed, 1));
 	for (i = 0; i < nclaimed; i++)
 	{
-		int			limiter = creator_limiter(claimed[i].api);
+		int			limiter = fetch_budget_for_account(claimed[i].api);
 		int64		wait = limiter >= 0 ? tiktrack_rate_acquire(limiter, 1) : 0;
 
 		claimed[i].admitted = (wait == 0);
@@ -1438,7 +1349,7 @@ tiktrack_worker_main(Datum main_arg)
 	pgstat_report_appname("tiktrack worker");
 	tiktrack_worker_attach(MyLatch);
 	on_shmem_exit(tiktrack_worker_detach, (Datum) 0);
-	worker_configure_rate_limits();
+	fetch_budget_configure();
 
 	batch_cxt = AllocSetContextCreate(TopMemoryContext, "tiktrack worker batch",
 									  ALLOCSET_DEFAULT_SIZES);
@@ -1458,7 +1369,7 @@ tiktrack_worker_main(Datum main_arg)
 		{
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
-			worker_configure_rate_limits();
+			fetch_budget_configure();
 		}
 
 		sleep_ms = worker_run_once();
