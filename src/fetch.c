@@ -61,6 +61,12 @@ fetch_api_from_name(const char *name)
 	return FETCH_API_NONE;
 }
 
+bool
+fetch_throttled(FetchOutcome outcome, const FetchCall *call)
+{
+	return outcome == FETCH_ERROR && call != NULL && call->rate_limited;
+}
+
 static const char *
 api_label(FetchApi api)
 {
