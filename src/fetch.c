@@ -6,7 +6,8 @@
  *
  * execute runs in phases, each phase's requests concurrently:
  *	 1. short links: one GET each, redirect not followed, Location checked;
- *	 2. token refresh for credentials expiring within 5 minutes;
+ *	 2. token refresh for credentials expiring within 5 minutes (or that
+ *	    the caller marked refresh_now);
  *	 3. data: Display /v2/video/query/ or Business /business/video/list/,
  *	    20 ids per request, grouped by creator; user info / account;
  *	 4. for requests refused with an invalid token (access_token_invalid,
@@ -739,11 +740,14 @@ run_creator_requests(FetchBatch *b, bool retry)
 	return auth_failures;
 }
 
-/* Credentials of pending tasks that need a refresh (before or after a 401). */
+/*
+ * Credentials of pending tasks that need a refresh: before the requests,
+ * those expiring (or that the caller wants refreshed now); after them,
+ * those refused as invalid.
+ */
 static int
 collect_refresh(FetchBatch *b, FetchCredentials **out, bool only_expiring)
 {
-	TimestampTz horizon = GetCurrentTimestamp() + REFRESH_MARGIN_US;
 	int			n = 0;
 	int			i;
 	int			j;
@@ -756,7 +760,7 @@ collect_refresh(FetchBatch *b, FetchCredentials **out, bool only_expiring)
 		if (c->api == FETCH_API_NONE || c->refresh_token == NULL ||
 			c->reauth_needed || c->refreshed_this_batch)
 			continue;
-		if (only_expiring && c->access_expires_at > horizon)
+		if (only_expiring && !fetch_credentials_expiring(c))
 			continue;
 		/* only when a pending task uses it */
 		for (j = 0; j < b->nvideos && !wanted; j++)
@@ -835,7 +839,8 @@ fetch_batch_add_call(FetchBatch *b, FetchCall *c)
 bool
 fetch_credentials_expiring(const FetchCredentials *c)
 {
-	return c->access_expires_at <= GetCurrentTimestamp() + REFRESH_MARGIN_US;
+	return c->refresh_now ||
+		c->access_expires_at <= GetCurrentTimestamp() + REFRESH_MARGIN_US;
 }
 
 bool

@@ -90,6 +90,13 @@ typedef struct FetchCredentials
 	TimestampTz access_expires_at;
 	TimestampTz refresh_expires_at; /* 0 when unknown */
 
+	/*
+	 * Set by the caller before execute: refresh the access token in this
+	 * batch even though it is not about to expire (the worker refreshes
+	 * tokens tiktrack.token_refresh_ahead before they expire).
+	 */
+	bool		refresh_now;
+
 	/* set by execute */
 	bool		rotated;
 	bool		rotation_stored;	/* the callback already stored it */
@@ -246,7 +253,7 @@ extern void fetch_execute(FetchBatch *batch,
  */
 struct TtVideo;
 extern void fetch_batch_add_call(FetchBatch *batch, FetchCall *call);
-extern bool fetch_credentials_expiring(const FetchCredentials *cred);
+extern bool fetch_credentials_expiring(const FetchCredentials *cred);	/* or refresh_now */
 extern bool fetch_credentials_usable(const FetchCredentials *cred);
 extern void fetch_refresh_credentials(FetchBatch *batch, FetchCredentials **creds,
 									  int n, FetchRotationCallback on_rotation,

@@ -954,8 +954,7 @@ reschedule_creators(FetchBatch *batch, const ClaimedCreator *postponed, int npos
 
 /*
  * Tokens expiring within tiktrack.token_refresh_ahead are refreshed in
- * this round: fetch_execute refreshes the credentials it sees as about to
- * expire, so those are presented as expiring now.
+ * this round, before fetch_execute would find them about to expire.
  */
 static void
 refresh_tokens_ahead(FetchBatch *batch, TimestampTz now)
@@ -968,8 +967,8 @@ refresh_tokens_ahead(FetchBatch *batch, TimestampTz now)
 		FetchCredentials *c = batch->creds[i];
 
 		if (c->api != FETCH_API_NONE && c->refresh_token != NULL &&
-			c->access_expires_at <= horizon && c->access_expires_at > now)
-			c->access_expires_at = now;
+			c->access_expires_at <= horizon)
+			c->refresh_now = true;
 	}
 }
 
