@@ -104,6 +104,11 @@ store_tokens_spi(int64 creator_id, FetchApi api, const char *access_token,
 	pfree(DatumGetPointer(v[2]));
 }
 
+/*
+ * Tokens TikTok rotated during a fetch.  A plain UPDATE: the trigger that
+ * wakes the worker fires on INSERT (an authorization), so the worker's own
+ * rotations do not wake it again.
+ */
 static void
 store_rotation_spi(FetchCredentials *c)
 {

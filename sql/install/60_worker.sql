@@ -317,9 +317,13 @@ CREATE TRIGGER creators_notify_reauthorization
 	EXECUTE FUNCTION tiktrack.notify_creator_reauthorization();
 
 /*
- * New or replaced tokens (connect_creator, complete_authorization) make
- * a creator's stats and waiting videos fetchable: wake the worker when
- * that commits.
+ * Tokens stored by an authorization (connect_creator,
+ * complete_authorization: an INSERT ... ON CONFLICT DO UPDATE, which
+ * fires the INSERT statement triggers) make a creator's stats and waiting
+ * videos fetchable: wake the worker when that commits.  Every path that
+ * authorizes a creator stores tokens, so this is the one place.  A
+ * rotation after a token refresh is a plain UPDATE and wakes nobody: it
+ * makes no new work, and the worker rotates tokens itself.
  */
 CREATE FUNCTION tiktrack.wake_worker_trigger()
 RETURNS trigger
@@ -335,7 +339,7 @@ COMMENT ON FUNCTION tiktrack.wake_worker_trigger() IS
 	'Trigger function: wakes the background worker when the transaction commits.';
 
 CREATE TRIGGER creator_tokens_wake_worker
-	AFTER INSERT OR UPDATE ON tiktrack.creator_tokens
+	AFTER INSERT ON tiktrack.creator_tokens
 	FOR EACH STATEMENT EXECUTE FUNCTION tiktrack.wake_worker_trigger();
 
 /* ---- worker_status ---- */
