@@ -1682,7 +1682,7 @@ LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp;
 REVOKE EXECUTE ON FUNCTION tiktrack.refresh(bigint) FROM PUBLIC;
 COMMENT ON FUNCTION tiktrack.refresh(bigint) IS
-	'Fetches one video from TikTok now (resolving its short link first if needed) through the API its creator authorized, stores and returns the snapshot. API errors raise an ERROR naming the video, endpoint, TikTok error code and log_id, and nothing is written. When TikTok''s answer changes the video''s state instead (not returned: missing_count, unavailable after 3; creator not authorized or must re-authorize) that state is stored, a WARNING says why and the result is NULL. Works without the background worker. Superuser only unless granted.';
+	'Fetches one video from TikTok now (resolving its short link first if needed) through the API its creator authorized, stores and returns the snapshot. API errors raise an ERROR naming the video, endpoint, TikTok error code and log_id, and nothing is written. When TikTok''s answer changes the video''s state instead (not returned: missing_count, unavailable after 3; creator not authorized or must re-authorize) that state is stored, a WARNING says why and the result is NULL. Works without the background worker; with the library preloaded it takes its request from the budget it shares with the worker (tiktrack.rate_limits()), waiting up to 5 s for it, else raising an ERROR that says when to retry. Superuser only unless granted.';
 
 CREATE FUNCTION tiktrack.refresh_creator(handle text)
 RETURNS tiktrack.creator_stats
@@ -1691,7 +1691,7 @@ LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp;
 REVOKE EXECUTE ON FUNCTION tiktrack.refresh_creator(text) FROM PUBLIC;
 COMMENT ON FUNCTION tiktrack.refresh_creator(text) IS
-	'Fetches a creator''s follower, following, like and video counts now (Display /v2/user/info/ or Business /business/get/ with audience shares), updates the profile, stores and returns the creator_stats row. Errors as for tiktrack.refresh(). Superuser only unless granted.';
+	'Fetches a creator''s follower, following, like and video counts now (Display /v2/user/info/ or Business /business/get/ with audience shares), updates the profile, stores and returns the creator_stats row. Errors and request budget as for tiktrack.refresh(). Superuser only unless granted.';
 /*
  * Discovering a creator's posts: the videos an authorized creator published
  * recently, paged from TikTok's video list endpoints (src/creator_videos.c,
@@ -2116,7 +2116,7 @@ RETURNS TABLE (limiter text, limits text, available integer, speed float8,
 AS 'MODULE_PATHNAME', 'tiktrack_rate_limits'
 LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION tiktrack.rate_limits() IS
-	'The token buckets in shared memory, one per API (per endpoint for the Display API): configured limits, requests available now, speed (1 = full; halved by every throttle from TikTok), when a throttle ends, how often TikTok throttled us and how often and how long the worker waited.';
+	'The token buckets in shared memory, one per API (per endpoint for the Display API): configured limits, requests available now, speed (1 = full; halved by every throttle from TikTok), when a throttle ends, how often TikTok throttled us, and how often and how long the worker and synchronous calls (tiktrack.refresh(), refresh_creator()) waited for the budget they share.';
 
 CREATE VIEW tiktrack.worker_status AS
 SELECT w.pid,

@@ -367,7 +367,7 @@ RETURNS TABLE (limiter text, limits text, available integer, speed float8,
 AS 'MODULE_PATHNAME', 'tiktrack_rate_limits'
 LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION tiktrack.rate_limits() IS
-	'The token buckets in shared memory, one per API (per endpoint for the Display API): configured limits, requests available now, speed (1 = full; halved by every throttle from TikTok), when a throttle ends, how often TikTok throttled us and how often and how long the worker waited.';
+	'The token buckets in shared memory, one per API (per endpoint for the Display API): configured limits, requests available now, speed (1 = full; halved by every throttle from TikTok), when a throttle ends, how often TikTok throttled us, and how often and how long the worker and synchronous calls (tiktrack.refresh(), refresh_creator()) waited for the budget they share.';
 
 CREATE VIEW tiktrack.worker_status AS
 SELECT w.pid,
