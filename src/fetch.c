@@ -63,6 +63,14 @@ fetch_api_from_name(const char *name)
 }
 
 bool
+fetch_call_is_oauth(const FetchCall *call)
+{
+	return call->api != FETCH_API_NONE && call->endpoint != NULL &&
+		(strncmp(call->endpoint, "/v2/oauth/", 10) == 0 ||
+		 strncmp(call->endpoint, "/tt_user/", 9) == 0);
+}
+
+bool
 fetch_throttled(FetchOutcome outcome, const FetchCall *call)
 {
 	return outcome == FETCH_ERROR && call != NULL && call->rate_limited;

@@ -279,6 +279,13 @@ extern void fetch_store_calls(FetchCall **calls, int ncalls);
 extern void fetch_batch_wipe(FetchBatch *batch);
 
 /*
+ * Whether a call went to an OAuth endpoint (token exchange, refresh,
+ * revocation, token info) rather than to the data API itself: logged as
+ * oauth / business_oauth, drawn from no request budget.
+ */
+extern bool fetch_call_is_oauth(const FetchCall *call);
+
+/*
  * One line naming the API, endpoint, HTTP status, TikTok error code,
  * log_id and message of a call (never a token), for errors and last_error.
  */

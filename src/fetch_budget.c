@@ -67,7 +67,7 @@ fetch_budget_for_call(const FetchCall *call)
 {
 	const char *e = call->endpoint ? call->endpoint : "";
 
-	if (strstr(e, "oauth") != NULL || strstr(e, "token") != NULL)
+	if (fetch_call_is_oauth(call))
 		return -1;
 	if (call->api == FETCH_API_BUSINESS)
 		return TT_LIMIT_BUSINESS;

@@ -178,10 +178,8 @@ call_log_api(const FetchCall *c)
 {
 	if (c->api == FETCH_API_NONE)
 		return "web";
-	if (strncmp(c->endpoint, "/v2/oauth/", 10) == 0)
-		return "oauth";
-	if (strncmp(c->endpoint, "/tt_user/", 9) == 0)
-		return "business_oauth";
+	if (fetch_call_is_oauth(c))
+		return c->api == FETCH_API_BUSINESS ? "business_oauth" : "oauth";
 	return fetch_api_name(c->api);
 }
 
