@@ -13,11 +13,11 @@ EXTVERSION = 0.1.0
 SRCS = $(sort $(wildcard src/*.c))
 OBJS = $(SRCS:.c=.o)
 
-# The install script is assembled from the fragments in sql/install/, one per
-# concern, in file-name order.  The result is committed so a reader sees one
-# script per version; the rule below keeps it in step with its fragments.
+# The install script of a version is assembled from the fragments in
+# sql/install/, one per concern, in file-name order (as pgvector builds its
+# script from sql/vector.sql); edit the fragments.
 INSTALL_FRAGMENTS = $(sort $(wildcard sql/install/*.sql))
-DATA = sql/$(EXTENSION)--$(EXTVERSION).sql
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 
 PG_CONFIG ?= pg_config
 PG_CPPFLAGS = -I$(srcdir)/src
@@ -40,12 +40,6 @@ EXTRA_CLEAN = tmp_check_regress tmp_check_iso output_iso test/fuzz/build
 
 PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
-
-# Makefile.global resets PROVE_FLAGS, so set ours after including it: the
-# TAP tests share Perl helpers (the simulator driver) in test/perl/.
-PROVE_FLAGS = -I test/perl
-
-all: sql/$(EXTENSION)--$(EXTVERSION).sql
 
 sql/$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_FRAGMENTS)
 	cat $^ > $@

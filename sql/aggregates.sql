@@ -180,6 +180,11 @@ SELECT tiktrack.completion_weighted_views_accum('(0,0,0)', 3, 0.1) AS three_tent
 		   tiktrack.completion_weighted_views_accum('(5,7,11)', 123456789, 0.987654321), 123456789, 0.987654321) AS undone,
 	   tiktrack.cost_views_retract(tiktrack.cost_views_accum('(0,0,0)', 10, 20), 10, 20) AS empty_again;
 SELECT tiktrack.revenue_cost_retract('(0,0,0)', 1, 1);
+-- Called directly: a NULL state is an empty one, a row with a NULL is skipped.
+SELECT tiktrack.cost_views_accum(NULL, 10, 20) AS from_null_state,
+	   tiktrack.cost_views_accum('(1,2,3)', NULL, 20) AS null_row_skipped,
+	   tiktrack.engagement_rate_retract('(1,2,3)', 3, 2, NULL, 0) AS null_row_not_removed,
+	   tiktrack.completion_weighted_views_accum(NULL, NULL, 0.5) IS NULL AS still_null;
 SELECT tiktrack.ratio_state_send('(3,91300,1240000)') AS ratio_send,
 	   tiktrack.weighted_sum_state_send('(1,-1,1)') AS weighted_send;
 CREATE TABLE agg_states (r tiktrack.ratio_state, w tiktrack.weighted_sum_state);

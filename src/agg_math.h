@@ -78,14 +78,30 @@ typedef struct TtFixed
 } TtFixed;
 
 /*
+ * 0 <= rate <= 1, NaN excluded.  Non-negative doubles order like their bit
+ * patterns, so one unsigned comparison does it; -0.0 (sign bit set) takes
+ * the slow path.
+ */
+static inline bool
+tt_rate_in_unit_interval(double rate)
+{
+	uint64		bits;
+
+	memcpy(&bits, &rate, sizeof(bits));
+	if (likely(bits <= UINT64CONST(0x3FF0000000000000)))
+		return true;
+	return rate == 0.0;
+}
+
+/*
  * views x rate in units of 2^-64, for views >= 0 and 0 <= rate <= 1 (the
- * caller validates both).  The product of the 63-bit count and the 53-bit
- * significand is exact in 128 bits; only the final scaling to 2^-64 rounds
- * (half up), and that happens once per row.  The result is at most
- * views * 2^64 < 2^127.
+ * caller validates both), from the bits of the double: the product of the
+ * 63-bit count and the 53-bit significand is exact in 128 bits; only the
+ * scaling to 2^-64 rounds (half up), for rates below 2^-12, once per row.
+ * The result is at most views * 2^64 < 2^127.
  */
 static inline uint128
-tt_views_times_rate(int64 views, double rate)
+tt_views_times_rate_bits(int64 views, double rate)
 {
 	uint64		bits;
 	int			biased_exp;
@@ -94,17 +110,11 @@ tt_views_times_rate(int64 views, double rate)
 	uint128		product;
 
 	memcpy(&bits, &rate, sizeof(bits));
-	biased_exp = (int) ((bits >> 52) & 0x7FF);
-	significand = bits & ((UINT64CONST(1) << 52) - 1);
+	bits &= ~(UINT64CONST(1) << 63);	/* -0.0 */
+	biased_exp = (int) (bits >> 52);
 	if (biased_exp == 0)
-	{
-		if (significand == 0)
-			return 0;			/* +0.0 or -0.0 */
-		biased_exp = 1;			/* subnormal: no hidden bit */
-	}
-	else
-		significand |= UINT64CONST(1) << 52;
-
+		return 0;				/* zero or subnormal: far below 2^-64 */
+	significand = (bits & ((UINT64CONST(1) << 52) - 1)) | (UINT64CONST(1) << 52);
 	/* rate = significand * 2^(biased_exp - 1075); we want units of 2^-64 */
 	shift = biased_exp - 1075 + 64;
 	product = (uint128) (uint64) views * significand;
@@ -115,19 +125,36 @@ tt_views_times_rate(int64 views, double rate)
 	return (product + ((uint128) 1 << (-shift - 1))) >> (-shift);
 }
 
+/*
+ * The same value for the usual rates, 2^-10 to 1, fast: rate x 2^62 is then
+ * an integer (the significand's last bit is at 2^-62 or above), so the
+ * float multiplication and conversion are exact, and so is the product.
+ */
+static inline uint128
+tt_views_times_common_rate(int64 views, double rate)
+{
+	return ((uint128) (uint64) views * (uint64) (int64) (rate * 0x1p62)) << 2;
+}
+
+static inline uint128
+tt_views_times_rate(int64 views, double rate)
+{
+	if (likely(rate >= 0x1p-10))
+		return tt_views_times_common_rate(views, rate);
+	return tt_views_times_rate_bits(views, rate);
+}
+
 /* value += units (units of 2^-64, below 2^127); true on overflow */
 static inline bool
 tt_fixed_add_units(TtFixed *value, uint128 units)
 {
-	uint64		lo = (uint64) units;
-	int128		hi = (int128) (units >> 64);
-	uint64		frac = value->frac + lo;
+	/* the fraction's carry goes into the whole part without a branch */
+	uint128		low = (uint128) value->frac + (uint64) units;
+	int128		high = (int128) (units >> 64) + (int128) (low >> 64);
 
-	if (frac < lo)
-		hi += 1;				/* carry out of the fraction */
-	if (tt_add_int128_overflow(value->whole, hi, &value->whole))
+	if (tt_add_int128_overflow(value->whole, high, &value->whole))
 		return true;
-	value->frac = frac;
+	value->frac = (uint64) low;
 	return false;
 }
 

@@ -12,11 +12,16 @@
  * row instead of recomputing the frame.  Because the sums are exact, the
  * inverse never drifts and the result does not depend on row order.
  *
- * Speed: the transition functions are STRICT (the executor skips rows with
- * a NULL argument before calling us, which is exactly the "a row counts
- * only when all its arguments are known" rule) and, when called as an
- * aggregate, update their state in place instead of allocating a new one
- * per row, as int8_avg_accum does.
+ * Speed: one call per row does the work of several sum() transitions and
+ * the additions between them.  When called as an aggregate the transition
+ * functions update their state in place instead of allocating a new one
+ * per row, as int8_avg_accum does.  Each accumulate function has a fast
+ * path for the common row (aggregate context, no NULL, no negative value,
+ * no overflow) that needs no stack frame; anything else goes to a general
+ * path that starts over and raises the errors.  The functions are not
+ * STRICT: they skip a row with a NULL argument themselves ("a row counts
+ * only when all its arguments are known"), which measured faster than the
+ * executor's strict check step in front of every call.
  *
  *-------------------------------------------------------------------------
  */
@@ -26,6 +31,7 @@
 
 #include "common/int.h"
 #include "fmgr.h"
+#include "nodes/execnodes.h"
 #include "libpq/pqformat.h"
 #include "utils/builtins.h"
 #include "utils/float.h"
@@ -41,6 +47,12 @@ StaticAssertDecl(sizeof(WeightedSumState) == WEIGHTED_SUM_STATE_SIZE,
 static const char *const engagement_arg_names[] = {
 	"state", "views", "likes", "comments", "shares", "saves"
 };
+
+static void negative_input_error(const char *name, int64 value) pg_attribute_noreturn();
+static void completion_rate_error(double rate) pg_attribute_noreturn();
+static void out_of_range_error(const char *what) pg_attribute_noreturn();
+static void empty_state_error(const char *typname) pg_attribute_noreturn();
+static void negative_argument_error(FunctionCallInfo fcinfo, const char *const *names) pg_attribute_noreturn();
 
 /* ----------------------------------------------------------------
  * Errors
@@ -81,21 +93,6 @@ empty_state_error(const char *typname)
 			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 			 errmsg("cannot remove a row from an empty %s", typname),
 			 errdetail("The inverse transition function was given a state with a row count of 0.")));
-}
-
-static inline void
-check_non_negative(int64 value, const char *name)
-{
-	if (unlikely(value < 0))
-		negative_input_error(name, value);
-}
-
-static inline void
-check_completion_rate(double rate)
-{
-	/* written so that NaN fails too */
-	if (unlikely(!(rate >= 0.0 && rate <= 1.0)))
-		completion_rate_error(rate);
 }
 
 /* ----------------------------------------------------------------
@@ -304,143 +301,331 @@ tiktrack_weighted_sum_state_send(PG_FUNCTION_ARGS)
 }
 
 /* ----------------------------------------------------------------
+ * Transition functions: shared machinery
+ *
+ * They run once per row and must cost less than the plain-SQL sum()s they
+ * replace, so the fast path is one test for NULLs, one for signs and
+ * one for overflow, with every error raised out of line.
+ * ----------------------------------------------------------------
+ */
+
+/*
+ * True when the executor calls us as an aggregate or window aggregate: it
+ * then owns the state and lets us change it in place.  This is the test
+ * AggCheckCallContext() makes, inlined because it runs once per row.
+ */
+static inline bool
+called_as_aggregate(FunctionCallInfo fcinfo)
+{
+	return fcinfo->context != NULL &&
+		(IsA(fcinfo->context, AggState) || IsA(fcinfo->context, WindowAggState));
+}
+
+/*
+ * The state argument, writable.  As an aggregate we change it in place (no
+ * palloc per row); called as a plain function, the argument may be a
+ * constant or a table value, so we work on a copy.  A NULL state, which
+ * the aggregates never pass (they have an initial state), means no rows.
+ */
+static inline void *
+writable_state(FunctionCallInfo fcinfo, Size size)
+{
+	void	   *copy;
+
+	if (unlikely(PG_ARGISNULL(0)))
+		return palloc0(size);
+	if (likely(called_as_aggregate(fcinfo)))
+		return PG_GETARG_POINTER(0);
+	copy = palloc(size);
+	memcpy(copy, PG_GETARG_POINTER(0), size);
+	return copy;
+}
+
+/*
+ * The result for a row with a NULL argument: it does not count, the state
+ * is returned unchanged.  (The transition functions are not STRICT: the
+ * executor's strict check in front of every call measured slower than
+ * this test.)
+ */
+static inline Datum
+skip_row(FunctionCallInfo fcinfo)
+{
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(PG_GETARG_DATUM(0));
+}
+
+/*
+ * Raises the error for the first negative bigint argument that has a name
+ * in names[] (NULL for arguments that may be negative or are not bigint).
+ */
+static pg_noinline void
+negative_argument_error(FunctionCallInfo fcinfo, const char *const *names)
+{
+	for (int i = 1; i < PG_NARGS(); i++)
+	{
+		if (names[i] != NULL && PG_GETARG_INT64(i) < 0)
+			negative_input_error(names[i], PG_GETARG_INT64(i));
+	}
+	elog(ERROR, "no negative argument found");
+}
+
+/*
+ * Adds one row's num and den to the state; false, with the state untouched,
+ * when the row count or a sum would overflow.
+ */
+static inline bool
+ratio_state_try_add(RatioState *state, int128 num, int128 den)
+{
+	int64		count;
+	int128		num_sum;
+	int128		den_sum;
+
+	/* | rather than ||: one branch for the three checks */
+	if (unlikely(pg_add_s64_overflow(state->count, 1, &count) |
+				 tt_add_int128_overflow(state->num, num, &num_sum) |
+				 tt_add_int128_overflow(state->den, den, &den_sum)))
+		return false;
+	state->count = count;
+	state->num = num_sum;
+	state->den = den_sum;
+	return true;
+}
+
+/* The same, raising 22003 on overflow. */
+static inline void
+ratio_state_add_row(RatioState *state, int128 num, int128 den)
+{
+	if (unlikely(!ratio_state_try_add(state, num, den)))
+		out_of_range_error(state->count == PG_INT64_MAX ?
+						   "row count of tiktrack.ratio_state" :
+						   "sum in tiktrack.ratio_state");
+}
+
+/*
+ * True for the common call: as an aggregate, with a state and no NULL
+ * argument among the first nargs.
+ */
+static inline bool
+fast_path_call(FunctionCallInfo fcinfo, int nargs)
+{
+	NullableDatum *args = fcinfo->args;
+	bool		any_null = args[0].isnull | args[1].isnull | args[2].isnull;
+
+	for (int i = 3; i < nargs; i++)
+		any_null |= args[i].isnull;
+	return likely(!any_null) && likely(called_as_aggregate(fcinfo));
+}
+
+/* Removes a row that left a window frame: the exact inverse of the above. */
+static inline void
+ratio_state_remove_row(RatioState *state, int128 num, int128 den)
+{
+	int128		num_sum;
+	int128		den_sum;
+
+	if (unlikely(state->count <= 0))
+		empty_state_error("tiktrack.ratio_state");
+	if (unlikely(tt_sub_int128_overflow(state->num, num, &num_sum) |
+				 tt_sub_int128_overflow(state->den, den, &den_sum)))
+		out_of_range_error("sum in tiktrack.ratio_state");
+	state->count--;
+	state->num = num_sum;
+	state->den = den_sum;
+}
+
+/* ----------------------------------------------------------------
  * Ratio aggregates: engagement_rate, roi, roas, cpm, cpv
  * ----------------------------------------------------------------
  */
 
 /*
- * The state argument, writable.  As an aggregate the executor owns the
- * state and lets us change it in place (no palloc per row); called as a
- * plain function, the argument may be a constant or a table value, so we
- * work on a copy.
+ * engagement_rate(views, likes, comments, shares [, saves]):
+ * num = engagements, den = views.  One C function serves both arities;
+ * the compiler specializes the inline step for each.
  */
-static inline void *
-writable_state(FunctionCallInfo fcinfo, Size size)
+static pg_attribute_always_inline Datum
+engagement_rate_step(FunctionCallInfo fcinfo, bool with_saves, bool add)
 {
-	void	   *state = PG_GETARG_POINTER(0);
-	void	   *copy;
+	NullableDatum *args = fcinfo->args;
+	RatioState *state;
+	int64		views;
+	int64		likes;
+	int64		comments;
+	int64		shares;
+	int64		saves = 0;
+	int128		engagements;
 
-	if (AggCheckCallContext(fcinfo, NULL))
-		return state;
-	copy = palloc(size);
-	memcpy(copy, state, size);
-	return copy;
+	if (unlikely(args[1].isnull | args[2].isnull | args[3].isnull | args[4].isnull |
+				 (with_saves && args[5].isnull)))
+		return skip_row(fcinfo);
+	views = DatumGetInt64(args[1].value);
+	likes = DatumGetInt64(args[2].value);
+	comments = DatumGetInt64(args[3].value);
+	shares = DatumGetInt64(args[4].value);
+	if (with_saves)
+		saves = DatumGetInt64(args[5].value);
+	if (unlikely((views | likes | comments | shares | saves) < 0))
+		negative_argument_error(fcinfo, engagement_arg_names);
+
+	state = writable_state(fcinfo, sizeof(RatioState));
+	engagements = (int128) likes + comments + shares + saves;
+	if (add)
+		ratio_state_add_row(state, engagements, views);
+	else
+		ratio_state_remove_row(state, engagements, views);
+	PG_RETURN_POINTER(state);
 }
 
-/* Adds (sign = 1) or removes (sign = -1) one row's num and den. */
-static inline void
-ratio_state_apply(RatioState *state, int sign, int128 num, int128 den)
+static pg_noinline Datum
+engagement_rate_general(FunctionCallInfo fcinfo, bool add)
 {
-	if (sign > 0)
-	{
-		if (unlikely(state->count == PG_INT64_MAX))
-			out_of_range_error("row count of tiktrack.ratio_state");
-		state->count++;
-		if (unlikely(tt_add_int128_overflow(state->num, num, &state->num) ||
-					 tt_add_int128_overflow(state->den, den, &state->den)))
-			out_of_range_error("sum in tiktrack.ratio_state");
-	}
-	else
-	{
-		if (unlikely(state->count <= 0))
-			empty_state_error("tiktrack.ratio_state");
-		state->count--;
-		if (unlikely(tt_sub_int128_overflow(state->num, num, &state->num) ||
-					 tt_sub_int128_overflow(state->den, den, &state->den)))
-			out_of_range_error("sum in tiktrack.ratio_state");
-	}
+	if (PG_NARGS() == 6)
+		return engagement_rate_step(fcinfo, true, add);
+	return engagement_rate_step(fcinfo, false, add);
 }
 
 /*
- * engagement_rate(views, likes, comments, shares [, saves]): the one C
- * function serves both arities.  num = engagements, den = views.
+ * The fast path of the accumulate function: as an aggregate, no NULLs, no
+ * negative counts, no overflow.  Anything else takes the general path,
+ * which starts over and raises the errors.
  */
-static inline Datum
-engagement_rate_step(FunctionCallInfo fcinfo, int sign)
+static inline bool
+engagement_rate_fast_add(FunctionCallInfo fcinfo, bool with_saves)
 {
-	RatioState *state = writable_state(fcinfo, sizeof(RatioState));
-	int64		views = PG_GETARG_INT64(1);
-	int128		engagements = 0;
+	NullableDatum *args = fcinfo->args;
+	int64		views;
+	int64		likes;
+	int64		comments;
+	int64		shares;
+	int64		saves = 0;
 
-	check_non_negative(views, engagement_arg_names[1]);
-	for (int i = 2; i < PG_NARGS(); i++)
-	{
-		int64		count = PG_GETARG_INT64(i);
-
-		check_non_negative(count, engagement_arg_names[i]);
-		engagements += count;
-	}
-	ratio_state_apply(state, sign, engagements, views);
-	PG_RETURN_POINTER(state);
+	if (!fast_path_call(fcinfo, with_saves ? 6 : 5))
+		return false;
+	views = DatumGetInt64(args[1].value);
+	likes = DatumGetInt64(args[2].value);
+	comments = DatumGetInt64(args[3].value);
+	shares = DatumGetInt64(args[4].value);
+	if (with_saves)
+		saves = DatumGetInt64(args[5].value);
+	if (unlikely((views | likes | comments | shares | saves) < 0))
+		return false;
+	/* non-negative: zero-extension, and the sum of four stays below 2^65 */
+	return ratio_state_try_add((RatioState *) DatumGetPointer(args[0].value),
+							   (int128) ((uint128) (uint64) likes + (uint64) comments +
+										 (uint64) shares + (uint64) saves),
+							   (int128) (uint64) views);
 }
 
 PG_FUNCTION_INFO_V1(tiktrack_engagement_rate_accum);
 Datum
 tiktrack_engagement_rate_accum(PG_FUNCTION_ARGS)
 {
-	return engagement_rate_step(fcinfo, 1);
+	if (PG_NARGS() == 6 ? engagement_rate_fast_add(fcinfo, true) :
+		engagement_rate_fast_add(fcinfo, false))
+		PG_RETURN_DATUM(fcinfo->args[0].value);
+	return engagement_rate_general(fcinfo, true);
 }
 
 PG_FUNCTION_INFO_V1(tiktrack_engagement_rate_retract);
 Datum
 tiktrack_engagement_rate_retract(PG_FUNCTION_ARGS)
 {
-	return engagement_rate_step(fcinfo, -1);
+	return engagement_rate_general(fcinfo, false);
 }
 
-/* roi and roas: num = revenue (may be negative: refunds), den = cost. */
-static inline Datum
-revenue_cost_step(FunctionCallInfo fcinfo, int sign)
-{
-	RatioState *state = writable_state(fcinfo, sizeof(RatioState));
-	int64		revenue = PG_GETARG_INT64(1);
-	int64		cost = PG_GETARG_INT64(2);
+/*
+ * Two bigint arguments, num and den: roi and roas (revenue, which may be
+ * negative for refunds, and cost), cpm and cpv (cost and views).
+ */
+static const char *const revenue_cost_arg_names[] = {"state", NULL, "cost_cents"};
+static const char *const cost_views_arg_names[] = {"state", "cost_cents", "views"};
 
-	check_non_negative(cost, "cost_cents");
-	ratio_state_apply(state, sign, revenue, cost);
+static pg_attribute_always_inline Datum
+num_den_step(FunctionCallInfo fcinfo, bool num_signed, const char *const *names,
+			 bool add)
+{
+	NullableDatum *args = fcinfo->args;
+	RatioState *state;
+	int64		num;
+	int64		den;
+
+	if (unlikely(args[1].isnull | args[2].isnull))
+		return skip_row(fcinfo);
+	num = DatumGetInt64(args[1].value);
+	den = DatumGetInt64(args[2].value);
+	if (unlikely(((num_signed ? 0 : num) | den) < 0))
+		negative_argument_error(fcinfo, names);
+
+	state = writable_state(fcinfo, sizeof(RatioState));
+	if (add)
+		ratio_state_add_row(state, num, den);
+	else
+		ratio_state_remove_row(state, num, den);
 	PG_RETURN_POINTER(state);
+}
+
+static pg_noinline Datum
+revenue_cost_general(FunctionCallInfo fcinfo, bool add)
+{
+	return num_den_step(fcinfo, true, revenue_cost_arg_names, add);
+}
+
+static pg_noinline Datum
+cost_views_general(FunctionCallInfo fcinfo, bool add)
+{
+	return num_den_step(fcinfo, false, cost_views_arg_names, add);
+}
+
+/* The fast path of the two-argument accumulate functions. */
+static inline bool
+num_den_fast_add(FunctionCallInfo fcinfo, bool num_signed)
+{
+	NullableDatum *args = fcinfo->args;
+	int64		num;
+	int64		den;
+
+	if (!fast_path_call(fcinfo, 3))
+		return false;
+	num = DatumGetInt64(args[1].value);
+	den = DatumGetInt64(args[2].value);
+	if (unlikely(((num_signed ? 0 : num) | den) < 0))
+		return false;
+	return ratio_state_try_add((RatioState *) DatumGetPointer(args[0].value),
+							   num_signed ? (int128) num : (int128) (uint64) num,
+							   (int128) (uint64) den);
 }
 
 PG_FUNCTION_INFO_V1(tiktrack_revenue_cost_accum);
 Datum
 tiktrack_revenue_cost_accum(PG_FUNCTION_ARGS)
 {
-	return revenue_cost_step(fcinfo, 1);
+	if (num_den_fast_add(fcinfo, true))
+		PG_RETURN_DATUM(fcinfo->args[0].value);
+	return revenue_cost_general(fcinfo, true);
 }
 
 PG_FUNCTION_INFO_V1(tiktrack_revenue_cost_retract);
 Datum
 tiktrack_revenue_cost_retract(PG_FUNCTION_ARGS)
 {
-	return revenue_cost_step(fcinfo, -1);
-}
-
-/* cpm and cpv: num = cost, den = views. */
-static inline Datum
-cost_views_step(FunctionCallInfo fcinfo, int sign)
-{
-	RatioState *state = writable_state(fcinfo, sizeof(RatioState));
-	int64		cost = PG_GETARG_INT64(1);
-	int64		views = PG_GETARG_INT64(2);
-
-	check_non_negative(cost, "cost_cents");
-	check_non_negative(views, "views");
-	ratio_state_apply(state, sign, cost, views);
-	PG_RETURN_POINTER(state);
+	return revenue_cost_general(fcinfo, false);
 }
 
 PG_FUNCTION_INFO_V1(tiktrack_cost_views_accum);
 Datum
 tiktrack_cost_views_accum(PG_FUNCTION_ARGS)
 {
-	return cost_views_step(fcinfo, 1);
+	if (num_den_fast_add(fcinfo, false))
+		PG_RETURN_DATUM(fcinfo->args[0].value);
+	return cost_views_general(fcinfo, true);
 }
 
 PG_FUNCTION_INFO_V1(tiktrack_cost_views_retract);
 Datum
 tiktrack_cost_views_retract(PG_FUNCTION_ARGS)
 {
-	return cost_views_step(fcinfo, -1);
+	return cost_views_general(fcinfo, false);
 }
 
 /*
@@ -520,51 +705,107 @@ tiktrack_ratio_state_per_mille(PG_FUNCTION_ARGS)
  * ----------------------------------------------------------------
  */
 
-static inline Datum
-completion_weighted_views_step(FunctionCallInfo fcinfo, int sign)
+static pg_attribute_always_inline Datum
+completion_weighted_views_step(FunctionCallInfo fcinfo, bool add)
 {
-	WeightedSumState *state = writable_state(fcinfo, sizeof(WeightedSumState));
-	int64		views = PG_GETARG_INT64(1);
-	double		rate = PG_GETARG_FLOAT8(2);
-	TtFixed		sum = {state->whole, state->frac};
+	NullableDatum *args = fcinfo->args;
+	WeightedSumState *state;
+	int64		views;
+	double		rate;
+	TtFixed		sum;
 	uint128		units;
 
-	check_non_negative(views, "views");
-	check_completion_rate(rate);
+	if (unlikely(args[1].isnull | args[2].isnull))
+		return skip_row(fcinfo);
+	views = DatumGetInt64(args[1].value);
+	rate = DatumGetFloat8(args[2].value);
+	if (unlikely(views < 0))
+		negative_input_error("views", views);
+	if (unlikely(!tt_rate_in_unit_interval(rate)))
+		completion_rate_error(rate);
+
+	state = writable_state(fcinfo, sizeof(WeightedSumState));
 	units = tt_views_times_rate(views, rate);
-	if (sign > 0)
+	sum.whole = state->whole;
+	sum.frac = state->frac;
+	if (add)
 	{
-		if (unlikely(state->count == PG_INT64_MAX))
-			out_of_range_error("row count of tiktrack.weighted_sum_state");
-		state->count++;
-		if (unlikely(tt_fixed_add_units(&sum, units)))
-			out_of_range_error("sum in tiktrack.weighted_sum_state");
+		int64		count;
+
+		if (unlikely(pg_add_s64_overflow(state->count, 1, &count) |
+					 tt_fixed_add_units(&sum, units)))
+			out_of_range_error(state->count == PG_INT64_MAX ?
+							   "row count of tiktrack.weighted_sum_state" :
+							   "sum in tiktrack.weighted_sum_state");
+		state->count = count;
 	}
 	else
 	{
 		if (unlikely(state->count <= 0))
 			empty_state_error("tiktrack.weighted_sum_state");
-		state->count--;
 		if (unlikely(tt_fixed_sub_units(&sum, units)))
 			out_of_range_error("sum in tiktrack.weighted_sum_state");
+		state->count--;
 	}
 	state->whole = sum.whole;
 	state->frac = sum.frac;
 	PG_RETURN_POINTER(state);
 }
 
+static pg_noinline Datum
+completion_weighted_views_general(FunctionCallInfo fcinfo, bool add)
+{
+	return completion_weighted_views_step(fcinfo, add);
+}
+
+/*
+ * The fast path of the accumulate function, as for the ratio aggregates,
+ * for the usual completion rates (2^-10 to 1, see tt_views_times_rate());
+ * smaller rates, zero included, take the general path.
+ */
+static inline bool
+completion_weighted_views_fast_add(FunctionCallInfo fcinfo)
+{
+	NullableDatum *args = fcinfo->args;
+	WeightedSumState *state;
+	int64		views;
+	double		rate;
+	int64		count;
+	TtFixed		sum;
+
+	if (!fast_path_call(fcinfo, 3))
+		return false;
+	views = DatumGetInt64(args[1].value);
+	rate = DatumGetFloat8(args[2].value);
+	/* written so that NaN fails too */
+	if (unlikely(views < 0) || unlikely(!(rate >= 0x1p-10 && rate <= 1.0)))
+		return false;
+	state = (WeightedSumState *) DatumGetPointer(args[0].value);
+	sum.whole = state->whole;
+	sum.frac = state->frac;
+	if (unlikely(pg_add_s64_overflow(state->count, 1, &count) |
+				 tt_fixed_add_units(&sum, tt_views_times_common_rate(views, rate))))
+		return false;
+	state->count = count;
+	state->whole = sum.whole;
+	state->frac = sum.frac;
+	return true;
+}
+
 PG_FUNCTION_INFO_V1(tiktrack_completion_weighted_views_accum);
 Datum
 tiktrack_completion_weighted_views_accum(PG_FUNCTION_ARGS)
 {
-	return completion_weighted_views_step(fcinfo, 1);
+	if (completion_weighted_views_fast_add(fcinfo))
+		PG_RETURN_DATUM(fcinfo->args[0].value);
+	return completion_weighted_views_general(fcinfo, true);
 }
 
 PG_FUNCTION_INFO_V1(tiktrack_completion_weighted_views_retract);
 Datum
 tiktrack_completion_weighted_views_retract(PG_FUNCTION_ARGS)
 {
-	return completion_weighted_views_step(fcinfo, -1);
+	return completion_weighted_views_general(fcinfo, false);
 }
 
 PG_FUNCTION_INFO_V1(tiktrack_weighted_sum_state_combine);

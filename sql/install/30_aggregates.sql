@@ -132,15 +132,15 @@ CREATE FUNCTION tiktrack.engagement_rate_accum(tiktrack.ratio_state,
 											   views bigint, likes bigint, comments bigint, shares bigint)
 RETURNS tiktrack.ratio_state
 AS 'MODULE_PATHNAME', 'tiktrack_engagement_rate_accum'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION tiktrack.engagement_rate_accum(tiktrack.ratio_state, bigint, bigint, bigint, bigint) IS
-	'Transition function of engagement_rate(views, likes, comments, shares): adds likes + comments + shares and views; negative counts are errors.';
+	'Transition function of engagement_rate(views, likes, comments, shares): adds likes + comments + shares and views; a row with a NULL argument is skipped, negative counts are errors.';
 
 CREATE FUNCTION tiktrack.engagement_rate_retract(tiktrack.ratio_state,
 												 views bigint, likes bigint, comments bigint, shares bigint)
 RETURNS tiktrack.ratio_state
 AS 'MODULE_PATHNAME', 'tiktrack_engagement_rate_retract'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION tiktrack.engagement_rate_retract(tiktrack.ratio_state, bigint, bigint, bigint, bigint) IS
 	'Inverse transition function of engagement_rate(views, likes, comments, shares): removes a row that left a sliding window frame.';
 
@@ -148,15 +148,15 @@ CREATE FUNCTION tiktrack.engagement_rate_accum(tiktrack.ratio_state,
 											   views bigint, likes bigint, comments bigint, shares bigint, saves bigint)
 RETURNS tiktrack.ratio_state
 AS 'MODULE_PATHNAME', 'tiktrack_engagement_rate_accum'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION tiktrack.engagement_rate_accum(tiktrack.ratio_state, bigint, bigint, bigint, bigint, bigint) IS
-	'Transition function of engagement_rate(views, likes, comments, shares, saves): adds likes + comments + shares + saves and views; negative counts are errors.';
+	'Transition function of engagement_rate(views, likes, comments, shares, saves): adds likes + comments + shares + saves and views; a row with a NULL argument is skipped, negative counts are errors.';
 
 CREATE FUNCTION tiktrack.engagement_rate_retract(tiktrack.ratio_state,
 												 views bigint, likes bigint, comments bigint, shares bigint, saves bigint)
 RETURNS tiktrack.ratio_state
 AS 'MODULE_PATHNAME', 'tiktrack_engagement_rate_retract'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION tiktrack.engagement_rate_retract(tiktrack.ratio_state, bigint, bigint, bigint, bigint, bigint) IS
 	'Inverse transition function of engagement_rate(views, likes, comments, shares, saves): removes a row that left a sliding window frame.';
 
@@ -196,14 +196,14 @@ COMMENT ON AGGREGATE tiktrack.engagement_rate(bigint, bigint, bigint, bigint, bi
 CREATE FUNCTION tiktrack.revenue_cost_accum(tiktrack.ratio_state, revenue_cents bigint, cost_cents bigint)
 RETURNS tiktrack.ratio_state
 AS 'MODULE_PATHNAME', 'tiktrack_revenue_cost_accum'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION tiktrack.revenue_cost_accum(tiktrack.ratio_state, bigint, bigint) IS
-	'Transition function of roi and roas: adds revenue (may be negative, for refunds) and cost (a negative cost is an error).';
+	'Transition function of roi and roas: adds revenue (may be negative, for refunds) and cost (a negative cost is an error); a row with a NULL argument is skipped.';
 
 CREATE FUNCTION tiktrack.revenue_cost_retract(tiktrack.ratio_state, revenue_cents bigint, cost_cents bigint)
 RETURNS tiktrack.ratio_state
 AS 'MODULE_PATHNAME', 'tiktrack_revenue_cost_retract'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION tiktrack.revenue_cost_retract(tiktrack.ratio_state, bigint, bigint) IS
 	'Inverse transition function of roi and roas: removes a row that left a sliding window frame.';
 
@@ -243,14 +243,14 @@ COMMENT ON AGGREGATE tiktrack.roas(bigint, bigint) IS
 CREATE FUNCTION tiktrack.cost_views_accum(tiktrack.ratio_state, cost_cents bigint, views bigint)
 RETURNS tiktrack.ratio_state
 AS 'MODULE_PATHNAME', 'tiktrack_cost_views_accum'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION tiktrack.cost_views_accum(tiktrack.ratio_state, bigint, bigint) IS
-	'Transition function of cpm and cpv: adds cost and views; negative values are errors.';
+	'Transition function of cpm and cpv: adds cost and views; a row with a NULL argument is skipped, negative values are errors.';
 
 CREATE FUNCTION tiktrack.cost_views_retract(tiktrack.ratio_state, cost_cents bigint, views bigint)
 RETURNS tiktrack.ratio_state
 AS 'MODULE_PATHNAME', 'tiktrack_cost_views_retract'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION tiktrack.cost_views_retract(tiktrack.ratio_state, bigint, bigint) IS
 	'Inverse transition function of cpm and cpv: removes a row that left a sliding window frame.';
 
@@ -291,15 +291,15 @@ CREATE FUNCTION tiktrack.completion_weighted_views_accum(tiktrack.weighted_sum_s
 														 views bigint, completion_rate float8)
 RETURNS tiktrack.weighted_sum_state
 AS 'MODULE_PATHNAME', 'tiktrack_completion_weighted_views_accum'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION tiktrack.completion_weighted_views_accum(tiktrack.weighted_sum_state, bigint, float8) IS
-	'Transition function of completion_weighted_views: adds views x completion_rate; negative views or a rate outside 0..1 (or NaN) are errors.';
+	'Transition function of completion_weighted_views: adds views x completion_rate; a row with a NULL argument is skipped, negative views or a rate outside 0..1 (or NaN) are errors.';
 
 CREATE FUNCTION tiktrack.completion_weighted_views_retract(tiktrack.weighted_sum_state,
 														   views bigint, completion_rate float8)
 RETURNS tiktrack.weighted_sum_state
 AS 'MODULE_PATHNAME', 'tiktrack_completion_weighted_views_retract'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION tiktrack.completion_weighted_views_retract(tiktrack.weighted_sum_state, bigint, float8) IS
 	'Inverse transition function of completion_weighted_views: removes a row that left a sliding window frame, exactly.';
 

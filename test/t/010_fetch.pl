@@ -5,34 +5,18 @@
 # disconnect with purge, and that no token ever reaches the server log.
 use strict;
 use warnings;
-use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
-# The Makefile passes -I test/perl, but PGXS resets PROVE_FLAGS; find it here.
+# test/perl, also when a single file is run by hand (prove test/t/010_fetch.pl)
 use FindBin;
 use lib "$FindBin::RealBin/../perl";
-use TiktrackSim;
+use TiktrackSim qw(query_fails);
 
-my $T0 = 1767225600;    # 2026-01-01 00:00 UTC, the simulator's frozen clock
-
-my $node = PostgreSQL::Test::Cluster->new('fetch');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'tiktrack'
-tiktrack.worker_enabled = off
-timezone = 'UTC'
-log_min_messages = info
-log_error_verbosity = verbose
-# The test framework logs every statement, and this test passes tokens to
-# connect_creator() as literals; production logs no statements.  What must
-# never be logged is what tiktrack itself says (errors, warnings, notices).
-log_statement = none
-});
-$node->start;
+# Statements are not logged (TiktrackSim::node): what must never be logged
+# is what tiktrack itself says (errors, warnings, notices).
+my $node = TiktrackSim::node('fetch', log_min_messages => 'info', log_error_verbosity => 'verbose');
 my $sim = TiktrackSim->start(tls => 1, seed => 7);
-$sim->configure($node);
-$node->safe_psql('postgres', 'CREATE EXTENSION tiktrack');
-$sim->admin(POST => '/_sim/clock', { now => $T0 });
+$sim->setup($node);
 
 my $alice = $sim->admin(POST => '/_sim/creators', {
 	handle => 'alice', api => 'display',
@@ -48,15 +32,7 @@ $sim->admin(POST => '/_sim/creators', {
 	videos => [ { id => '7300000000000000004', create_time => 1767150000, caption => 'carol' } ] });
 my @secrets = grep { defined } map { ($_->{access_token}, $_->{refresh_token}) } ($alice, $bob);
 
-sub q1 { my $sql = shift; return $node->safe_psql('postgres', $sql); }
-sub fails
-{
-	my ($sql, $like, $name) = @_;
-	my ($ret, $out, $err) = $node->psql('postgres', $sql);
-	isnt($ret, 0, "$name: fails");
-	like($err, $like, "$name: error message");
-	return $err;
-}
+sub q1 { return $node->safe_psql('postgres', shift); }
 
 # --- connecting creators ---------------------------------------------------
 is(q1("SELECT tiktrack.connect_creator('$alice->{access_token}', '$alice->{refresh_token}')"),
@@ -105,25 +81,25 @@ my $vq = '/v2/video/query/';
 my $bl = '/open_api/v1.3/business/video/list/';
 
 fault(endpoint => $vq, kind => 'http_429', retry_after => 17);
-my $err = fails('SELECT tiktrack.refresh(7300000000000000001)', qr/video 7300000000000000001.*HTTP 429.*rate_limit_exceeded.*log_id \S+.*Retry-After 17/,
+my $err = query_fails($node, 'SELECT tiktrack.refresh(7300000000000000001)', qr/video 7300000000000000001.*HTTP 429.*rate_limit_exceeded.*log_id \S+.*Retry-After 17/,
 	'http_429');
 like($err, qr/HINT:.*after 17 s/, 'http_429: hint says when to retry');
 fault(endpoint => $vq, kind => 'rate_limit_exceeded', retry_after => 5);
-fails('SELECT tiktrack.refresh(7300000000000000001)', qr/rate_limit_exceeded/, 'rate_limit_exceeded');
+query_fails($node, 'SELECT tiktrack.refresh(7300000000000000001)', qr/rate_limit_exceeded/, 'rate_limit_exceeded');
 fault(endpoint => $bl, kind => 'biz_40100', retry_after => 300);
-fails('SELECT tiktrack.refresh(7300000000000000002)', qr/video 7300000000000000002.*business\/video\/list.*error code 40100.*log_id/, 'biz_40100');
+query_fails($node, 'SELECT tiktrack.refresh(7300000000000000002)', qr/video 7300000000000000002.*business\/video\/list.*error code 40100.*log_id/, 'biz_40100');
 fault(endpoint => $vq, kind => 'http_500');
-fails('SELECT tiktrack.refresh(7300000000000000001)', qr/HTTP 500.*internal_error/, 'http_500');
+query_fails($node, 'SELECT tiktrack.refresh(7300000000000000001)', qr/HTTP 500.*internal_error/, 'http_500');
 fault(endpoint => $bl, kind => 'http_500');
-fails('SELECT tiktrack.refresh(7300000000000000002)', qr/HTTP 500.*50000/, 'http_500 (business)');
+query_fails($node, 'SELECT tiktrack.refresh(7300000000000000002)', qr/HTTP 500.*50000/, 'http_500 (business)');
 fault(endpoint => $vq, kind => 'malformed_json');
-fails('SELECT tiktrack.refresh(7300000000000000001)', qr/malformed_response.*invalid JSON/, 'malformed_json');
+query_fails($node, 'SELECT tiktrack.refresh(7300000000000000001)', qr/malformed_response.*invalid JSON/, 'malformed_json');
 fault(endpoint => $bl, kind => 'truncated_json');
-fails('SELECT tiktrack.refresh(7300000000000000002)', qr/malformed_response.*(truncated|invalid JSON)/, 'truncated_json');
+query_fails($node, 'SELECT tiktrack.refresh(7300000000000000002)', qr/malformed_response.*(truncated|invalid JSON)/, 'truncated_json');
 fault(endpoint => $vq, kind => 'drop_connection');
-fails('SELECT tiktrack.refresh(7300000000000000001)', qr/video 7300000000000000001.*failed, error code connection_dropped/, 'drop_connection');
+query_fails($node, 'SELECT tiktrack.refresh(7300000000000000001)', qr/video 7300000000000000001.*failed, error code connection_dropped/, 'drop_connection');
 fault(endpoint => $vq, kind => 'slow', delay_ms => 3000);
-fails("SET tiktrack.http_timeout = '500ms'; SELECT tiktrack.refresh(7300000000000000001)", qr/error code timeout/, 'slow beyond the timeout');
+query_fails($node, "SET tiktrack.http_timeout = '500ms'; SELECT tiktrack.refresh(7300000000000000001)", qr/error code timeout/, 'slow beyond the timeout');
 fault(endpoint => $vq, kind => 'slow', delay_ms => 300);
 is(q1('SELECT source FROM tiktrack.refresh(7300000000000000001)'), 'display', 'slow within the timeout succeeds');
 is(q1('SELECT count(*) FROM tiktrack.snapshots'), '3', 'failed refreshes wrote no snapshot');
@@ -186,15 +162,15 @@ for my $user (qw(alice carol))
 	$code =~ s/%([0-9A-Fa-f]{2})/chr(hex($1))/ge;
 	my $id = q1("SELECT tiktrack.complete_authorization('$code', '$state')");
 	like($id, qr/^\d+$/, "complete_authorization for $user returns the creator id");
-	fails("SELECT tiktrack.complete_authorization('$code', '$state')", qr/unknown or already used authorization state/, 'a state is single-use');
+	query_fails($node, "SELECT tiktrack.complete_authorization('$code', '$state')", qr/unknown or already used authorization state/, 'a state is single-use');
 }
 is(q1("SELECT handle || ':' || auth_status FROM tiktrack.creators WHERE handle IN ('alice', 'carol') ORDER BY handle"),
 	"alice:authorized\ncarol:authorized", 'authorized through Login Kit');
 is(q1("SELECT state FROM tiktrack.videos WHERE id = 7300000000000000001"), 'tracking', 're-authorization resumes the videos');
 is(q1('SELECT source FROM tiktrack.refresh(7300000000000000001)'), 'display', 'refresh works again after re-authorization');
-fails("SELECT tiktrack.complete_authorization('x', 'nosuchstate')", qr/unknown or already used authorization state "nosuchstate"/, 'unknown state refused');
+query_fails($node, "SELECT tiktrack.complete_authorization('x', 'nosuchstate')", qr/unknown or already used authorization state "nosuchstate"/, 'unknown state refused');
 q1("INSERT INTO tiktrack.oauth_states VALUES ('oldstate', '\\x00', 'https://a.example/', 'video.list', now() - interval '1 hour', now() - interval '50 minutes')");
-fails("SELECT tiktrack.complete_authorization('x', 'oldstate')", qr/authorization state "oldstate" has expired/, 'expired state refused');
+query_fails($node, "SELECT tiktrack.complete_authorization('x', 'oldstate')", qr/authorization state "oldstate" has expired/, 'expired state refused');
 
 # --- short links through connect_to -------------------------------------------
 $sim->admin(POST => '/_sim/shortlinks', { code => 'ZMshort1', video_id => '7300000000000000004' });

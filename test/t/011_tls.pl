@@ -6,28 +6,15 @@
 # has no way to turn verification off or to change what is trusted.
 use strict;
 use warnings;
-use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use FindBin;
 use lib "$FindBin::RealBin/../perl";
-use TiktrackSim;
+use TiktrackSim qw(query_fails);
 
-my $T0 = 1767225600;    # 2026-01-01 00:00 UTC, the simulator's frozen clock
-
-my $node = PostgreSQL::Test::Cluster->new('tls');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'tiktrack'
-tiktrack.worker_enabled = off
-timezone = 'UTC'
-log_statement = none
-});
-$node->start;
+my $node = TiktrackSim::node('tls');
 my $sim = TiktrackSim->start(tls => 1, seed => 11);
-$sim->configure($node);
-$node->safe_psql('postgres', 'CREATE EXTENSION tiktrack');
-$sim->admin(POST => '/_sim/clock', { now => $T0 });
+$sim->setup($node);
 
 my $alice = $sim->admin(POST => '/_sim/creators', {
 	handle => 'alice', api => 'display',
@@ -37,22 +24,6 @@ my $bob = $sim->admin(POST => '/_sim/creators', {
 	videos => [ { id => '7300000000000000002', create_time => 1767100000, caption => 'b' } ] });
 
 sub q1 { return $node->safe_psql('postgres', shift); }
-
-# Runs SQL that must fail; returns its stderr.
-sub fails
-{
-	my ($sql, $like, $name, %opt) = @_;
-	my ($ret, $out, $err) = $node->psql('postgres', $sql, %opt);
-	isnt($ret, 0, "$name: fails");
-	like($err, $like, "$name: error message");
-	return $err;
-}
-
-sub sim_requests
-{
-	my $path = shift;
-	return $sim->admin(GET => '/_sim/stats')->{per_path}{$path} // 0;
-}
 
 # --- the right CA -------------------------------------------------------------
 is(q1("SHOW tiktrack.ca_file"), $sim->ca, 'tiktrack.ca_file names the test CA');
@@ -70,8 +41,8 @@ is(q1('SELECT views, likes, source FROM tiktrack.refresh(7300000000000000001)'),
 my $snapshots = q1('SELECT count(*) FROM tiktrack.snapshots');
 my $logged = q1('SELECT count(*) FROM tiktrack.fetch_log');
 my $creator_stats = q1('SELECT count(*) FROM tiktrack.creator_stats');
-my $seen_query = sim_requests('/v2/video/query/');
-my $seen_list = sim_requests('/open_api/v1.3/business/video/list/');
+my $seen_query = $sim->requests_to('/v2/video/query/');
+my $seen_list = $sim->requests_to('/open_api/v1.3/business/video/list/');
 my $port = $sim->port;
 my $verify_failed = qr/the TLS certificate of localhost:$port could not be verified \(SSL certificate problem: unable to get local issuer certificate\)/;
 my $hint = qr/HINT:  Certificates are verified against the system CAs and tiktrack\.ca_file; verification cannot be turned off\.  If TikTok is reached through a TLS-inspecting proxy or a local test double, a superuser can set tiktrack\.ca_file to its CA bundle\./;
@@ -85,21 +56,21 @@ my %cases = (
 for my $case (sort keys %cases)
 {
 	my $set = "\\set VERBOSITY verbose\n$cases{$case}\n";
-	my $err = fails("${set}SELECT tiktrack.refresh(7300000000000000001)",
+	my $err = query_fails($node, "${set}SELECT tiktrack.refresh(7300000000000000001)",
 		qr/ERROR:  08006: could not fetch video 7300000000000000001: TikTok Display API \/v2\/video\/query\/ failed, error code tls: $verify_failed/,
 		"$case: Display refresh()");
 	like($err, $hint, "$case: the hint names tiktrack.ca_file");
-	fails("${set}SELECT tiktrack.refresh(7300000000000000002)",
+	query_fails($node, "${set}SELECT tiktrack.refresh(7300000000000000002)",
 		qr/could not fetch video 7300000000000000002: TikTok Business API \/business\/video\/list\/ failed, error code tls: $verify_failed/,
 		"$case: Business refresh()");
-	fails("${set}SELECT tiktrack.refresh_creator('alice')",
+	query_fails($node, "${set}SELECT tiktrack.refresh_creator('alice')",
 		qr/could not fetch the stats of \@alice: TikTok Display API \/v2\/user\/info\/ failed, error code tls: $verify_failed/,
 		"$case: refresh_creator()");
-	fails("${set}SELECT tiktrack.connect_creator('$alice->{access_token}', '$alice->{refresh_token}')",
+	query_fails($node, "${set}SELECT tiktrack.connect_creator('$alice->{access_token}', '$alice->{refresh_token}')",
 		qr/TikTok Display API \/v2\/user\/info\/ failed, error code tls: $verify_failed/,
 		"$case: connect_creator()");
 }
-my $err = fails("SET tiktrack.ca_file = '/nonexistent/ca.pem'; SELECT tiktrack.refresh(7300000000000000001)",
+my $err = query_fails($node, "SET tiktrack.ca_file = '/nonexistent/ca.pem'; SELECT tiktrack.refresh(7300000000000000001)",
 	qr/TikTok Display API \/v2\/video\/query\/ failed, error code tls: could not load the CA certificates of tiktrack\.ca_file/,
 	'unreadable CA file');
 like($err, $hint, 'unreadable CA file: hint');
@@ -110,8 +81,8 @@ is(q1('SELECT count(*) FROM tiktrack.creator_stats'), $creator_stats, 'no creato
 is(q1("SELECT fetch_failures || ':' || coalesce(last_error, '-') || ':' || state FROM tiktrack.videos WHERE id = 7300000000000000001"),
 	'0:-:tracking', 'the video is untouched');
 is(q1("SELECT count(*) FROM tiktrack.creators"), '2', 'no creator added by the failed connect_creator');
-is(sim_requests('/v2/video/query/'), $seen_query, 'no Display request reached the server');
-is(sim_requests('/open_api/v1.3/business/video/list/'), $seen_list, 'no Business request reached the server');
+is($sim->requests_to('/v2/video/query/'), $seen_query, 'no Display request reached the server');
+is($sim->requests_to('/open_api/v1.3/business/video/list/'), $seen_list, 'no Business request reached the server');
 
 # after all that, the configured CA works again (positive control)
 my $e2 = $sim->admin(GET => '/_sim/expected?video_id=7300000000000000002')->{business};
@@ -119,9 +90,7 @@ is(q1('SELECT views, reach, source FROM tiktrack.refresh(7300000000000000002)'),
 	"$e2->{video_views}|$e2->{reach}|business", 'right CA again: Business refresh() works');
 
 # --- a non-superuser cannot weaken TLS ----------------------------------------------
-q1("CREATE ROLE app LOGIN; GRANT USAGE ON SCHEMA tiktrack TO app;"
-	. " GRANT EXECUTE ON FUNCTION tiktrack.refresh(bigint) TO app;");
-my @as_app = (extra_params => [ '-U', 'app' ]);
+my @as_app = TiktrackSim::app_role($node, 'tiktrack.refresh(bigint)');
 is($node->safe_psql('postgres', 'SELECT source FROM tiktrack.refresh(7300000000000000001)', @as_app),
 	'display', 'a granted non-superuser refreshes through the verified connection');
 my $wrong = $sim->wrong_ca;
@@ -130,16 +99,16 @@ for my $setting ('tiktrack.ca_file', 'tiktrack.api_base_url', 'tiktrack.business
 {
 	my $value = $setting eq 'tiktrack.allow_insecure_http' ? 'on'
 	  : $setting eq 'tiktrack.ca_file' ? $wrong : 'https://localhost:1';
-	fails("SET $setting = '$value'", qr/permission denied to set parameter "\Q$setting\E"/,
+	query_fails($node, "SET $setting = '$value'", qr/permission denied to set parameter "\Q$setting\E"/,
 		"non-superuser SET $setting", @as_app);
-	fails("SELECT set_config('$setting', '$value', false)", qr/permission denied to set parameter "\Q$setting\E"/,
+	query_fails($node, "SELECT set_config('$setting', '$value', false)", qr/permission denied to set parameter "\Q$setting\E"/,
 		"non-superuser set_config($setting)", @as_app);
-	fails("ALTER ROLE app SET $setting = '$value'", qr/permission denied to set parameter "\Q$setting\E"/,
+	query_fails($node, "ALTER ROLE app SET $setting = '$value'", qr/permission denied to set parameter "\Q$setting\E"/,
 		"non-superuser ALTER ROLE SET $setting", @as_app);
 }
 {
 	local $ENV{PGOPTIONS} = "-c tiktrack.ca_file=$wrong";
-	fails('SELECT 1', qr/permission denied to set parameter "tiktrack\.ca_file"/,
+	query_fails($node, 'SELECT 1', qr/permission denied to set parameter "tiktrack\.ca_file"/,
 		'non-superuser cannot pass tiktrack.ca_file at connection time', @as_app);
 }
 is(q1("SELECT string_agg(name, ',' ORDER BY name) FROM pg_settings WHERE name ~ '^tiktrack\\.' AND name ~ '(verif|ssl|tls|insecure|ca_)'"),

@@ -4,45 +4,21 @@
 # can neither turn it on nor get around the refusal.
 use strict;
 use warnings;
-use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use FindBin;
 use lib "$FindBin::RealBin/../perl";
-use TiktrackSim;
+use TiktrackSim qw(query_fails);
 
-my $T0 = 1767225600;
-
-my $node = PostgreSQL::Test::Cluster->new('plain_http');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'tiktrack'
-tiktrack.worker_enabled = off
-timezone = 'UTC'
-log_statement = none
-});
-$node->start;
+my $node = TiktrackSim::node('plain_http');
 my $sim = TiktrackSim->start(tls => 0, seed => 12);
 # the http:// base URLs, but plain http not allowed
-$sim->configure($node, 'tiktrack.allow_insecure_http' => 'off');
-$node->safe_psql('postgres', 'CREATE EXTENSION tiktrack');
-$sim->admin(POST => '/_sim/clock', { now => $T0 });
+$sim->setup($node, 'tiktrack.allow_insecure_http' => 'off');
 my $alice = $sim->admin(POST => '/_sim/creators', {
 	handle => 'alice', api => 'display',
 	videos => [ { id => '7300000000000000001', create_time => 1767000000, caption => 'a' } ] });
 
 sub q1 { return $node->safe_psql('postgres', shift); }
-
-sub fails
-{
-	my ($sql, $like, $name, %opt) = @_;
-	my ($ret, $out, $err) = $node->psql('postgres', $sql, %opt);
-	isnt($ret, 0, "$name: fails");
-	like($err, $like, "$name: error message");
-	return $err;
-}
-
-sub sim_total { return $sim->admin(GET => '/_sim/stats')->{total}; }
 
 like($sim->url, qr{^http://localhost:\d+$}, 'the simulator speaks plain http');
 is(q1('SHOW tiktrack.api_base_url'), $sim->url, 'base URL is http://');
@@ -50,10 +26,10 @@ is(q1('SHOW tiktrack.allow_insecure_http'), 'off', 'plain http is off');
 
 my $refused = qr/error code refused: plain http to "localhost" is refused; a superuser can allow it with tiktrack\.allow_insecure_http \(local simulators only\)/;
 my $connect = "SELECT tiktrack.connect_creator('$alice->{access_token}', '$alice->{refresh_token}')";
-fails("\\set VERBOSITY verbose\n$connect",
+query_fails($node, "\\set VERBOSITY verbose\n$connect",
 	qr/ERROR:  08006: reading the creator's profile failed: TikTok Display API \/v2\/user\/info\/ failed, $refused/,
 	'connect_creator over plain http is refused');
-is(sim_total(), 0, 'refused before connecting: the simulator saw no request');
+is($sim->requests_total, 0, 'refused before connecting: the simulator saw no request');
 is(q1("SELECT (SELECT count(*) FROM tiktrack.creators) || ':' || (SELECT count(*) FROM tiktrack.fetch_log)"),
 	'0:0', 'nothing written');
 
@@ -66,39 +42,37 @@ is(q1('SET tiktrack.allow_insecure_http = on; SELECT views, likes, comments, sha
 	'refresh() over plain http with exact values once allowed');
 
 # without it again: refused, nothing written
-my $requests = sim_total();
+my $requests = $sim->requests_total;
 my $snapshots = q1('SELECT count(*) FROM tiktrack.snapshots');
 my $logged = q1('SELECT count(*) FROM tiktrack.fetch_log');
-fails("\\set VERBOSITY verbose\nSELECT tiktrack.refresh(7300000000000000001)",
+query_fails($node, "\\set VERBOSITY verbose\nSELECT tiktrack.refresh(7300000000000000001)",
 	qr/ERROR:  42501: could not fetch video 7300000000000000001: TikTok Display API \/v2\/video\/query\/ failed, $refused/,
 	'refresh() refused in a session without it (insufficient_privilege)');
-fails("SELECT tiktrack.refresh_creator('alice')", qr/could not fetch the stats of \@alice: TikTok Display API \/v2\/user\/info\/ failed, $refused/,
+query_fails($node, "SELECT tiktrack.refresh_creator('alice')", qr/could not fetch the stats of \@alice: TikTok Display API \/v2\/user\/info\/ failed, $refused/,
 	'refresh_creator() refused');
-is(sim_total(), $requests, 'no request reached the simulator');
+is($sim->requests_total, $requests, 'no request reached the simulator');
 is(q1('SELECT count(*) FROM tiktrack.snapshots') . ':' . q1('SELECT count(*) FROM tiktrack.fetch_log'),
 	"$snapshots:$logged", 'refusal wrote nothing');
 is(q1("SELECT fetch_failures || ':' || coalesce(last_error, '-') FROM tiktrack.videos WHERE id = 7300000000000000001"),
 	'0:-', 'the video is untouched');
 
 # a non-superuser cannot turn it on
-q1("CREATE ROLE app LOGIN; GRANT USAGE ON SCHEMA tiktrack TO app;"
-	. " GRANT EXECUTE ON FUNCTION tiktrack.refresh(bigint) TO app;");
-my @as_app = (extra_params => [ '-U', 'app' ]);
-fails('SET tiktrack.allow_insecure_http = on', qr/permission denied to set parameter "tiktrack\.allow_insecure_http"/,
+my @as_app = TiktrackSim::app_role($node, 'tiktrack.refresh(bigint)');
+query_fails($node, 'SET tiktrack.allow_insecure_http = on', qr/permission denied to set parameter "tiktrack\.allow_insecure_http"/,
 	'non-superuser SET', @as_app);
-fails("SELECT set_config('tiktrack.allow_insecure_http', 'on', true)", qr/permission denied to set parameter "tiktrack\.allow_insecure_http"/,
+query_fails($node, "SELECT set_config('tiktrack.allow_insecure_http', 'on', true)", qr/permission denied to set parameter "tiktrack\.allow_insecure_http"/,
 	'non-superuser set_config', @as_app);
-fails('ALTER ROLE app SET tiktrack.allow_insecure_http = on', qr/permission denied to set parameter "tiktrack\.allow_insecure_http"/,
+query_fails($node, 'ALTER ROLE app SET tiktrack.allow_insecure_http = on', qr/permission denied to set parameter "tiktrack\.allow_insecure_http"/,
 	'non-superuser ALTER ROLE SET', @as_app);
-fails('ALTER SYSTEM SET tiktrack.allow_insecure_http = on', qr/must be superuser to execute ALTER SYSTEM command|permission denied to set parameter/,
+query_fails($node, 'ALTER SYSTEM SET tiktrack.allow_insecure_http = on', qr/must be superuser to execute ALTER SYSTEM command|permission denied to set parameter/,
 	'non-superuser ALTER SYSTEM', @as_app);
 {
 	local $ENV{PGOPTIONS} = '-c tiktrack.allow_insecure_http=on';
-	fails('SELECT 1', qr/permission denied to set parameter "tiktrack\.allow_insecure_http"/,
+	query_fails($node, 'SELECT 1', qr/permission denied to set parameter "tiktrack\.allow_insecure_http"/,
 		'non-superuser connection option', @as_app);
 }
-fails('SELECT tiktrack.refresh(7300000000000000001)', $refused, 'non-superuser refresh() is refused', @as_app);
-is(sim_total(), $requests, 'still no request reached the simulator');
+query_fails($node, 'SELECT tiktrack.refresh(7300000000000000001)', $refused, 'non-superuser refresh() is refused', @as_app);
+is($sim->requests_total, $requests, 'still no request reached the simulator');
 
 # the superuser turns it on for the server: now the granted role can use it
 q1('ALTER SYSTEM SET tiktrack.allow_insecure_http = on');

@@ -5,48 +5,26 @@
 # API requests go are settable by superusers only.
 use strict;
 use warnings;
-use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use FindBin;
 use lib "$FindBin::RealBin/../perl";
-use TiktrackSim;
+use TiktrackSim qw(query_fails);
 
-my $T0 = 1767225600;
-
-my $node = PostgreSQL::Test::Cluster->new('allow_list');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'tiktrack'
-tiktrack.worker_enabled = off
-timezone = 'UTC'
-log_statement = none
-});
-$node->start;
+my $node = TiktrackSim::node('allow_list');
 my $sim = TiktrackSim->start(tls => 1, seed => 13);
 my $port = $sim->port;
 # TikTok's short-link host and every foreign host of the test lead to the
 # simulator, so a request that should never be made would be seen there
-$sim->configure($node, 'tiktrack.connect_to' => join(',',
+$sim->setup($node, 'tiktrack.connect_to' => join(',',
 	"vm.tiktok.com:443:127.0.0.1:$port", "evil.example.com:443:127.0.0.1:$port",
 	"www.tiktok.com:443:127.0.0.1:$port", "www.tiktok.com:8443:127.0.0.1:$port",
 	"www.tiktok.com:80:127.0.0.1:$port", "www.tiktok.com.evil.example:443:127.0.0.1:$port"));
-$node->safe_psql('postgres', 'CREATE EXTENSION tiktrack');
-$sim->admin(POST => '/_sim/clock', { now => $T0 });
 my $carol = $sim->admin(POST => '/_sim/creators', {
 	handle => 'carol', api => 'display',
 	videos => [ { id => '7300000000000000004', create_time => 1767150000, caption => 'c' } ] });
 
 sub q1 { return $node->safe_psql('postgres', shift); }
-
-sub fails
-{
-	my ($sql, $like, $name, %opt) = @_;
-	my ($ret, $out, $err) = $node->psql('postgres', $sql, %opt);
-	isnt($ret, 0, "$name: fails");
-	like($err, $like, "$name: error message");
-	return $err;
-}
 
 is(q1("SELECT tiktrack.connect_creator('$carol->{access_token}', '$carol->{refresh_token}')"), '1', 'carol connected');
 
@@ -104,34 +82,32 @@ is(q1("SELECT state || '|' || coalesce(last_error, '-') || '|' || url FROM tiktr
 	"tracking|-|https://www.tiktok.com/\@carol/video/$vid", 'the row is completed and the error cleared');
 
 # --- only superusers decide where requests go --------------------------------------------
-q1("CREATE ROLE app LOGIN; GRANT USAGE ON SCHEMA tiktrack TO app;"
-	. " GRANT EXECUTE ON FUNCTION tiktrack.refresh(bigint) TO app;");
-my @as_app = (extra_params => [ '-U', 'app' ]);
+my @as_app = TiktrackSim::app_role($node, 'tiktrack.refresh(bigint)');
 for my $setting (qw(tiktrack.api_base_url tiktrack.business_api_base_url tiktrack.connect_to))
 {
-	fails("SET $setting = 'https://evil.example.com'", qr/permission denied to set parameter "\Q$setting\E"/,
+	query_fails($node, "SET $setting = 'https://evil.example.com'", qr/permission denied to set parameter "\Q$setting\E"/,
 		"non-superuser SET $setting", @as_app);
-	fails("ALTER ROLE app SET $setting = 'https://evil.example.com'", qr/permission denied to set parameter "\Q$setting\E"/,
+	query_fails($node, "ALTER ROLE app SET $setting = 'https://evil.example.com'", qr/permission denied to set parameter "\Q$setting\E"/,
 		"non-superuser ALTER ROLE SET $setting", @as_app);
 	local $ENV{PGOPTIONS} = "-c $setting=https://evil.example.com";
-	fails('SELECT 1', qr/permission denied to set parameter "\Q$setting\E"/,
+	query_fails($node, 'SELECT 1', qr/permission denied to set parameter "\Q$setting\E"/,
 		"non-superuser connection option $setting", @as_app);
 }
-fails('SHOW tiktrack.connect_to', qr/must be superuser or have privileges of pg_read_all_settings to examine "tiktrack\.connect_to"/,
+query_fails($node, 'SHOW tiktrack.connect_to', qr/must be superuser or have privileges of pg_read_all_settings to examine "tiktrack\.connect_to"/,
 	'connect_to is hidden from non-superusers', @as_app);
 # a superuser's base URL must be a plain origin: no user info, no query
-fails("SET tiktrack.api_base_url = 'https://open.tiktokapis.com\@evil.example.com'",
+query_fails($node, "SET tiktrack.api_base_url = 'https://open.tiktokapis.com\@evil.example.com'",
 	qr/invalid value for parameter "tiktrack\.api_base_url"/, 'a base URL with user info is rejected');
-fails("SET tiktrack.business_api_base_url = 'https://evil.example.com/?x=1'",
+query_fails($node, "SET tiktrack.business_api_base_url = 'https://evil.example.com/?x=1'",
 	qr/invalid value for parameter "tiktrack\.business_api_base_url".*\n.*no query string/, 'a base URL with a query string is rejected');
 
 # API requests follow the base URL: pointed elsewhere by a superuser, the
 # Display API is no longer the simulator (connection refused on port 1)
-my $before = $sim->admin(GET => '/_sim/stats')->{total};
-fails("SET tiktrack.api_base_url = 'https://localhost:1'; SELECT tiktrack.refresh($vid)",
+my $before = $sim->requests_total;
+query_fails($node, "SET tiktrack.api_base_url = 'https://localhost:1'; SELECT tiktrack.refresh($vid)",
 	qr/could not fetch video $vid: TikTok Display API \/v2\/video\/query\/ failed, error code connect/,
 	'requests go to the configured base URL only');
-is($sim->admin(GET => '/_sim/stats')->{total}, $before, 'and not to the simulator');
+is($sim->requests_total, $before, 'and not to the simulator');
 
 $sim->stop;
 $node->stop;

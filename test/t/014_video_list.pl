@@ -10,28 +10,17 @@ use strict;
 use warnings;
 use Digest::MD5 qw(md5_hex);
 use Encode qw(encode_utf8);
-use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use FindBin;
 use lib "$FindBin::RealBin/../perl";
-use TiktrackSim;
+use TiktrackSim qw(query_fails);
 
-my $T0 = 1767225600;    # 2026-01-01 00:00 UTC, the simulator's frozen clock
+my $T0 = TiktrackSim::T0;    # the simulator's frozen clock
 
-my $node = PostgreSQL::Test::Cluster->new('video_list');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'tiktrack'
-tiktrack.worker_enabled = off
-timezone = 'UTC'
-log_statement = none
-});
-$node->start;
+my $node = TiktrackSim::node('video_list');
 my $sim = TiktrackSim->start(tls => 1, seed => 14);
-$sim->configure($node);
-$node->safe_psql('postgres', 'CREATE EXTENSION tiktrack');
-$sim->admin(POST => '/_sim/clock', { now => $T0 });
+$sim->setup($node);
 
 # 45 videos each, posted over the last ten days: three pages of 20, 20, 5
 my $dana = $sim->admin(POST => '/_sim/creators', { handle => 'dana', api => 'display', video_count => 45 });
@@ -40,15 +29,6 @@ my @dana_ids = map { $_->{id} } @{ $dana->{videos} };
 my @erin_ids = map { $_->{id} } @{ $erin->{videos} };
 
 sub q1 { return $node->safe_psql('postgres', shift); }
-
-sub fails
-{
-	my ($sql, $like, $name, %opt) = @_;
-	my ($ret, $out, $err) = $node->psql('postgres', $sql, %opt);
-	isnt($ret, 0, "$name: fails");
-	like($err, $like, "$name: error message");
-	return $err;
-}
 
 # ids listed by a call, in the order returned
 sub listed
@@ -144,24 +124,24 @@ is(listed("tiktrack.creator_videos('dana', posted_since => to_timestamp($since))
 is(list_requests('/v2/video/list/', $log0), '20:ok,20:ok', 'posted_since: the page after the cut-off ends the listing');
 
 # --- errors -------------------------------------------------------------------------
-fails("SELECT * FROM tiktrack.creator_videos('nobody')", qr/ERROR:  creator "nobody" does not exist/, 'unknown creator');
-fails("SELECT * FROM tiktrack.creator_videos('dana', 0)", qr/max_videos must be between 1 and 1000, got 0/, 'max_videos 0');
-fails("SELECT * FROM tiktrack.creator_videos('dana', 1001)", qr/max_videos must be between 1 and 1000, got 1001/, 'max_videos 1001');
-fails("SELECT * FROM tiktrack.creator_videos('dana', posted_since => 'infinity')", qr/posted_since must be a finite timestamp/, 'infinite posted_since');
+query_fails($node, "SELECT * FROM tiktrack.creator_videos('nobody')", qr/ERROR:  creator "nobody" does not exist/, 'unknown creator');
+query_fails($node, "SELECT * FROM tiktrack.creator_videos('dana', 0)", qr/max_videos must be between 1 and 1000, got 0/, 'max_videos 0');
+query_fails($node, "SELECT * FROM tiktrack.creator_videos('dana', 1001)", qr/max_videos must be between 1 and 1000, got 1001/, 'max_videos 1001');
+query_fails($node, "SELECT * FROM tiktrack.creator_videos('dana', posted_since => 'infinity')", qr/posted_since must be a finite timestamp/, 'infinite posted_since');
 q1("SELECT tiktrack.ensure_creator('frank')");
-$err = fails("SELECT * FROM tiktrack.creator_videos('frank')",
+$err = query_fails($node, "SELECT * FROM tiktrack.creator_videos('frank')",
 	qr/ERROR:  creator \@frank has not authorized tiktrack \(auth_status none\)\nDETAIL:  Listing a creator's videos needs their authorization through the Display API \(scope video\.list\) or the Business API\./,
 	'a creator who authorized nothing');
 like($err, qr/HINT:  Authorize through tiktrack\.authorize_url\(\) or tiktrack\.connect_creator\(\)\./, 'hint');
 
 my $logged = q1('SELECT count(*) FROM tiktrack.fetch_log');
 $sim->admin(POST => '/_sim/faults', { endpoint => '/v2/video/list/', kind => 'http_500' });
-fails("SELECT * FROM tiktrack.creator_videos('dana')",
+query_fails($node, "SELECT * FROM tiktrack.creator_videos('dana')",
 	qr/ERROR:  could not list the videos of \@dana \(page 1\): TikTok Display API \/v2\/video\/list\/ answered HTTP 500, error code internal_error, log_id \w+: Internal error, please retry\./,
 	'HTTP 500 on the first page');
 # the rate limiter lets two list requests through: the third page fails
 $sim->admin(POST => '/_sim/config', { rate_limit_per_minute => 2 });
-$err = fails("SELECT * FROM tiktrack.creator_videos('dana')",
+$err = query_fails($node, "SELECT * FROM tiktrack.creator_videos('dana')",
 	qr/ERROR:  could not list the videos of \@dana \(page 3\): TikTok Display API \/v2\/video\/list\/ answered HTTP 429, error code rate_limit_exceeded, log_id \w+: .* \(Retry-After \d+ s\)/,
 	'rate limited on the third page: the whole listing fails');
 like($err, qr/HINT:  TikTok is rate limiting; try again later \(after \d+ s\)\./, 'rate limit hint');
@@ -199,19 +179,19 @@ my $first = $erin->{videos}[0]{id};
 my $e = $sim->admin(GET => "/_sim/expected?video_id=$first")->{business};
 is(q1("SELECT views, saves, reach, source FROM tiktrack.refresh($first)"), "$e->{video_views}|$e->{favorites}|$e->{reach}|business",
 	'a video tracked that way refreshes');
-fails("SELECT tiktrack.track_creator_videos('dana', NULL)", qr/ERROR:  since must not be NULL/, 'since NULL');
-fails("SELECT tiktrack.track_creator_videos('dana', '-infinity')", qr/ERROR:  since must be a finite timestamp, got "-infinity"/, 'since -infinity');
+query_fails($node, "SELECT tiktrack.track_creator_videos('dana', NULL)", qr/ERROR:  since must not be NULL/, 'since NULL');
+query_fails($node, "SELECT tiktrack.track_creator_videos('dana', '-infinity')", qr/ERROR:  since must be a finite timestamp, got "-infinity"/, 'since -infinity');
 
 # --- SQL surface: privileges, security definer, comments ------------------------------------------------
 is(q1("SELECT string_agg(p.oid::regprocedure || ':' || p.prosecdef || ':' || array_to_string(p.proconfig, ';') || ':' || (obj_description(p.oid, 'pg_proc') IS NOT NULL) || ':' || has_function_privilege('public', p.oid, 'EXECUTE'), ',' ORDER BY p.proname) FROM pg_proc p WHERE p.proname IN ('creator_videos', 'track_creator_videos')"),
 	'tiktrack.creator_videos(text,integer,timestamp with time zone):true:search_path=pg_catalog, pg_temp:true:false,'
 	. 'tiktrack.track_creator_videos(text,timestamp with time zone,interval):true:search_path=pg_catalog, pg_temp:true:false',
 	'SECURITY DEFINER, pinned search_path, commented, not executable by PUBLIC');
-q1("CREATE ROLE app LOGIN; GRANT USAGE ON SCHEMA tiktrack TO app;");
-fails("SELECT * FROM tiktrack.creator_videos('dana')", qr/permission denied for function creator_videos/, 'non-superuser without grant',
-	extra_params => [ '-U', 'app' ]);
+my @as_app = TiktrackSim::app_role($node);
+query_fails($node, "SELECT * FROM tiktrack.creator_videos('dana')", qr/permission denied for function creator_videos/, 'non-superuser without grant',
+	@as_app);
 q1("GRANT EXECUTE ON FUNCTION tiktrack.creator_videos(text, integer, timestamptz) TO app");
-is($node->safe_psql('postgres', "SELECT count(*) FROM tiktrack.creator_videos('dana', 3)", extra_params => [ '-U', 'app' ]),
+is($node->safe_psql('postgres', "SELECT count(*) FROM tiktrack.creator_videos('dana', 3)", @as_app),
 	'3', 'granted: works without access to the tokens');
 
 # --- re-authorization needed in the middle ------------------------------------------------------
@@ -223,7 +203,7 @@ like($err, qr/WARNING:  the videos of \@dana were not listed: TikTok refused to 
 	'invalid_grant: warning');
 is(q1("SELECT auth_status || ':' || (last_error LIKE '%must authorize again')::text FROM tiktrack.creators WHERE handle = 'dana'"),
 	'reauthorization_needed:true', 'invalid_grant: the creator must authorize again (stored)');
-fails("SELECT * FROM tiktrack.creator_videos('dana')", qr/creator \@dana has not authorized tiktrack \(auth_status reauthorization_needed\)/,
+query_fails($node, "SELECT * FROM tiktrack.creator_videos('dana')", qr/creator \@dana has not authorized tiktrack \(auth_status reauthorization_needed\)/,
 	'afterwards the creator is not authorized');
 
 $sim->stop;

@@ -7,29 +7,16 @@
 # visible from SQL for an unknown, a never-authorized and a revoked creator.
 use strict;
 use warnings;
-use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(time);
 use FindBin;
 use lib "$FindBin::RealBin/../perl";
-use TiktrackSim;
+use TiktrackSim qw(query_fails);
 
-my $T0 = 1767225600;
-
-my $node = PostgreSQL::Test::Cluster->new('exact');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'tiktrack'
-tiktrack.worker_enabled = off
-timezone = 'UTC'
-log_statement = none
-});
-$node->start;
+my $node = TiktrackSim::node('exact');
 my $sim = TiktrackSim->start(tls => 1, seed => 15);
-$sim->configure($node);
-$node->safe_psql('postgres', 'CREATE EXTENSION tiktrack');
-$sim->admin(POST => '/_sim/clock', { now => $T0 });
+$sim->setup($node);
 
 my $big = $sim->admin(POST => '/_sim/creators', {
 	handle => 'big', api => 'display',
@@ -47,15 +34,6 @@ my $gina = $sim->admin(POST => '/_sim/creators', {
 	videos => [ { id => '7300000000000000016', create_time => 1767000000, caption => 'g' } ] });
 
 sub q1 { return $node->safe_psql('postgres', shift); }
-
-sub fails
-{
-	my ($sql, $like, $name, %opt) = @_;
-	my ($ret, $out, $err) = $node->psql('postgres', $sql, %opt);
-	isnt($ret, 0, "$name: fails");
-	like($err, $like, "$name: error message");
-	return $err;
-}
 
 for my $c ($big, $gina)
 {
@@ -83,14 +61,14 @@ is(q1('SELECT views, likes, comments, shares, saves, reach, source FROM tiktrack
 
 my $snapshots = q1('SELECT count(*) FROM tiktrack.snapshots');
 my $logged = q1('SELECT count(*) FROM tiktrack.fetch_log');
-fails('SELECT tiktrack.refresh(7300000000000000015)',
+query_fails($node, 'SELECT tiktrack.refresh(7300000000000000015)',
 	qr/ERROR:  could not fetch video 7300000000000000015: TikTok Display API \/v2\/video\/query\/ answered HTTP 200, error code malformed_response, log_id \w+: video 7300000000000000015: field "view_count" is not an integer within 64 bits/,
 	'2^63 views: refused as malformed, not wrapped or rounded');
 is(q1('SELECT count(*) FROM tiktrack.snapshots') . ':' . q1('SELECT count(*) FROM tiktrack.fetch_log'),
 	"$snapshots:$logged", '2^63 views: nothing written');
 
 # --- response size cap ---------------------------------------------------------------
-fails("SET tiktrack.http_max_response_size = '16kB'; SELECT tiktrack.refresh(7300000000000000014)",
+query_fails($node, "SET tiktrack.http_max_response_size = '16kB'; SELECT tiktrack.refresh(7300000000000000014)",
 	qr/could not fetch video 7300000000000000014: TikTok Business API \/business\/video\/list\/ answered HTTP 200, error code response_too_large: response larger than tiktrack\.http_max_response_size \(16 kB\)/,
 	'an answer above tiktrack.http_max_response_size is refused');
 is(q1('SELECT count(*) FROM tiktrack.snapshots WHERE video_id = 7300000000000000014'), '0', 'nothing stored');
@@ -100,7 +78,7 @@ is(q1('SELECT length(caption) FROM tiktrack.videos WHERE id = 730000000000000001
 # --- a cancel while TikTok hangs -------------------------------------------------------
 $sim->admin(POST => '/_sim/faults', { endpoint => '/v2/video/query/', kind => 'slow', delay_ms => 8000 });
 my $t = time();
-fails("SET statement_timeout = '1s'; SELECT tiktrack.refresh(7300000000000000011)",
+query_fails($node, "SET statement_timeout = '1s'; SELECT tiktrack.refresh(7300000000000000011)",
 	qr/ERROR:  canceling statement due to statement timeout/, 'statement_timeout during a hanging request');
 my $took = time() - $t;
 cmp_ok($took, '<', 3, sprintf('the cancel was honoured within about a second (%.2f s for a 1 s timeout)', $took));

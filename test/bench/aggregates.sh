@@ -1,0 +1,160 @@
+#!/usr/bin/env bash
+# Benchmark of the C aggregates (engagement_rate, completion_weighted_views,
+# roi, roas, cpm, cpv) against their plain-SQL equivalents, in one run on
+# one throwaway cluster: 10 million snapshot rows, best of 5 runs, serial
+# (max_parallel_workers_per_gather = 0) and with 2 parallel workers, with
+# JIT off and on.  Prints a table of milliseconds and the ratio plain/ours
+# (above 1 means ours is faster).
+#
+# Usage: test/bench/aggregates.sh
+# Environment: BENCH_ROWS (default 10000000), BENCH_RUNS (default 5),
+#   BENCH_PORT (default: a free port), BENCH_JIT ("off on", the JIT
+#   settings to measure), BENCH_SHARED_BUFFERS (default 2GB), BENCH_NICE
+#   (niceness of the benchmark's server, default 0; as root, e.g. -10 gives
+#   it the CPU ahead of other work on a shared machine).
+#
+# The cluster runs on a private copy of the PostgreSQL installation with
+# this tree's tiktrack installed into it (see aggregates_pgtree.sh), so
+# other work trees installing their build meanwhile cannot interfere.
+# Everything lives in one temporary directory, removed on exit.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+top=$(pwd)
+rows=${BENCH_ROWS:-10000000}
+runs=${BENCH_RUNS:-5}
+jits=${BENCH_JIT:-off on}
+shared_buffers=${BENCH_SHARED_BUFFERS:-2GB}
+niceness=${BENCH_NICE:-0}
+port=${BENCH_PORT:-$(/usr/bin/python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')}
+
+work=$(mktemp -d /tmp/tiktrack-bench-agg.XXXXXX)
+as_user=()
+if [ "$(id -u)" -eq 0 ]; then
+	as_user=(runuser -u postgres --)
+fi
+cleanup() {
+	if [ -f "$work/data/postmaster.pid" ]; then
+		"${as_user[@]}" "$bindir/pg_ctl" -D "$work/data" -m immediate stop >/dev/null 2>&1 || true
+	fi
+	rm -rf "$work"
+}
+trap cleanup EXIT
+
+echo "building a private installation in $work ..."
+bindir=$(test/bench/aggregates_pgtree.sh "$work/root")
+[ "$(id -u)" -eq 0 ] && chown -R postgres:postgres "$work"
+"${as_user[@]}" "$bindir/initdb" -D "$work/data" -A trust -U postgres --no-sync >/dev/null
+cat >>"$work/data/postgresql.conf" <<EOF
+port = $port
+listen_addresses = ''
+unix_socket_directories = '$work'
+shared_buffers = $shared_buffers
+max_worker_processes = 8
+max_parallel_workers = 8
+fsync = off
+synchronous_commit = off
+EOF
+nice -n "$niceness" "${as_user[@]}" "$bindir/pg_ctl" -D "$work/data" -l "$work/server.log" -w start >/dev/null
+
+psql_cmd=("${as_user[@]}" "$bindir/psql" -X -q -h "$work" -p "$port" -U postgres -d postgres -v ON_ERROR_STOP=1)
+
+echo "generating $rows snapshot rows ..."
+"${psql_cmd[@]}" <<EOF
+CREATE EXTENSION tiktrack;
+CREATE EXTENSION pg_prewarm;
+CREATE TABLE bench_snapshots (
+	views		bigint,
+	likes		bigint,
+	comments	bigint,
+	shares		bigint,
+	saves		bigint,
+	completion_rate float8,
+	cost_cents	bigint,
+	revenue_cents bigint
+);
+SELECT setseed(0.42);
+-- Counters scaled like real posts; completion rate unknown (NULL) for one
+-- row in ten, as for creators who authorized only the Display API.
+INSERT INTO bench_snapshots
+SELECT v, (v * random() * 0.08)::bigint, (v * random() * 0.004)::bigint,
+	   (v * random() * 0.003)::bigint, (v * random() * 0.005)::bigint,
+	   CASE WHEN random() < 0.1 THEN NULL ELSE random() END,
+	   (random() * 500000)::bigint, (random() * 1500000)::bigint
+FROM (SELECT (random() * random() * 5000000)::bigint AS v
+	  FROM generate_series(1, $rows)) s;
+VACUUM ANALYZE bench_snapshots;
+SELECT pg_prewarm('bench_snapshots') AS pages_prewarmed;
+EOF
+"${psql_cmd[@]}" -At -c "SELECT pg_size_pretty(pg_table_size('bench_snapshots'))" | sed 's/^/table size: /'
+
+# name | ours | plain equivalent
+cases=(
+	"engagement_rate(4 args)|tiktrack.engagement_rate(views, likes, comments, shares)|sum(likes + comments + shares)::float8 / nullif(sum(views), 0)"
+	"engagement_rate(5 args)|tiktrack.engagement_rate(views, likes, comments, shares, saves)|sum(likes + comments + shares + saves)::float8 / nullif(sum(views), 0)"
+	"completion_weighted_views|tiktrack.completion_weighted_views(views, completion_rate)|sum(views * completion_rate)"
+	"roi|tiktrack.roi(revenue_cents, cost_cents)|(sum(revenue_cents) - sum(cost_cents))::float8 / nullif(sum(cost_cents), 0)"
+	"roas|tiktrack.roas(revenue_cents, cost_cents)|sum(revenue_cents)::float8 / nullif(sum(cost_cents), 0)"
+	"cpm|tiktrack.cpm(cost_cents, views)|sum(cost_cents)::float8 * 1000 / nullif(sum(views), 0)"
+	"cpv|tiktrack.cpv(cost_cents, views)|sum(cost_cents)::float8 / nullif(sum(views), 0)"
+)
+
+# Runs the query $runs times, alternating with the other one of its pair
+# so that drift in machine load hits both alike; prints the best time.
+time_pair() {
+	local settings=$1 ours=$2 plain=$3
+	local script="$work/pair.sql"
+	{
+		echo "$settings"
+		echo '\timing on'
+		for _ in $(seq "$runs"); do
+			echo "SELECT $ours FROM bench_snapshots;"
+			echo "SELECT $plain FROM bench_snapshots;"
+		done
+	} >"$script"
+	[ "$(id -u)" -eq 0 ] && chown postgres "$script"
+	"${psql_cmd[@]}" -f "$script" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' |
+		awk 'NR % 2 == 1 { if (o == "" || $1 < o) o = $1 } NR % 2 == 0 { if (p == "" || $1 < p) p = $1 }
+			 END { printf "%s %s\n", o, p }'
+}
+
+# Our result and the plain one, and whether they agree to 1e-12 relative.
+compare_results() {
+	local ours=$1 plain=$2
+	"${psql_cmd[@]}" -At -F' ' -c "SET max_parallel_workers_per_gather = 0;
+		SELECT CASE WHEN o IS NOT DISTINCT FROM p THEN 'identical'
+					WHEN abs(o - p) <= 1e-12 * abs(p) THEN 'within 1e-12'
+					ELSE 'DIFFERENT: ' || o || ' vs ' || p END
+		FROM (SELECT $ours AS o, $plain AS p FROM bench_snapshots) t" | tail -n 1
+}
+
+declare -A agreement
+for c in "${cases[@]}"; do
+	IFS='|' read -r name ours plain <<<"$c"
+	agreement[$name]=$(compare_results "$ours" "$plain")
+done
+
+echo
+echo "rows: $rows, best of $runs, $(nproc) CPUs, PostgreSQL $("$bindir/postgres" --version | awk '{print $3}'), niceness $niceness, load average $(cut -d' ' -f1-3 /proc/loadavg)"
+printf "%-27s %-4s %-10s %10s %10s %11s  %s\n" aggregate jit plan "ours ms" "plain ms" "plain/ours" "result"
+slower=0
+for jit in $jits; do
+	for workers in 0 2; do
+		plan=serial
+		[ "$workers" -gt 0 ] && plan="$workers workers"
+		settings="SET jit = $jit; SET max_parallel_workers_per_gather = $workers;"
+		for c in "${cases[@]}"; do
+			IFS='|' read -r name ours plain <<<"$c"
+			read -r t_ours t_plain < <(time_pair "$settings" "$ours" "$plain")
+			ratio=$(awk -v o="$t_ours" -v p="$t_plain" 'BEGIN { printf "%.2f", p / o }')
+			awk -v r="$ratio" 'BEGIN { exit !(r < 1) }' && slower=$((slower + 1))
+			printf "%-27s %-4s %-10s %10.1f %10.1f %10sx  %s\n" \
+				"$name" "$jit" "$plan" "$t_ours" "$t_plain" "$ratio" "${agreement[$name]}"
+		done
+	done
+done
+echo
+if [ "$slower" -eq 0 ]; then
+	echo "ours was faster in every case"
+else
+	echo "ours was slower in $slower case(s)"
+fi
