@@ -7,32 +7,19 @@
 # stops a manual refresh too.
 use strict;
 use warnings;
-use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
 use Time::HiRes qw(time);
 use FindBin;
 use lib "$FindBin::RealBin/../perl";
-use TiktrackSim;
+use TiktrackSim qw(query_fails);
 
-my $T0 = 1767225600;    # 2026-01-01 00:00 UTC, the simulator's frozen clock
 my $query = 'display /v2/video/query/';
 
 # 20 requests per minute: a burst of 2, then one every 60/18 = 3.3 s.
-my $node = PostgreSQL::Test::Cluster->new('budget');
-$node->init;
-$node->append_conf('postgresql.conf', qq{
-shared_preload_libraries = 'tiktrack'
-tiktrack.worker_enabled = off
-tiktrack.display_requests_per_minute = 20
-timezone = 'UTC'
-log_statement = none
-});
-$node->start;
+my $node = TiktrackSim::node('budget', 'tiktrack.display_requests_per_minute' => '20');
 my $sim = TiktrackSim->start(tls => 0, seed => 16);
-$sim->configure($node);
-$node->safe_psql('postgres', 'CREATE EXTENSION tiktrack');
-$sim->admin(POST => '/_sim/clock', { now => $T0 });
+$sim->setup($node);
 
 my $alice = $sim->admin(POST => '/_sim/creators', {
 	handle => 'alice', api => 'display',
@@ -41,7 +28,7 @@ my $alice = $sim->admin(POST => '/_sim/creators', {
 		{ id => '7300000000000000003', create_time => 1767200000, caption => 'two' } ] });
 
 sub q1 { return $node->safe_psql('postgres', shift); }
-sub sent { return $sim->admin(GET => '/_sim/stats')->{per_path}{'/v2/video/query/'} // 0; }
+sub sent { return $sim->requests_to('/v2/video/query/'); }
 sub limiter { my ($col, $l) = @_; return q1("SELECT $col FROM tiktrack.rate_limits() WHERE limiter = '$l'"); }
 
 q1("SELECT tiktrack.connect_creator('$alice->{access_token}', '$alice->{refresh_token}')");
@@ -80,12 +67,10 @@ $node->poll_query_until('postgres', "SELECT limits = '6/min' FROM tiktrack.rate_
   or die 'the buckets were not reconfigured';
 my $before = sent();
 $start = time();
-my ($ret, $out, $err) = $node->psql('postgres', 'SELECT tiktrack.refresh(7300000000000000003)');
-$took = time() - $start;
-isnt($ret, 0, 'budget used up: refresh fails');
-like($err,
+my $err = query_fails($node, 'SELECT tiktrack.refresh(7300000000000000003)',
 	qr/ERROR:  could not refresh video 7300000000000000003: the request budget of the TikTok Display API \/v2\/video\/query\/ is used up for the next (\d+) s\nDETAIL:  The budget \(tiktrack.display_requests_per_minute = 6\) is shared with the background worker and every session of this server.\nHINT:  Try again in \1 s./,
-	'the error names the video, the API, the budget and when to retry');
+	'budget used up: the error names the video, the API, the budget and when to retry');
+$took = time() - $start;
 $err =~ /for the next (\d+) s/;
 ok($1 > 5 && $1 <= 16, "retry in $1 s: more than a refresh waits, at most one refill (15 s, rounded up)");
 ok($took < 5, sprintf('it failed without waiting (%.1f s)', $took));
@@ -108,11 +93,9 @@ $node->poll_query_until('postgres',
 is(q1("SELECT string_agg(DISTINCT state || ':' || fetch_failures, ',') FROM tiktrack.videos"), 'tracking:0',
 	'the worker counted no failure for the throttle');
 $before = sent();
-($ret, $out, $err) = $node->psql('postgres', 'SELECT tiktrack.refresh(7300000000000000001)');
-isnt($ret, 0, 'while TikTok throttles the worker, a refresh fails');
-like($err,
+$err = query_fails($node, 'SELECT tiktrack.refresh(7300000000000000001)',
 	qr/ERROR:  could not refresh video 7300000000000000001: the request budget of the TikTok Display API \/v2\/video\/query\/ is used up for the next (\d+) s\nDETAIL:  TikTok throttled this API; tiktrack sends it nothing until \d{4}-\d\d-\d\d \d\d:\d\d:\d\d[.\d]*\+00.\nHINT:  Try again in \1 s./,
-	'the error says TikTok throttled the API and until when');
+	'while TikTok throttles the worker, a refresh fails saying until when');
 $err =~ /for the next (\d+) s/;
 ok($1 > 30 && $1 <= 60, "retry in $1 s: what TikTok asked the worker for (Retry-After 60)");
 is(sent(), $before, 'nothing was sent to TikTok');
