@@ -6,7 +6,8 @@
  *
  * execute runs in phases, each phase's requests concurrently:
  *	 1. short links: one GET each, redirect not followed, Location checked;
- *	 2. token refresh for credentials expiring within 5 minutes;
+ *	 2. token refresh for credentials expiring within 5 minutes (or that
+ *	    the caller marked refresh_now);
  *	 3. data: Display /v2/video/query/ or Business /business/video/list/,
  *	    20 ids per request, grouped by creator; user info / account;
  *	 4. for requests refused with an invalid token (access_token_invalid,
@@ -47,6 +48,32 @@ fetch_api_name(FetchApi api)
 		default:
 			return "none";
 	}
+}
+
+FetchApi
+fetch_api_from_name(const char *name)
+{
+	if (name == NULL)
+		return FETCH_API_NONE;
+	if (strcmp(name, "display") == 0)
+		return FETCH_API_DISPLAY;
+	if (strcmp(name, "business") == 0)
+		return FETCH_API_BUSINESS;
+	return FETCH_API_NONE;
+}
+
+bool
+fetch_call_is_oauth(const FetchCall *call)
+{
+	return call->api != FETCH_API_NONE && call->endpoint != NULL &&
+		(strncmp(call->endpoint, "/v2/oauth/", 10) == 0 ||
+		 strncmp(call->endpoint, "/tt_user/", 9) == 0);
+}
+
+bool
+fetch_throttled(FetchOutcome outcome, const FetchCall *call)
+{
+	return outcome == FETCH_ERROR && call != NULL && call->rate_limited;
 }
 
 static const char *
@@ -148,11 +175,9 @@ cred_from_row(FetchBatch *b, HeapTuple tup, TupleDesc desc, int first)
 	api = getstr(tup, desc, first + 5);
 	c->open_id = getstr(tup, desc, first + 3);
 	c->business_id = getstr(tup, desc, first + 4);
-	if (api == NULL)
-		c->api = FETCH_API_NONE;
-	else
+	c->api = fetch_api_from_name(api);
+	if (c->api != FETCH_API_NONE)
 	{
-		c->api = strcmp(api, "business") == 0 ? FETCH_API_BUSINESS : FETCH_API_DISPLAY;
 		c->access_token = token_unseal(DatumGetByteaPP(getdatum(tup, desc, first + 6, &isnull)),
 									   "access_token");
 		d = getdatum(tup, desc, first + 7, &isnull);
@@ -723,11 +748,14 @@ run_creator_requests(FetchBatch *b, bool retry)
 	return auth_failures;
 }
 
-/* Credentials of pending tasks that need a refresh (before or after a 401). */
+/*
+ * Credentials of pending tasks that need a refresh: before the requests,
+ * those expiring (or that the caller wants refreshed now); after them,
+ * those refused as invalid.
+ */
 static int
 collect_refresh(FetchBatch *b, FetchCredentials **out, bool only_expiring)
 {
-	TimestampTz horizon = GetCurrentTimestamp() + REFRESH_MARGIN_US;
 	int			n = 0;
 	int			i;
 	int			j;
@@ -740,7 +768,7 @@ collect_refresh(FetchBatch *b, FetchCredentials **out, bool only_expiring)
 		if (c->api == FETCH_API_NONE || c->refresh_token == NULL ||
 			c->reauth_needed || c->refreshed_this_batch)
 			continue;
-		if (only_expiring && c->access_expires_at > horizon)
+		if (only_expiring && !fetch_credentials_expiring(c))
 			continue;
 		/* only when a pending task uses it */
 		for (j = 0; j < b->nvideos && !wanted; j++)
@@ -819,7 +847,8 @@ fetch_batch_add_call(FetchBatch *b, FetchCall *c)
 bool
 fetch_credentials_expiring(const FetchCredentials *c)
 {
-	return c->access_expires_at <= GetCurrentTimestamp() + REFRESH_MARGIN_US;
+	return c->refresh_now ||
+		c->access_expires_at <= GetCurrentTimestamp() + REFRESH_MARGIN_US;
 }
 
 bool

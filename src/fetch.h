@@ -14,11 +14,13 @@
  *	  3. store (transaction + SPI): write snapshots, video metadata and
  *	     states, creator stats, token rotations and one fetch_log row per
  *	     HTTP request, idempotently (a snapshot is keyed by video and
- *	     captured_at, ON CONFLICT DO NOTHING).
+ *	     captured_at, ON CONFLICT DO NOTHING) and set-based (one statement
+ *	     per kind of row, whatever the size of the batch).
  *
  *	  tiktrack.refresh() runs the three steps in its own transaction; the
  *	  background worker claims work and commits, runs execute with no
- *	  transaction open, then stores a whole batch in one short transaction.
+ *	  transaction open, then stores a whole batch in one short transaction
+ *	  with the same fetch_store() and adds only its schedule.
  *
  *	  All memory is palloc'd in CurrentMemoryContext at the time of the
  *	  prepare call (the caller picks a context that survives its commits);
@@ -39,6 +41,7 @@ typedef enum FetchApi
 } FetchApi;
 
 extern const char *fetch_api_name(FetchApi api);	/* "display", ... */
+extern FetchApi fetch_api_from_name(const char *name);	/* NULL/other: NONE */
 
 /*
  * One HTTP request as it happened: what the worker's rate limiter and
@@ -86,6 +89,13 @@ typedef struct FetchCredentials
 	char	   *refresh_token;	/* unsealed; may be NULL */
 	TimestampTz access_expires_at;
 	TimestampTz refresh_expires_at; /* 0 when unknown */
+
+	/*
+	 * Set by the caller before execute: refresh the access token in this
+	 * batch even though it is not about to expire (the worker refreshes
+	 * tokens tiktrack.token_refresh_ahead before they expire).
+	 */
+	bool		refresh_now;
 
 	/* set by execute */
 	bool		rotated;
@@ -159,6 +169,17 @@ typedef struct FetchVideo
 	char	   *resolved_url;	/* canonical URL */
 	char	   *resolved_handle;
 	char	   *resolved_kind;
+
+	/*
+	 * The next fetch, decided by the caller after execute (the worker's
+	 * schedule) and written by fetch_store() in the same row update as the
+	 * outcome; writing it also ends the worker's claim.  Left unset
+	 * (refresh()), the schedule stays as it was.  For a resolved short
+	 * link it applies to the real id.
+	 */
+	bool		scheduled;
+	TimestampTz next_fetch_at;	/* DT_NOBEGIN: tracking is over (completed) */
+	bool		becomes_failing;	/* this failure makes it 'failing' */
 } FetchVideo;
 
 /* Account totals of one creator. */
@@ -232,7 +253,7 @@ extern void fetch_execute(FetchBatch *batch,
  */
 struct TtVideo;
 extern void fetch_batch_add_call(FetchBatch *batch, FetchCall *call);
-extern bool fetch_credentials_expiring(const FetchCredentials *cred);
+extern bool fetch_credentials_expiring(const FetchCredentials *cred);	/* or refresh_now */
 extern bool fetch_credentials_usable(const FetchCredentials *cred);
 extern void fetch_refresh_credentials(FetchBatch *batch, FetchCredentials **creds,
 									  int n, FetchRotationCallback on_rotation,
@@ -240,6 +261,16 @@ extern void fetch_refresh_credentials(FetchBatch *batch, FetchCredentials **cred
 extern void fetch_video_stats_from(FetchVideoStats *stats, const struct TtVideo *video);
 
 /* --- step 3: store (needs a transaction; uses SPI itself) --- */
+
+/*
+ * Writes a batch set-based: one statement for all its snapshots, one for
+ * its fetch_log rows, and every video's outcome and schedule (failure and
+ * missing counts, last_error, state, next fetch) in one row update each:
+ * one statement for the videos whose metadata is unchanged, one for those
+ * whose caption, posted_at, duration_s or kind TikTok changed.  A throttle
+ * (fetch_throttled) changes nothing on the video or creator but its
+ * schedule.
+ */
 extern void fetch_store(FetchBatch *batch);
 extern void fetch_store_credentials(FetchCredentials *cred);
 extern void fetch_store_calls(FetchCall **calls, int ncalls);
@@ -248,10 +279,26 @@ extern void fetch_store_calls(FetchCall **calls, int ncalls);
 extern void fetch_batch_wipe(FetchBatch *batch);
 
 /*
+ * Whether a call went to an OAuth endpoint (token exchange, refresh,
+ * revocation, token info) rather than to the data API itself: logged as
+ * oauth / business_oauth, drawn from no request budget.
+ */
+extern bool fetch_call_is_oauth(const FetchCall *call);
+
+/*
  * One line naming the API, endpoint, HTTP status, TikTok error code,
  * log_id and message of a call (never a token), for errors and last_error.
  */
 extern char *fetch_call_describe(const FetchCall *call);
+
+/*
+ * Whether a task failed because TikTok throttled us (HTTP 429,
+ * rate_limit_exceeded, Business 40100): the API's budget was spent, the
+ * video or creator is not at fault.  Its failure count and last_error
+ * stay as they were; the throttle shows in fetch_log and, for the
+ * worker, in the rate limiters and worker_status.
+ */
+extern bool fetch_throttled(FetchOutcome outcome, const FetchCall *call);
 
 /* Whether any credentials of the batch were rotated during execute. */
 extern bool fetch_batch_rotated(const FetchBatch *batch);

@@ -16,6 +16,11 @@
  * during the call and the fetch then failed, the new tokens must survive,
  * so the failure is stored and reported as a WARNING instead.
  *
+ * The request draws from TikTok's budget that every session shares with
+ * the background worker (fetch_budget.h): when the budget is spent the
+ * call waits a few seconds at most, else fails saying when to retry,
+ * before anything is sent.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -28,6 +33,7 @@
 #include "utils/timestamp.h"
 
 #include "fetch.h"
+#include "fetch_budget.h"
 #include "provider_display.h"
 #include "refresh.h"
 
@@ -76,6 +82,23 @@ refresh_raise_failure(FetchBatch *b, const char *error, const FetchCall *call)
 			(errcode(failure_errcode(call)),
 			 errmsg("%s", error),
 			 hint ? errhint("%s", hint) : 0));
+}
+
+/*
+ * Takes the one request a refresh sends from the budget shared with the
+ * worker, waiting a little if needed; when the wait would be long, fails
+ * before anything is sent (tokens wiped first, like every failure here).
+ */
+static void
+draw_budget(FetchBatch *b, int limiter, const char *what)
+{
+	int64		wait_us = fetch_budget_wait(limiter, 1);
+
+	if (wait_us > 0)
+	{
+		fetch_batch_wipe(b);
+		fetch_budget_exhausted(limiter, wait_us, what);
+	}
 }
 
 /*
@@ -158,6 +181,9 @@ tiktrack_refresh(PG_FUNCTION_ARGS)
 		v = &b->videos[0];
 	}
 
+	if (v->cred != NULL)
+		draw_budget(b, fetch_budget_for_videos(v->cred->api),
+					psprintf("could not refresh video " INT64_FORMAT, video_id));
 	fetch_execute(b, NULL, NULL);
 	switch (v->outcome)
 	{
@@ -232,6 +258,9 @@ tiktrack_refresh_creator(PG_FUNCTION_ARGS)
 
 	b = fetch_prepare_creators(&creator_id, 1);
 	c = &b->creators[0];
+	if (c->cred != NULL)
+		draw_budget(b, fetch_budget_for_account(c->cred->api),
+					psprintf("could not refresh creator @%s", handle));
 	fetch_execute(b, NULL, NULL);
 	if (c->outcome == FETCH_NO_AUTH || c->outcome == FETCH_REAUTH)
 	{

@@ -8,6 +8,12 @@
  * retrying its store transaction) leaves one row.  Every statement names
  * its schema; the functions run under the caller's search_path.
  *
+ * Set-based: whatever the size of the batch, its snapshots, its fetch_log
+ * rows and its videos' outcomes are written by one or two statements each
+ * (arrays unnest()ed), every row once, so tiktrack.refresh() and the
+ * worker's batches of thousands of videos go through the same code.
+ * Tokens and creators are few per batch and written one by one.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -15,7 +21,9 @@
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "mb/pg_wchar.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
 #include "fetch.h"
@@ -52,13 +60,6 @@ int8_arg(bool has, int64 v, char *nulls, int i)
 {
 	nulls[i] = has ? ' ' : 'n';
 	return Int64GetDatum(v);
-}
-
-static Datum
-float8_arg(bool has, double v, char *nulls, int i)
-{
-	nulls[i] = has ? ' ' : 'n';
-	return Float8GetDatum(v);
 }
 
 void
@@ -103,6 +104,11 @@ store_tokens_spi(int64 creator_id, FetchApi api, const char *access_token,
 	pfree(DatumGetPointer(v[2]));
 }
 
+/*
+ * Tokens TikTok rotated during a fetch.  A plain UPDATE: the trigger that
+ * wakes the worker fires on INSERT (an authorization), so the worker's own
+ * rotations do not wake it again.
+ */
 static void
 store_rotation_spi(FetchCredentials *c)
 {
@@ -137,50 +143,91 @@ fetch_store_credentials(FetchCredentials *c)
 	SPI_finish();
 }
 
+/* ---- set-based writes: one array per column, unnest()ed by one statement ---- */
+
+static ArrayBuildState *
+column_new(Oid elemtype)
+{
+	return initArrayResult(elemtype, CurrentMemoryContext, false);
+}
+
+static void
+column_add(ArrayBuildState *col, bool has, Datum value)
+{
+	accumArrayResult(col, has ? value : (Datum) 0, !has, col->element_type,
+					 CurrentMemoryContext);
+}
+
+/* Text from TikTok (UTF-8) in the database encoding, or NULL. */
+static void
+column_add_text(ArrayBuildState *col, const char *s)
+{
+	column_add(col, s != NULL,
+			   s ? CStringGetTextDatum(pg_any_to_server(s, strlen(s), PG_UTF8)) : (Datum) 0);
+}
+
+static Datum
+column_array(ArrayBuildState *col)
+{
+	return makeArrayResult(col, CurrentMemoryContext);
+}
+
+/* fetch_log.api of a call: the API, its OAuth endpoints, or web (short links). */
+static const char *
+call_log_api(const FetchCall *c)
+{
+	if (c->api == FETCH_API_NONE)
+		return "web";
+	if (fetch_call_is_oauth(c))
+		return c->api == FETCH_API_BUSINESS ? "business_oauth" : "oauth";
+	return fetch_api_name(c->api);
+}
+
+/* One fetch_log row per call, in one statement. */
 static void
 store_calls_spi(FetchCall **calls, int ncalls)
 {
-	Oid			types[11] = {TIMESTAMPTZOID, TEXTOID, TEXTOID, INT4OID, TEXTOID, TEXTOID,
-	FLOAT8OID, INT4OID, INT8OID, INT8OID, TEXTOID};
+	enum
+	{
+		C_AT, C_API, C_ENDPOINT, C_STATUS, C_CODE, C_LOG_ID, C_MS, C_COUNT, C_VIDEO,
+		C_CREATOR, C_MESSAGE, NCOLS
+	};
+	static const Oid elem[NCOLS] = {TIMESTAMPTZOID, TEXTOID, TEXTOID, INT4OID, TEXTOID,
+	TEXTOID, FLOAT8OID, INT4OID, INT8OID, INT8OID, TEXTOID};
+	Oid			types[NCOLS];
+	Datum		values[NCOLS];
+	ArrayBuildState *col[NCOLS];
 	int			i;
 
+	if (ncalls == 0)
+		return;
+	for (i = 0; i < NCOLS; i++)
+		col[i] = column_new(elem[i]);
 	for (i = 0; i < ncalls; i++)
 	{
 		FetchCall  *c = calls[i];
-		Datum		v[11];
-		char		nulls[12] = "           ";
-		const char *api;
 
-		if (c->api == FETCH_API_NONE)
-			api = "web";
-		else if (strncmp(c->endpoint, "/v2/oauth/", 10) == 0)
-			api = "oauth";
-		else if (strncmp(c->endpoint, "/tt_user/", 9) == 0)
-			api = "business_oauth";
-		else
-			api = fetch_api_name(c->api);
-		v[0] = TimestampTzGetDatum(c->requested_at);
-		v[1] = CStringGetTextDatum(api);
-		v[2] = CStringGetTextDatum(c->endpoint);
-		v[3] = Int32GetDatum((int32) c->http_status);
-		if (c->http_status == 0)
-			nulls[3] = 'n';
-		v[4] = text_arg(c->error_code, nulls, 4);
-		v[5] = text_arg(c->log_id, nulls, 5);
-		v[6] = Float8GetDatum(c->duration_ms);
-		v[7] = Int32GetDatum(c->video_count);
-		v[8] = Int64GetDatum(c->video_id);
-		if (c->video_id == 0)
-			nulls[8] = 'n';
-		v[9] = Int64GetDatum(c->creator_id);
-		if (c->creator_id == 0)
-			nulls[9] = 'n';
-		v[10] = text_arg(c->message && c->message[0] ? c->message : NULL, nulls, 10);
-		exec("INSERT INTO tiktrack.fetch_log (requested_at, api, endpoint, http_status, error_code,"
-			 " log_id, duration_ms, video_count, video_id, creator_id, message)"
-			 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
-			 11, types, v, nulls, SPI_OK_INSERT);
+		column_add(col[C_AT], true, TimestampTzGetDatum(c->requested_at));
+		column_add(col[C_API], true, CStringGetTextDatum(call_log_api(c)));
+		column_add(col[C_ENDPOINT], true, CStringGetTextDatum(c->endpoint));
+		column_add(col[C_STATUS], c->http_status != 0, Int32GetDatum((int32) c->http_status));
+		column_add_text(col[C_CODE], c->error_code);
+		column_add_text(col[C_LOG_ID], c->log_id);
+		column_add(col[C_MS], true, Float8GetDatum(c->duration_ms));
+		column_add(col[C_COUNT], true, Int32GetDatum(c->video_count));
+		column_add(col[C_VIDEO], c->video_id != 0, Int64GetDatum(c->video_id));
+		column_add(col[C_CREATOR], c->creator_id != 0, Int64GetDatum(c->creator_id));
+		column_add_text(col[C_MESSAGE], c->message && c->message[0] ? c->message : NULL);
 	}
+	for (i = 0; i < NCOLS; i++)
+	{
+		values[i] = column_array(col[i]);
+		types[i] = get_array_type(elem[i]);
+	}
+	exec("INSERT INTO tiktrack.fetch_log (requested_at, api, endpoint, http_status, error_code,"
+		 " log_id, duration_ms, video_count, video_id, creator_id, message)"
+		 " SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+		 NCOLS, types, values, NULL, SPI_OK_INSERT);
 }
 
 void
@@ -191,123 +238,313 @@ fetch_store_calls(FetchCall **calls, int ncalls)
 	SPI_finish();
 }
 
+/*
+ * The snapshots of every fetched video in one statement (the statement
+ * trigger that maintains latest_snapshots runs once), skipping videos
+ * deleted since the fetch was prepared.
+ */
 static void
-store_video_ok(FetchBatch *b, FetchVideo *fv, FetchApi api)
+store_snapshots_spi(FetchBatch *b)
 {
-	FetchVideoStats *s = &fv->stats;
-	Oid			types[16] = {INT8OID, TIMESTAMPTZOID, INT8OID, INT8OID, INT8OID, INT8OID,
-		INT8OID, INT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID, TEXTOID,
-	TEXTOID, INT8OID, FLOAT8OID, TEXTOID};
-	Datum		v[16];
-	char		nulls[17];
+	enum
+	{
+		C_ID, C_SOURCE, C_VIEWS, C_LIKES, C_COMMENTS, C_SHARES, C_SAVES, C_REACH,
+		C_COMPLETION, C_AVG_WATCH, C_TOTAL_WATCH, NCOLS
+	};
+	static const Oid elem[NCOLS] = {INT8OID, TEXTOID, INT8OID, INT8OID, INT8OID, INT8OID,
+	INT8OID, INT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID};
+	Oid			types[NCOLS + 1];
+	Datum		values[NCOLS + 1];
+	ArrayBuildState *col[NCOLS];
+	int			n = 0;
+	int			i;
 
-	memset(nulls, ' ', sizeof(nulls));
-	v[0] = Int64GetDatum(fv->video_id);
-	v[1] = TimestampTzGetDatum(b->captured_at);
-	v[2] = int8_arg(s->has_views, s->views, nulls, 2);
-	v[3] = int8_arg(s->has_likes, s->likes, nulls, 3);
-	v[4] = int8_arg(s->has_comments, s->comments, nulls, 4);
-	v[5] = int8_arg(s->has_shares, s->shares, nulls, 5);
-	v[6] = int8_arg(s->has_saves, s->saves, nulls, 6);
-	v[7] = int8_arg(s->has_reach, s->reach, nulls, 7);
-	v[8] = float8_arg(s->has_completion_rate, s->completion_rate, nulls, 8);
-	v[9] = float8_arg(s->has_avg_watch_time, s->avg_watch_time_s, nulls, 9);
-	v[10] = float8_arg(s->has_total_watch_time, s->total_watch_time_s, nulls, 10);
-	v[11] = CStringGetTextDatum(fetch_api_name(api));
-	v[12] = text_arg(s->caption, nulls, 12);
-	v[13] = int8_arg(s->has_create_time, s->create_time, nulls, 13);
-	v[14] = float8_arg(s->has_duration, s->duration_s, nulls, 14);
-	v[15] = text_arg(s->kind, nulls, 15);
+	for (i = 0; i < NCOLS; i++)
+		col[i] = column_new(elem[i]);
+	for (i = 0; i < b->nvideos; i++)
+	{
+		FetchVideo *fv = &b->videos[i];
+		FetchVideoStats *s = &fv->stats;
 
+		if (fv->outcome != FETCH_OK)
+			continue;
+		column_add(col[C_ID], true, Int64GetDatum(fv->video_id));
+		column_add(col[C_SOURCE], true, CStringGetTextDatum(fetch_api_name(fv->cred->api)));
+		column_add(col[C_VIEWS], s->has_views, Int64GetDatum(s->views));
+		column_add(col[C_LIKES], s->has_likes, Int64GetDatum(s->likes));
+		column_add(col[C_COMMENTS], s->has_comments, Int64GetDatum(s->comments));
+		column_add(col[C_SHARES], s->has_shares, Int64GetDatum(s->shares));
+		column_add(col[C_SAVES], s->has_saves, Int64GetDatum(s->saves));
+		column_add(col[C_REACH], s->has_reach, Int64GetDatum(s->reach));
+		column_add(col[C_COMPLETION], s->has_completion_rate, Float8GetDatum(s->completion_rate));
+		column_add(col[C_AVG_WATCH], s->has_avg_watch_time, Float8GetDatum(s->avg_watch_time_s));
+		column_add(col[C_TOTAL_WATCH], s->has_total_watch_time, Float8GetDatum(s->total_watch_time_s));
+		n++;
+	}
+	if (n == 0)
+		return;
+	types[0] = TIMESTAMPTZOID;
+	values[0] = TimestampTzGetDatum(b->captured_at);
+	for (i = 0; i < NCOLS; i++)
+	{
+		types[i + 1] = get_array_type(elem[i]);
+		values[i + 1] = column_array(col[i]);
+	}
 	exec("INSERT INTO tiktrack.snapshots (video_id, captured_at, views, likes, comments, shares,"
 		 " saves, reach, completion_rate, avg_watch_time_s, total_watch_time_s, source)"
-		 " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+		 " SELECT u.id, $1, u.views, u.likes, u.comments, u.shares, u.saves, u.reach,"
+		 "  u.completion_rate, u.avg_watch_time_s, u.total_watch_time_s, u.source"
+		 " FROM unnest($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
+		 "  AS u(id, source, views, likes, comments, shares, saves, reach,"
+		 "       completion_rate, avg_watch_time_s, total_watch_time_s)"
+		 " WHERE EXISTS (SELECT 1 FROM tiktrack.videos v WHERE v.id = u.id)"
 		 " ON CONFLICT (video_id, captured_at) DO NOTHING",
-		 12, types, v, nulls, SPI_OK_INSERT);
-	exec("UPDATE tiktrack.videos SET last_fetched_at = greatest(last_fetched_at, $2),"
-		 " fetch_failures = 0, missing_count = 0, last_error = NULL, last_error_at = NULL,"
-		 " caption = coalesce($13, caption),"
-		 " posted_at = coalesce(pg_catalog.to_timestamp($14::float8), posted_at),"
-		 " duration_s = coalesce($15::real, duration_s),"
-		 " kind = coalesce($16, kind),"
-		 " state = CASE WHEN state IN ('awaiting_authorization', 'failing') THEN 'tracking'"
-		 "              ELSE state END"
-		 " WHERE id = $1",
-		 16, types, v, nulls, SPI_OK_UPDATE);
+		 NCOLS + 1, types, values, NULL, SPI_OK_INSERT);
 }
 
-static void
-store_video_state(FetchVideo *fv)
+/* How an outcome is named in the statement of store_videos_spi(). */
+static const char *
+outcome_name(const FetchVideo *fv)
 {
-	Oid			types[3] = {INT8OID, TEXTOID, INT4OID};
-	Datum		v[3];
-	char		nulls[4] = "   ";
-
-	v[0] = Int64GetDatum(fv->video_id);
 	switch (fv->outcome)
 	{
+		case FETCH_OK:
+			return "ok";
 		case FETCH_MISSING:
-			v[1] = text_arg(fv->error, nulls, 1);
-			v[2] = Int32GetDatum(FETCH_MISSING_LIMIT);
-			exec("UPDATE tiktrack.videos SET missing_count = missing_count + 1,"
-				 " state = CASE WHEN missing_count + 1 >= $3 AND state NOT IN ('stopped', 'completed')"
-				 "              THEN 'unavailable' ELSE state END,"
-				 " next_fetch_at = CASE WHEN missing_count + 1 >= $3 THEN NULL ELSE next_fetch_at END,"
-				 " last_error = CASE WHEN missing_count + 1 >= $3"
-				 "   THEN $2 || ' in ' || (missing_count + 1) || ' consecutive fetches; marked unavailable'"
-				 "   ELSE $2 || ' (' || (missing_count + 1) || ' of ' || $3 || ' before it is marked unavailable)' END,"
-				 " last_error_at = now()"
-				 " WHERE id = $1",
-				 3, types, v, nulls, SPI_OK_UPDATE);
-			break;
+			return "missing";
 		case FETCH_NO_AUTH:
 		case FETCH_REAUTH:
-			{
-				char	   *why;
-
-				if (fv->outcome == FETCH_REAUTH)
-					why = fv->error;
-				else
-					why = NULL;
-				v[1] = text_arg(why, nulls, 1);
-				exec("UPDATE tiktrack.videos v SET state = CASE WHEN v.state IN ('tracking', 'failing')"
-					 "   THEN 'awaiting_authorization' ELSE v.state END,"
-					 " last_error = coalesce($2 || '; ', '') || CASE WHEN c.id IS NULL"
-					 "   THEN 'the video''s creator is not known yet, so no authorization can be used'"
-					 "   ELSE 'creator @' || c.handle || ' has not authorized tiktrack (auth_status '"
-					 "        || c.auth_status || '): they must authorize through the Display API"
-					 " (tiktrack.authorize_url) or the Business API (tiktrack.connect_creator)' END,"
-					 " last_error_at = now()"
-					 " FROM tiktrack.videos v2 LEFT JOIN tiktrack.creators c ON c.id = v2.creator_id"
-					 " WHERE v.id = $1 AND v2.id = v.id",
-					 2, types, v, nulls, SPI_OK_UPDATE);
-				break;
-			}
+			return "no_auth";
 		case FETCH_ERROR:
-			v[1] = text_arg(fv->error, nulls, 1);
-			exec("UPDATE tiktrack.videos SET fetch_failures = fetch_failures + 1,"
-				 " last_error = $2, last_error_at = now() WHERE id = $1",
-				 2, types, v, nulls, SPI_OK_UPDATE);
-			break;
+			/* a throttle is not the video's failure */
+			return fetch_throttled(fv->outcome, fv->call) ? "none" : "error";
 		default:
-			break;
+			/* not attempted; resolved short links: store_resolutions_spi() */
+			return "none";
 	}
 }
 
-static void
-store_resolution(FetchVideo *fv)
+/*
+ * Whether the schedule of a resolved short link can go to its real id: not
+ * when that video is in the batch itself, which schedules it.
+ */
+static bool
+resolved_id_free(const FetchBatch *b, int64 real_id)
 {
-	Oid			types[5] = {INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID};
-	Datum		v[5];
-	char		nulls[6] = "     ";
+	int			i;
 
-	v[0] = Int64GetDatum(fv->video_id);
-	v[1] = Int64GetDatum(fv->resolved_id);
-	v[2] = text_arg(fv->resolved_handle, nulls, 2);
-	v[3] = text_arg(fv->resolved_kind, nulls, 3);
-	v[4] = text_arg(fv->resolved_url, nulls, 4);
-	exec("SELECT tiktrack.resolve_placeholder($1, $2, $3, $4, $5)",
-		 5, types, v, nulls, SPI_OK_SELECT);
+	for (i = 0; i < b->nvideos; i++)
+		if (b->videos[i].video_id == real_id)
+			return false;
+	return true;
+}
+
+/*
+ * What the fetch means for a video and, when the caller decided it, its
+ * next fetch:
+ *	ok		counts reset, last_error cleared, back to tracking (from
+ *			awaiting_authorization or failing), last_fetched_at;
+ *	missing	TikTok answered without the video: counted, and after
+ *			FETCH_MISSING_LIMIT consecutive answers unavailable (unless
+ *			stopped or completed) and no longer scheduled;
+ *	no_auth	the creator has authorized no API (or must authorize again):
+ *			awaiting_authorization with the reason;
+ *	error	one more consecutive failure, last_error;
+ *	none	nothing learnt (a throttle, not attempted): only the schedule.
+ * With a schedule: next_fetch_at (none once track_until has passed: the
+ * video is completed), failing when the caller says this failure makes it
+ * so, and the worker's claim ends.  Only active videos (tracking, failing,
+ * awaiting_authorization) change state otherwise.
+ */
+#define SET_OUTCOME \
+	" state = CASE" \
+	"  WHEN u.outcome = 'missing' AND v.missing_count + 1 >= $2" \
+	"   AND v.state NOT IN ('stopped', 'completed') THEN 'unavailable'" \
+	"  WHEN v.state NOT IN ('tracking', 'failing', 'awaiting_authorization') THEN v.state" \
+	"  WHEN u.scheduled AND u.next_at IS NULL THEN 'completed'" \
+	"  WHEN u.outcome = 'ok' THEN 'tracking'" \
+	"  WHEN u.outcome = 'no_auth' THEN 'awaiting_authorization'" \
+	"  WHEN u.failing AND v.state = 'tracking' THEN 'failing'" \
+	"  ELSE v.state END," \
+	" next_fetch_at = CASE" \
+	"  WHEN u.outcome = 'missing' AND v.missing_count + 1 >= $2 THEN NULL" \
+	"  WHEN NOT u.scheduled THEN v.next_fetch_at" \
+	"  WHEN v.state IN ('tracking', 'failing', 'awaiting_authorization', 'resolving') THEN u.next_at" \
+	"  END," \
+	" claimed_by = CASE WHEN u.scheduled THEN NULL ELSE v.claimed_by END," \
+	" claimed_at = CASE WHEN u.scheduled THEN NULL ELSE v.claimed_at END," \
+	" last_fetched_at = CASE WHEN u.outcome = 'ok' THEN greatest(v.last_fetched_at, $1)" \
+	"  ELSE v.last_fetched_at END," \
+	" fetch_failures = CASE u.outcome WHEN 'ok' THEN 0 WHEN 'error' THEN v.fetch_failures + 1" \
+	"  ELSE v.fetch_failures END," \
+	" missing_count = CASE u.outcome WHEN 'ok' THEN 0 WHEN 'missing' THEN v.missing_count + 1" \
+	"  ELSE v.missing_count END," \
+	" last_error = CASE u.outcome" \
+	"  WHEN 'ok' THEN NULL" \
+	"  WHEN 'error' THEN u.error" \
+	"  WHEN 'missing' THEN CASE WHEN v.missing_count + 1 >= $2" \
+	"   THEN u.error || ' in ' || (v.missing_count + 1) || ' consecutive fetches; marked unavailable'" \
+	"   ELSE u.error || ' (' || (v.missing_count + 1) || ' of ' || $2" \
+	"        || ' before it is marked unavailable)' END" \
+	"  WHEN 'no_auth' THEN coalesce(u.error || '; ', '') || coalesce(" \
+	"   (SELECT 'creator @' || c.handle || ' has not authorized tiktrack (auth_status '" \
+	"           || c.auth_status || '): they must authorize through the Display API" \
+	" (tiktrack.authorize_url) or the Business API (tiktrack.connect_creator)'" \
+	"    FROM tiktrack.creators c WHERE c.id = v.creator_id)," \
+	"   'the video''s creator is not known yet, so no authorization can be used')" \
+	"  ELSE v.last_error END," \
+	" last_error_at = CASE u.outcome WHEN 'ok' THEN NULL WHEN 'none' THEN v.last_error_at" \
+	"  ELSE now() END"
+
+/*
+ * Caption, posting time, duration and kind as TikTok sent them, written
+ * only where they differ from what is stored (a value TikTok did not send
+ * keeps what is known): writing caption recomputes the generated hashtags
+ * and mentions, most of the cost of updating a video, and it rarely
+ * changes.
+ */
+#define METADATA_CHANGED \
+	" ((u.caption IS NOT NULL AND u.caption IS DISTINCT FROM v.caption)" \
+	"  OR (u.posted_at IS NOT NULL AND u.posted_at IS DISTINCT FROM v.posted_at)" \
+	"  OR (u.duration_s IS NOT NULL AND u.duration_s IS DISTINCT FROM v.duration_s)" \
+	"  OR (u.kind IS NOT NULL AND u.kind IS DISTINCT FROM v.kind))"
+#define SET_METADATA \
+	" caption = coalesce(u.caption, v.caption)," \
+	" posted_at = coalesce(u.posted_at, v.posted_at)," \
+	" duration_s = coalesce(u.duration_s, v.duration_s)," \
+	" kind = coalesce(u.kind, v.kind),"
+#define FROM_BATCH \
+	" FROM unnest($3, $4, $5, $6, $7, $8, $9, $10, $11, $12)" \
+	"  AS u(id, outcome, error, scheduled, next_at, failing, caption, posted_at, duration_s, kind)" \
+	" WHERE v.id = u.id"
+
+/*
+ * Every video's outcome, schedule and changed metadata, each row updated
+ * once: first the videos whose metadata is unchanged (the statement does
+ * not name caption, so their hashtags are not recomputed), then the others
+ * with their metadata.  The first statement leaves the metadata alone, so
+ * both see the same split.
+ */
+static void
+store_videos_spi(FetchBatch *b)
+{
+	enum
+	{
+		C_ID, C_OUTCOME, C_ERROR, C_SCHEDULED, C_NEXT, C_FAILING,
+		C_CAPTION, C_POSTED, C_DURATION, C_KIND, NCOLS
+	};
+	static const Oid elem[NCOLS] = {INT8OID, TEXTOID, TEXTOID, BOOLOID, TIMESTAMPTZOID, BOOLOID,
+	TEXTOID, TIMESTAMPTZOID, FLOAT4OID, TEXTOID};
+	Oid			types[NCOLS + 2];
+	Datum		values[NCOLS + 2];
+	ArrayBuildState *col[NCOLS];
+	int			n = 0;
+	int			nmeta = 0;
+	int			i;
+
+	for (i = 0; i < NCOLS; i++)
+		col[i] = column_new(elem[i]);
+	for (i = 0; i < b->nvideos; i++)
+	{
+		FetchVideo *fv = &b->videos[i];
+		FetchVideoStats *s = &fv->stats;
+		const char *outcome = outcome_name(fv);
+		const char *error = NULL;
+		bool		ok = (fv->outcome == FETCH_OK);
+		int64		id = fv->video_id;
+
+		if (fv->outcome == FETCH_RESOLVED)
+		{
+			if (!fv->scheduled || !resolved_id_free(b, fv->resolved_id))
+				continue;
+			id = fv->resolved_id;
+		}
+		else if (strcmp(outcome, "none") == 0 && !fv->scheduled)
+			continue;
+		if (fv->outcome == FETCH_ERROR || fv->outcome == FETCH_MISSING ||
+			fv->outcome == FETCH_REAUTH)
+			error = fv->error;
+		if (fv->outcome == FETCH_ERROR && error == NULL)
+			error = "fetch failed";
+		column_add(col[C_ID], true, Int64GetDatum(id));
+		column_add(col[C_OUTCOME], true, CStringGetTextDatum(outcome));
+		column_add_text(col[C_ERROR], error);
+		column_add(col[C_SCHEDULED], true, BoolGetDatum(fv->scheduled));
+		column_add(col[C_NEXT], fv->scheduled && fv->next_fetch_at != DT_NOBEGIN,
+				   TimestampTzGetDatum(fv->next_fetch_at));
+		column_add(col[C_FAILING], true, BoolGetDatum(fv->scheduled && fv->becomes_failing));
+		column_add_text(col[C_CAPTION], ok ? s->caption : NULL);
+		column_add(col[C_POSTED], ok && s->has_create_time,
+				   TimestampTzGetDatum(time_t_to_timestamptz((pg_time_t) s->create_time)));
+		column_add(col[C_DURATION], ok && s->has_duration, Float4GetDatum((float4) s->duration_s));
+		column_add_text(col[C_KIND], ok ? s->kind : NULL);
+		if (ok && (s->caption || s->has_create_time || s->has_duration || s->kind))
+			nmeta++;
+		n++;
+	}
+	if (n == 0)
+		return;
+	types[0] = TIMESTAMPTZOID;
+	values[0] = TimestampTzGetDatum(b->captured_at);
+	types[1] = INT4OID;
+	values[1] = Int32GetDatum(FETCH_MISSING_LIMIT);
+	for (i = 0; i < NCOLS; i++)
+	{
+		types[i + 2] = get_array_type(elem[i]);
+		values[i + 2] = column_array(col[i]);
+	}
+	exec("UPDATE tiktrack.videos v SET" SET_OUTCOME FROM_BATCH
+		 " AND NOT" METADATA_CHANGED,
+		 NCOLS + 2, types, values, NULL, SPI_OK_UPDATE);
+	if (nmeta > 0)
+		exec("UPDATE tiktrack.videos v SET" SET_METADATA SET_OUTCOME FROM_BATCH
+			 " AND" METADATA_CHANGED,
+			 NCOLS + 2, types, values, NULL, SPI_OK_UPDATE);
+}
+
+/*
+ * Short links whose redirect named the video: the placeholder rows take
+ * their real ids (tiktrack.resolve_placeholder), in one statement.
+ */
+static void
+store_resolutions_spi(FetchBatch *b)
+{
+	enum
+	{
+		C_ID, C_REAL_ID, C_HANDLE, C_KIND, C_URL, NCOLS
+	};
+	static const Oid elem[NCOLS] = {INT8OID, INT8OID, TEXTOID, TEXTOID, TEXTOID};
+	Oid			types[NCOLS];
+	Datum		values[NCOLS];
+	ArrayBuildState *col[NCOLS];
+	int			n = 0;
+	int			i;
+
+	for (i = 0; i < NCOLS; i++)
+		col[i] = column_new(elem[i]);
+	for (i = 0; i < b->nvideos; i++)
+	{
+		FetchVideo *fv = &b->videos[i];
+
+		if (fv->outcome != FETCH_RESOLVED)
+			continue;
+		column_add(col[C_ID], true, Int64GetDatum(fv->video_id));
+		column_add(col[C_REAL_ID], true, Int64GetDatum(fv->resolved_id));
+		column_add_text(col[C_HANDLE], fv->resolved_handle);
+		column_add_text(col[C_KIND], fv->resolved_kind);
+		column_add_text(col[C_URL], fv->resolved_url);
+		n++;
+	}
+	if (n == 0)
+		return;
+	for (i = 0; i < NCOLS; i++)
+	{
+		types[i] = get_array_type(elem[i]);
+		values[i] = column_array(col[i]);
+	}
+	exec("SELECT count(tiktrack.resolve_placeholder(u.id, u.real_id, u.handle, u.kind, u.url))"
+		 " FROM unnest($1, $2, $3, $4, $5) AS u(id, real_id, handle, kind, url)",
+		 NCOLS, types, values, NULL, SPI_OK_SELECT);
 }
 
 static void
@@ -324,6 +561,8 @@ store_creator(FetchBatch *b, FetchCreator *fc)
 	{
 		const char *msg = fc->error;
 
+		if (fetch_throttled(fc->outcome, fc->call) || fc->outcome == FETCH_PENDING)
+			return;
 		if (fc->outcome == FETCH_NO_AUTH)
 			msg = "the creator has not authorized tiktrack through the Display or the Business API";
 		if (msg == NULL)
@@ -390,17 +629,10 @@ fetch_store(FetchBatch *b)
 		if (c->reauth_needed)
 			store_reauth(c);
 	}
-	for (i = 0; i < b->nvideos; i++)
-	{
-		FetchVideo *fv = &b->videos[i];
-
-		if (fv->outcome == FETCH_OK)
-			store_video_ok(b, fv, fv->cred->api);
-		else if (fv->outcome == FETCH_RESOLVED)
-			store_resolution(fv);
-		else
-			store_video_state(fv);
-	}
+	store_snapshots_spi(b);
+	/* placeholders take their real ids first: a schedule may name them */
+	store_resolutions_spi(b);
+	store_videos_spi(b);
 	for (i = 0; i < b->ncreators; i++)
 		store_creator(b, &b->creators[i]);
 	store_calls_spi(b->calls, b->ncalls);

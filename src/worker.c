@@ -15,8 +15,10 @@
  *	2. runs the HTTP requests concurrently with no transaction open
  *	   (fetch_execute), storing rotated tokens at once in short
  *	   transactions of their own;
- *	3. writes the batch in one short transaction (fetch_store, then the
- *	   next fetch time of every video, then the events).
+ *	3. decides every video's next fetch and writes the batch in one short
+ *	   transaction through fetch_store(), the store step refresh() uses:
+ *	   snapshots, then each video's outcome and next fetch in one row
+ *	   update that also ends the claim; then the events.
  *
  * A claim moves next_fetch_at forward by a lease and records the
  * worker's pid, so a crash loses at most that batch's fetch: the next
@@ -58,6 +60,7 @@
 #include "utils/timestamp.h"
 
 #include "fetch.h"
+#include "fetch_budget.h"
 #include "rate_limit.h"
 #include "schedule.h"
 #include "shmem.h"
@@ -227,23 +230,6 @@ worker_register(void)
 	RegisterBackgroundWorker(&bgw);
 }
 
-void
-worker_configure_rate_limits(void)
-{
-	int64		display_limit[1] = {tiktrack_display_requests_per_minute};
-	int64		display_window[1] = {60 * USECS_PER_SEC};
-	int64		business_limit[3] = {tiktrack_business_requests_per_second,
-		tiktrack_business_requests_per_minute,
-	tiktrack_business_requests_per_day};
-	int64		business_window[3] = {USECS_PER_SEC, 60 * USECS_PER_SEC,
-	USECS_PER_DAY};
-
-	tiktrack_rate_configure(TT_LIMIT_DISPLAY_VIDEO_QUERY, 1, display_limit, display_window);
-	tiktrack_rate_configure(TT_LIMIT_DISPLAY_VIDEO_LIST, 1, display_limit, display_window);
-	tiktrack_rate_configure(TT_LIMIT_DISPLAY_USER_INFO, 1, display_limit, display_window);
-	tiktrack_rate_configure(TT_LIMIT_BUSINESS, 3, business_limit, business_window);
-}
-
 /* ---- small helpers ---- */
 
 static ScheduleSettings
@@ -258,79 +244,6 @@ current_schedule_settings(void)
 	s.retry_max_us = (int64) tiktrack_retry_max_delay_s * USECS_PER_SEC;
 	s.failing_after = tiktrack_failing_after;
 	return s;
-}
-
-static FetchApi
-api_from_text(const char *api)
-{
-	if (api == NULL)
-		return FETCH_API_NONE;
-	if (strcmp(api, "display") == 0)
-		return FETCH_API_DISPLAY;
-	if (strcmp(api, "business") == 0)
-		return FETCH_API_BUSINESS;
-	return FETCH_API_NONE;
-}
-
-/* The limiter a video request of this API draws from, or -1. */
-static int
-video_limiter(FetchApi api)
-{
-	switch (api)
-	{
-		case FETCH_API_DISPLAY:
-			return TT_LIMIT_DISPLAY_VIDEO_QUERY;
-		case FETCH_API_BUSINESS:
-			return TT_LIMIT_BUSINESS;
-		default:
-			return -1;
-	}
-}
-
-static int
-creator_limiter(FetchApi api)
-{
-	switch (api)
-	{
-		case FETCH_API_DISPLAY:
-			return TT_LIMIT_DISPLAY_USER_INFO;
-		case FETCH_API_BUSINESS:
-			return TT_LIMIT_BUSINESS;
-		default:
-			return -1;
-	}
-}
-
-/* The limiter an HTTP request counted against, from its endpoint. */
-static int
-call_limiter(const FetchCall *call)
-{
-	const char *e = call->endpoint ? call->endpoint : "";
-
-	if (strstr(e, "oauth") != NULL || strstr(e, "token") != NULL)
-		return -1;
-	if (call->api == FETCH_API_BUSINESS)
-		return TT_LIMIT_BUSINESS;
-	if (call->api != FETCH_API_DISPLAY)
-		return -1;
-	if (strstr(e, "/video/query/") != NULL)
-		return TT_LIMIT_DISPLAY_VIDEO_QUERY;
-	if (strstr(e, "/video/list/") != NULL)
-		return TT_LIMIT_DISPLAY_VIDEO_LIST;
-	if (strstr(e, "/user/info/") != NULL)
-		return TT_LIMIT_DISPLAY_USER_INFO;
-	return -1;
-}
-
-/* How long TikTok wants us to stay away after this throttled call. */
-static int64
-throttle_wait_us(const FetchCall *call)
-{
-	if (call->retry_after_s >= 0)
-		return (int64) call->retry_after_s * USECS_PER_SEC;
-	if (call->business_code == 40100)
-		return (int64) tiktrack_business_throttle_wait_s * USECS_PER_SEC;
-	return (int64) tiktrack_rate_limit_wait_s * USECS_PER_SEC;
 }
 
 static TiktrackCounter
@@ -433,43 +346,6 @@ int8_array(const int64 *values, int n)
 	return PointerGetDatum(construct_array(d, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 }
 
-static Datum
-int4_array(const int *values, int n)
-{
-	Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
-	int			i;
-
-	for (i = 0; i < n; i++)
-		d[i] = Int32GetDatum(values[i]);
-	return PointerGetDatum(construct_array(d, n, INT4OID, 4, true, TYPALIGN_INT));
-}
-
-static Datum
-bool_array(const bool *values, int n)
-{
-	Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
-	int			i;
-
-	for (i = 0; i < n; i++)
-		d[i] = BoolGetDatum(values[i]);
-	return PointerGetDatum(construct_array(d, n, BOOLOID, 1, true, TYPALIGN_CHAR));
-}
-
-/* float8[] / int8[] / float4[] with a null flag per element. */
-static Datum
-nullable_array(const Datum *values, const bool *nulls, int n, Oid elemtype)
-{
-	int			dims[1] = {n};
-	int			lbs[1] = {1};
-	int16		typlen;
-	bool		typbyval;
-	char		typalign;
-
-	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
-	return PointerGetDatum(construct_md_array((Datum *) values, (bool *) nulls, 1, dims, lbs,
-											  elemtype, typlen, typbyval, typalign));
-}
-
 /* timestamptz[] where DT_NOBEGIN stands for NULL. */
 static Datum
 timestamptz_array(const TimestampTz *values, int n)
@@ -487,24 +363,6 @@ timestamptz_array(const TimestampTz *values, int n)
 	}
 	return PointerGetDatum(construct_md_array(d, nulls, 1, dims, lbs, TIMESTAMPTZOID,
 											  8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-}
-
-static Datum
-text_array(char **values, int n)
-{
-	Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
-	bool	   *nulls = palloc(sizeof(bool) * Max(n, 1));
-	int			dims[1] = {n};
-	int			lbs[1] = {1};
-	int			i;
-
-	for (i = 0; i < n; i++)
-	{
-		nulls[i] = (values[i] == NULL);
-		d[i] = nulls[i] ? (Datum) 0 : CStringGetTextDatum(values[i]);
-	}
-	return PointerGetDatum(construct_md_array(d, nulls, 1, dims, lbs, TEXTOID,
-											  -1, false, TYPALIGN_INT));
 }
 
 /* ---- is there anything to work on? ---- */
@@ -650,7 +508,7 @@ claim_due_videos(ClaimedVideo **out)
 		d = SPI_getbinval(tup, desc, 2, &isnull);
 		v[i].creator_id = isnull ? 0 : DatumGetInt64(d);
 		api = SPI_getvalue(tup, desc, 3);
-		v[i].api = api_from_text(api);
+		v[i].api = fetch_api_from_name(api);
 		d = SPI_getbinval(tup, desc, 4, &isnull);
 		v[i].posted_at = isnull ? SCHEDULE_UNKNOWN_TIME : DatumGetTimestampTz(d);
 		v[i].track_until = DatumGetTimestampTz(SPI_getbinval(tup, desc, 5, &isnull));
@@ -682,7 +540,7 @@ admit_videos(ClaimedVideo *v, int n, TimestampTz now)
 		while (end < n && v[end].api == v[start].api &&
 			   v[end].creator_id == v[start].creator_id)
 			end++;
-		limiter = video_limiter(v[start].api);
+		limiter = fetch_budget_for_videos(v[start].api);
 		if (limiter >= 0)
 		{
 			int			requests = (end - start + IDS_PER_REQUEST - 1) / IDS_PER_REQUEST;
@@ -800,7 +658,7 @@ account_calls(FetchBatch *batch)
 	for (i = 0; i < batch->ncalls; i++)
 	{
 		FetchCall  *call = batch->calls[i];
-		int			limiter = call_limiter(call);
+		int			limiter = fetch_budget_for_call(call);
 
 		if (call->ok)
 		{
@@ -811,7 +669,7 @@ account_calls(FetchBatch *batch)
 		}
 		tiktrack_count(error_counter(call), 1);
 		if (call->rate_limited && limiter >= 0)
-			tiktrack_rate_throttled(limiter, throttle_wait_us(call));
+			tiktrack_rate_throttled(limiter, fetch_budget_throttle_wait_us(call));
 	}
 }
 
@@ -830,237 +688,118 @@ run_execute(FetchBatch *batch, const char *what, int n)
 
 /* ---- writing a batch ---- */
 
-/* Per-video decision after a fetch; kinds as in tiktrack.reschedule_videos. */
-#define RESCHEDULE_OK 0
-#define RESCHEDULE_FAILED 1
-#define RESCHEDULE_NEUTRAL 2
-#define RESCHEDULE_THROTTLED 3
-
+/*
+ * The claim of each video of the batch.  The batch holds the admitted
+ * claims in claim order (fetch_prepare_videos keeps the order and drops
+ * videos deleted meanwhile), so one forward walk finds them.
+ */
 static const ClaimedVideo *
-find_claimed(const ClaimedVideo *v, int n, int64 id)
+next_claimed(const ClaimedVideo *v, int n, int *pos, int64 id)
 {
 	int			i;
 
-	for (i = 0; i < n; i++)
+	for (i = *pos; i < n; i++)
 		if (v[i].id == id)
+		{
+			*pos = i + 1;
 			return &v[i];
+		}
 	return NULL;
 }
 
 /*
- * Computes every video's next fetch and state from its outcome and writes
- * them in one statement; returns how many snapshots were taken.
+ * Decides every video's next fetch from its outcome, for fetch_store() to
+ * write with the outcome in one row update (which also ends the claim):
+ * the cadence after an answer, the backoff after a failure (and whether it
+ * makes the video failing), the end of a throttle.  Returns the ids of
+ * the videos that got a snapshot.
  */
 static int
-reschedule_videos(FetchBatch *batch, const ClaimedVideo *claimed, int nclaimed,
-				  TimestampTz now)
+schedule_videos(FetchBatch *batch, const ClaimedVideo *claimed, int nclaimed,
+				TimestampTz now, int64 *ok_ids)
 {
 	ScheduleSettings s = current_schedule_settings();
-	int			n = batch->nvideos;
-	int64	   *ids = palloc(sizeof(int64) * Max(n, 1));
-	TimestampTz *next = palloc(sizeof(TimestampTz) * Max(n, 1));
-	int		   *kind = palloc(sizeof(int) * Max(n, 1));
-	int		   *failures = palloc(sizeof(int) * Max(n, 1));
-	char	  **errors = palloc(sizeof(char *) * Max(n, 1));
-	bool	   *failing = palloc(sizeof(bool) * Max(n, 1));
-	int64	   *ok_ids = palloc(sizeof(int64) * Max(n, 1));
 	int			nok = 0;
+	int			pos = 0;
 	int			i;
-	TimestampTz *posted = palloc(sizeof(TimestampTz) * Max(n, 1));
-	Datum	   *duration = palloc0(sizeof(Datum) * Max(n, 1));
-	bool	   *duration_null = palloc(sizeof(bool) * Max(n, 1));
-	char	  **media_kind = palloc0(sizeof(char *) * Max(n, 1));
-	Oid			types[10] = {INT8ARRAYOID, TIMESTAMPTZARRAYOID, INT4ARRAYOID,
-		INT4ARRAYOID, TEXTARRAYOID, BOOLARRAYOID, TIMESTAMPTZOID, TIMESTAMPTZARRAYOID,
-	FLOAT4ARRAYOID, TEXTARRAYOID};
-	Datum		values[10];
 
 	new_jitter_seed();
-	for (i = 0; i < n; i++)
+	for (i = 0; i < batch->nvideos; i++)
 	{
 		FetchVideo *fv = &batch->videos[i];
-		const ClaimedVideo *c = find_claimed(claimed, nclaimed, fv->video_id);
+		const ClaimedVideo *c = next_claimed(claimed, nclaimed, &pos, fv->video_id);
 		TimestampTz posted_at = c ? c->posted_at : SCHEDULE_UNKNOWN_TIME;
 		TimestampTz track_until = c ? c->track_until : DT_NOEND;
-		int			prior = c ? c->failures : 0;
+		TimestampTz next;
+		int			failures;
 		int64		at;
-
-		ids[i] = fv->video_id;
-		posted[i] = DT_NOBEGIN;
-		duration_null[i] = true;
-		if (fv->outcome == FETCH_OK)
-		{
-			if (fv->stats.has_create_time)
-				posted[i] = time_t_to_timestamptz((pg_time_t) fv->stats.create_time);
-			if (fv->stats.has_duration)
-			{
-				duration[i] = Float4GetDatum((float4) fv->stats.duration_s);
-				duration_null[i] = false;
-			}
-			media_kind[i] = fv->stats.kind;
-		}
-		kind[i] = RESCHEDULE_NEUTRAL;
-		failures[i] = prior;
-		errors[i] = NULL;
-		failing[i] = false;
 
 		switch (fv->outcome)
 		{
 			case FETCH_OK:
 				if (fv->stats.has_create_time)
 					posted_at = time_t_to_timestamptz((pg_time_t) fv->stats.create_time);
-				kind[i] = RESCHEDULE_OK;
-				failures[i] = 0;
 				ok_ids[nok++] = fv->video_id;
-				next[i] = schedule_next_fetch(&s, now, posted_at, track_until, &at) ? at : DT_NOBEGIN;
+				next = schedule_next_fetch(&s, now, posted_at, track_until, &at) ? at : DT_NOBEGIN;
 				break;
 			case FETCH_RESOLVED:
 				/* The real id is known now; fetch its stats right away. */
-				ids[i] = fv->resolved_id;
-				kind[i] = RESCHEDULE_OK;
-				failures[i] = 0;
-				next[i] = now;
+				next = now;
 				break;
 			case FETCH_MISSING:
 			case FETCH_NO_AUTH:
 			case FETCH_REAUTH:
-				/* Answered; fetch_store recorded what it means. */
-				next[i] = schedule_next_fetch(&s, now, posted_at, track_until, &at) ? at : DT_NOBEGIN;
-				if (fv->outcome != FETCH_MISSING && next[i] != DT_NOBEGIN &&
+				/* Answered; fetch_store records what it means. */
+				next = schedule_next_fetch(&s, now, posted_at, track_until, &at) ? at : DT_NOBEGIN;
+				if (fv->outcome != FETCH_MISSING && next != DT_NOBEGIN &&
 					now + s.interval_us < track_until)
-					next[i] = now + s.interval_us;
+					next = now + s.interval_us;
 				break;
 			case FETCH_ERROR:
-				if (fv->call && fv->call->rate_limited)
+				if (fetch_throttled(fv->outcome, fv->call))
 				{
-					/*
-					 * Not the video's fault: back when the limiter opens,
-					 * its failure count as before the attempt.
-					 */
-					kind[i] = RESCHEDULE_THROTTLED;
-					next[i] = now + throttle_wait_us(fv->call);
+					/* Not the video's fault: back when the limiter opens. */
+					next = now + fetch_budget_throttle_wait_us(fv->call);
 					break;
 				}
-				kind[i] = RESCHEDULE_FAILED;
-				failures[i] = prior + 1;
-				failing[i] = schedule_is_failing(&s, failures[i]);
-				errors[i] = fv->error ? fv->error : "fetch failed";
+				/* fetch_store counts this failure: one more than claimed */
+				failures = (c ? c->failures : 0) + 1;
+				fv->becomes_failing = schedule_is_failing(&s, failures);
 				if (now >= track_until)
-					next[i] = DT_NOBEGIN;
+					next = DT_NOBEGIN;
 				else
 				{
-					at = now + schedule_retry_delay(&s, failures[i], creator_jitter(fv->creator_id));
-					next[i] = Min(at, track_until);
+					at = now + schedule_retry_delay(&s, failures, creator_jitter(fv->creator_id));
+					next = Min(at, track_until);
 				}
 				break;
 			case FETCH_PENDING:
 			default:
-				next[i] = now;
+				next = now;
 				break;
 		}
 		/* A short link still resolving never "completes". */
-		if (fv->video_id < 0 && fv->outcome != FETCH_RESOLVED && next[i] == DT_NOBEGIN)
-			next[i] = now + s.interval_us;
-	}
-
-	values[0] = int8_array(ids, n);
-	values[1] = timestamptz_array(next, n);
-	values[2] = int4_array(kind, n);
-	values[3] = int4_array(failures, n);
-	values[4] = text_array(errors, n);
-	values[5] = bool_array(failing, n);
-	values[6] = TimestampTzGetDatum(batch->captured_at);
-	values[7] = timestamptz_array(posted, n);
-	values[8] = nullable_array(duration, duration_null, n, FLOAT4OID);
-	values[9] = text_array(media_kind, n);
-	spi_exec("SELECT tiktrack.reschedule_videos($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-			 10, types, values, NULL, SPI_OK_SELECT);
-
-	if (nok > 0)
-	{
-		Oid			etypes[2] = {INT8ARRAYOID, TIMESTAMPTZOID};
-		Datum		evalues[2] = {int8_array(ok_ids, nok), TimestampTzGetDatum(batch->captured_at)};
-
-		spi_exec("SELECT tiktrack.notify_snapshots_created($1, $2)",
-				 2, etypes, evalues, NULL, SPI_OK_SELECT);
+		if (fv->video_id < 0 && fv->outcome != FETCH_RESOLVED && next == DT_NOBEGIN)
+			next = now + s.interval_us;
+		fv->scheduled = true;
+		fv->next_fetch_at = next;
 	}
 	return nok;
 }
 
-/*
- * Writes the snapshots of every fetched video of the batch in one
- * statement, then hides those videos from fetch_store() (which writes
- * row by row) by marking them pending; restore_fetched() undoes that.
- * fetch_store() still writes everything else: tokens, states of the
- * videos that were not fetched, creator stats and fetch_log.
- */
-static int
-store_fetched_videos(FetchBatch *batch, bool *hidden)
-{
-	int			n = batch->nvideos;
-	int			k = 0;
-	int			i,
-				c;
-	Datum	   *cols[12];
-	bool	   *nulls[12];
-	Oid			elem[12] = {INT8OID, TEXTOID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID,
-	INT8OID, FLOAT8OID, FLOAT8OID, FLOAT8OID, TEXTOID};
-	Oid			types[13] = {TIMESTAMPTZOID, INT8ARRAYOID, TEXTARRAYOID, INT8ARRAYOID,
-		INT8ARRAYOID, INT8ARRAYOID, INT8ARRAYOID, INT8ARRAYOID, INT8ARRAYOID,
-	FLOAT8ARRAYOID, FLOAT8ARRAYOID, FLOAT8ARRAYOID, TEXTARRAYOID};
-	Datum		values[13];
-	bool		isnull;
-
-	for (c = 0; c < 12; c++)
-	{
-		cols[c] = palloc0(sizeof(Datum) * Max(n, 1));
-		nulls[c] = palloc0(sizeof(bool) * Max(n, 1));
-	}
-	for (i = 0; i < n; i++)
-	{
-		FetchVideo *fv = &batch->videos[i];
-		FetchVideoStats *st = &fv->stats;
-
-		if (fv->outcome != FETCH_OK || fv->cred == NULL)
-			continue;
-#define PUT(col, has, datum) \
-		do { nulls[col][k] = !(has); cols[col][k] = (has) ? (datum) : (Datum) 0; } while (0)
-		PUT(0, true, Int64GetDatum(fv->video_id));
-		PUT(1, true, CStringGetTextDatum(fetch_api_name(fv->cred->api)));
-		PUT(2, st->has_views, Int64GetDatum(st->views));
-		PUT(3, st->has_likes, Int64GetDatum(st->likes));
-		PUT(4, st->has_comments, Int64GetDatum(st->comments));
-		PUT(5, st->has_shares, Int64GetDatum(st->shares));
-		PUT(6, st->has_saves, Int64GetDatum(st->saves));
-		PUT(7, st->has_reach, Int64GetDatum(st->reach));
-		PUT(8, st->has_completion_rate, Float8GetDatum(st->completion_rate));
-		PUT(9, st->has_avg_watch_time, Float8GetDatum(st->avg_watch_time_s));
-		PUT(10, st->has_total_watch_time, Float8GetDatum(st->total_watch_time_s));
-		PUT(11, st->caption != NULL, st->caption ? CStringGetTextDatum(st->caption) : (Datum) 0);
-#undef PUT
-		fv->outcome = FETCH_PENDING;
-		hidden[i] = true;
-		k++;
-	}
-	if (k == 0)
-		return 0;
-	values[0] = TimestampTzGetDatum(batch->captured_at);
-	for (c = 0; c < 12; c++)
-		values[c + 1] = nullable_array(cols[c], nulls[c], k, elem[c]);
-	spi_exec("SELECT tiktrack.store_video_snapshots($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
-			 13, types, values, NULL, SPI_OK_SELECT);
-	return (int) DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-}
-
-/* Gives the videos store_fetched_videos() wrote their outcome back. */
+/* One snapshot.created event (per 200 videos) for the batch. */
 static void
-restore_fetched(FetchBatch *batch, const bool *hidden)
+notify_snapshots(FetchBatch *batch, const int64 *ok_ids, int nok)
 {
-	int			i;
+	Oid			types[2] = {INT8ARRAYOID, TIMESTAMPTZOID};
+	Datum		values[2];
 
-	for (i = 0; i < batch->nvideos; i++)
-		if (hidden[i])
-			batch->videos[i].outcome = FETCH_OK;
+	if (nok == 0)
+		return;
+	values[0] = int8_array(ok_ids, nok);
+	values[1] = TimestampTzGetDatum(batch->captured_at);
+	spi_exec("SELECT tiktrack.notify_snapshots_created($1, $2)",
+			 2, types, values, NULL, SPI_OK_SELECT);
 }
 
 /* ---- one round over videos ---- */
@@ -1077,7 +816,7 @@ run_video_round(TimestampTz *next_due)
 	FetchBatch *batch = NULL;
 	TimestampTz now;
 	int			nsnapshots;
-	bool	   *hidden;
+	int64	   *ok_ids;
 	char		activity[128];
 
 	begin_unit(TT_WORKER_CLAIMING, "claiming due videos");
@@ -1123,14 +862,11 @@ run_video_round(TimestampTz *next_due)
 	snprintf(activity, sizeof(activity), "writing %d video snapshots", nadmitted);
 	begin_unit(TT_WORKER_WRITING, activity);
 	now = GetCurrentTimestamp();
-	hidden = MemoryContextAllocZero(batch_cxt, sizeof(bool) * Max(batch->nvideos, 1));
-	spi_connect();
-	(void) store_fetched_videos(batch, hidden);
-	SPI_finish();
+	ok_ids = MemoryContextAlloc(batch_cxt, sizeof(int64) * Max(batch->nvideos, 1));
+	nsnapshots = schedule_videos(batch, claimed, nclaimed, now, ok_ids);
 	fetch_store(batch);
-	restore_fetched(batch, hidden);
 	spi_connect();
-	nsnapshots = reschedule_videos(batch, claimed, nclaimed, now);
+	notify_snapshots(batch, ok_ids, nsnapshots);
 	*next_due = next_due_time();
 	SPI_finish();
 	end_unit();
@@ -1162,7 +898,7 @@ claim_due_creators(ClaimedCreator **out)
 		bool		isnull;
 
 		c[i].id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
-		c[i].api = api_from_text(SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2));
+		c[i].api = fetch_api_from_name(SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2));
 	}
 	*out = c;
 	return (int) n;
@@ -1194,8 +930,8 @@ reschedule_creators(FetchBatch *batch, const ClaimedCreator *postponed, int npos
 			next[k] = now + (int64) tiktrack_creator_stats_interval_s * USECS_PER_SEC;
 			nstats++;
 		}
-		else if (fc->outcome == FETCH_ERROR && fc->call && fc->call->rate_limited)
-			next[k] = now + throttle_wait_us(fc->call);
+		else if (fetch_throttled(fc->outcome, fc->call))
+			next[k] = now + fetch_budget_throttle_wait_us(fc->call);
 		else
 			next[k] = now + schedule_retry_delay(&s, 3, creator_jitter(fc->creator_id));
 		k++;
@@ -1218,8 +954,7 @@ reschedule_creators(FetchBatch *batch, const ClaimedCreator *postponed, int npos
 
 /*
  * Tokens expiring within tiktrack.token_refresh_ahead are refreshed in
- * this round: fetch_execute refreshes the credentials it sees as about to
- * expire, so those are presented as expiring now.
+ * this round, before fetch_execute would find them about to expire.
  */
 static void
 refresh_tokens_ahead(FetchBatch *batch, TimestampTz now)
@@ -1232,8 +967,8 @@ refresh_tokens_ahead(FetchBatch *batch, TimestampTz now)
 		FetchCredentials *c = batch->creds[i];
 
 		if (c->api != FETCH_API_NONE && c->refresh_token != NULL &&
-			c->access_expires_at <= horizon && c->access_expires_at > now)
-			c->access_expires_at = now;
+			c->access_expires_at <= horizon)
+			c->refresh_now = true;
 	}
 }
 
@@ -1256,7 +991,7 @@ run_creator_round(void)
 	ids = MemoryContextAlloc(batch_cxt, sizeof(int64) * Max(nclaimed, 1));
 	for (i = 0; i < nclaimed; i++)
 	{
-		int			limiter = creator_limiter(claimed[i].api);
+		int			limiter = fetch_budget_for_account(claimed[i].api);
 		int64		wait = limiter >= 0 ? tiktrack_rate_acquire(limiter, 1) : 0;
 
 		claimed[i].admitted = (wait == 0);
@@ -1438,7 +1173,7 @@ tiktrack_worker_main(Datum main_arg)
 	pgstat_report_appname("tiktrack worker");
 	tiktrack_worker_attach(MyLatch);
 	on_shmem_exit(tiktrack_worker_detach, (Datum) 0);
-	worker_configure_rate_limits();
+	fetch_budget_configure();
 
 	batch_cxt = AllocSetContextCreate(TopMemoryContext, "tiktrack worker batch",
 									  ALLOCSET_DEFAULT_SIZES);
@@ -1458,7 +1193,7 @@ tiktrack_worker_main(Datum main_arg)
 		{
 			ConfigReloadPending = false;
 			ProcessConfigFile(PGC_SIGHUP);
-			worker_configure_rate_limits();
+			fetch_budget_configure();
 		}
 
 		sleep_ms = worker_run_once();

@@ -33,9 +33,6 @@ extern int	tiktrack_business_throttle_wait_s;
 extern void worker_define_gucs(void);
 extern void worker_register(void);
 
-/* Sets the rate limiters in shared memory from the settings. */
-extern void worker_configure_rate_limits(void);
-
 extern PGDLLEXPORT void tiktrack_worker_main(Datum main_arg);
 
 #endif							/* TIKTRACK_WORKER_H */

@@ -176,7 +176,7 @@ LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp;
 REVOKE EXECUTE ON FUNCTION tiktrack.refresh(bigint) FROM PUBLIC;
 COMMENT ON FUNCTION tiktrack.refresh(bigint) IS
-	'Fetches one video from TikTok now (resolving its short link first if needed) through the API its creator authorized, stores and returns the snapshot. API errors raise an ERROR naming the video, endpoint, TikTok error code and log_id, and nothing is written. When TikTok''s answer changes the video''s state instead (not returned: missing_count, unavailable after 3; creator not authorized or must re-authorize) that state is stored, a WARNING says why and the result is NULL. Works without the background worker. Superuser only unless granted.';
+	'Fetches one video from TikTok now (resolving its short link first if needed) through the API its creator authorized, stores and returns the snapshot. API errors raise an ERROR naming the video, endpoint, TikTok error code and log_id, and nothing is written. When TikTok''s answer changes the video''s state instead (not returned: missing_count, unavailable after 3; creator not authorized or must re-authorize) that state is stored, a WARNING says why and the result is NULL. Works without the background worker; with the library preloaded it takes its request from the budget it shares with the worker (tiktrack.rate_limits()), waiting up to 5 s for it, else raising an ERROR that says when to retry. Superuser only unless granted.';
 
 CREATE FUNCTION tiktrack.refresh_creator(handle text)
 RETURNS tiktrack.creator_stats
@@ -185,4 +185,4 @@ LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp;
 REVOKE EXECUTE ON FUNCTION tiktrack.refresh_creator(text) FROM PUBLIC;
 COMMENT ON FUNCTION tiktrack.refresh_creator(text) IS
-	'Fetches a creator''s follower, following, like and video counts now (Display /v2/user/info/ or Business /business/get/ with audience shares), updates the profile, stores and returns the creator_stats row. Errors as for tiktrack.refresh(). Superuser only unless granted.';
+	'Fetches a creator''s follower, following, like and video counts now (Display /v2/user/info/ or Business /business/get/ with audience shares), updates the profile, stores and returns the creator_stats row. Errors and request budget as for tiktrack.refresh(). Superuser only unless granted.';

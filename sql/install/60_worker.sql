@@ -1,11 +1,15 @@
 /*
  * The background worker's side of the schema: claiming due work,
- * rescheduling it, releasing claims after a crash, pruning the fetch log,
- * events for applications, and tiktrack.worker_status.
+ * rescheduling creators, releasing claims after a crash, pruning the
+ * fetch log, events for applications, and tiktrack.worker_status.
  *
  * The worker (src/worker.c) calls these functions; they are not meant for
  * applications and are not executable by PUBLIC.  The cadence and backoff
- * arithmetic is C (src/schedule.c); what is set-based lives here.
+ * arithmetic is C (src/schedule.c); what is set-based lives here.  A
+ * batch of videos is written by the store step that tiktrack.refresh()
+ * uses too (src/snapshot_store.c): its snapshots, and each video's
+ * outcome with the next fetch the worker decided and the end of its
+ * claim in one row update.
  */
 
 -- A claim moves next_fetch_at forward by a lease and records who holds
@@ -91,105 +95,6 @@ AS $$
 $$;
 COMMENT ON FUNCTION tiktrack.postpone_videos(bigint[], timestamptz[]) IS
 	'Worker: gives claimed videos back unfetched, due again at the given times (the rate limiter had no room for them).';
-
-/*
- * Writes the outcome of a batch.  kind: 0 fetched, 1 failed (failures is
- * the new consecutive count, failing whether that makes the video
- * failing), 2 answered without stats, 3 throttled by TikTok (failures is
- * the count before the attempt: a throttle is not the video's failure).
- * A NULL next_at means track_until has passed: the video is completed.
- * For fetched videos it also records the fetch and the metadata TikTok
- * returned (posted_at, duration_s, kind; NULL keeps what is known).
- * States that fetch_store() set in the same transaction (unavailable,
- * awaiting_authorization) are respected.
- */
-CREATE FUNCTION tiktrack.reschedule_videos(ids bigint[], next_at timestamptz[], kind integer[],
-										   failures integer[], errors text[], failing boolean[],
-										   fetched_at timestamptz DEFAULT NULL,
-										   posted_at timestamptz[] DEFAULT NULL,
-										   duration_s real[] DEFAULT NULL,
-										   media_kind text[] DEFAULT NULL)
-RETURNS bigint
-LANGUAGE sql VOLATILE PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-	WITH done AS (
-		UPDATE tiktrack.videos v
-			SET next_fetch_at = CASE
-					WHEN v.state IN ('tracking', 'failing', 'awaiting_authorization', 'resolving')
-					THEN u.next_at END,
-				state = CASE
-					WHEN u.next_at IS NULL AND v.state IN ('tracking', 'failing', 'awaiting_authorization')
-						THEN 'completed'
-					WHEN u.kind = 1 AND u.failing AND v.state = 'tracking' THEN 'failing'
-					WHEN u.kind = 0 AND v.state IN ('failing', 'awaiting_authorization') THEN 'tracking'
-					ELSE v.state END,
-				fetch_failures = CASE u.kind WHEN 0 THEN 0 WHEN 2 THEN v.fetch_failures ELSE u.failures END,
-				missing_count = CASE WHEN u.kind = 0 THEN 0 ELSE v.missing_count END,
-				last_error = CASE u.kind WHEN 1 THEN u.error WHEN 0 THEN NULL ELSE v.last_error END,
-				last_error_at = CASE u.kind WHEN 1 THEN now() WHEN 0 THEN NULL ELSE v.last_error_at END,
-				last_fetched_at = CASE WHEN u.kind = 0 AND reschedule_videos.fetched_at IS NOT NULL
-									   THEN greatest(v.last_fetched_at, reschedule_videos.fetched_at)
-									   ELSE v.last_fetched_at END,
-				posted_at = coalesce(u.posted_at, v.posted_at),
-				duration_s = coalesce(u.duration_s, v.duration_s),
-				kind = coalesce(u.media_kind, v.kind),
-				claimed_by = NULL,
-				claimed_at = NULL
-			FROM unnest(reschedule_videos.ids, reschedule_videos.next_at, reschedule_videos.kind,
-						reschedule_videos.failures, reschedule_videos.errors, reschedule_videos.failing,
-						coalesce(reschedule_videos.posted_at, '{}'), coalesce(reschedule_videos.duration_s, '{}'),
-						coalesce(reschedule_videos.media_kind, '{}'))
-				AS u(id, next_at, kind, failures, error, failing, posted_at, duration_s, media_kind)
-			WHERE v.id = u.id
-			RETURNING 1
-	)
-	SELECT count(*) FROM done
-$$;
-COMMENT ON FUNCTION tiktrack.reschedule_videos(bigint[], timestamptz[], integer[], integer[], text[], boolean[], timestamptz, timestamptz[], real[], text[]) IS
-	'Worker: sets the next fetch time, failure count, last error and state of each video of a written batch, records fetched videos'' metadata, and releases the claims.';
-
-/*
- * The snapshots of a batch in one statement (the statement trigger that
- * maintains latest_snapshots runs once per batch), skipping videos that
- * vanished meanwhile (untracked and deleted, TRUNCATE); captions are
- * written only when they changed, so the generated hashtags and mentions
- * are not recomputed on every fetch.
- */
-CREATE FUNCTION tiktrack.store_video_snapshots(captured_at timestamptz, ids bigint[], sources text[],
-											   views bigint[], likes bigint[], comments bigint[],
-											   shares bigint[], saves bigint[], reach bigint[],
-											   completion_rate float8[], avg_watch_time_s float8[],
-											   total_watch_time_s float8[], captions text[])
-RETURNS bigint
-LANGUAGE sql VOLATILE PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-	WITH u AS (
-		SELECT * FROM unnest(ids, sources, views, likes, comments, shares, saves, reach,
-							 completion_rate, avg_watch_time_s, total_watch_time_s, captions)
-			AS u(id, source, views, likes, comments, shares, saves, reach,
-				 completion_rate, avg_watch_time_s, total_watch_time_s, caption)
-	), ins AS (
-		INSERT INTO tiktrack.snapshots AS s (video_id, captured_at, views, likes, comments, shares,
-											 saves, reach, completion_rate, avg_watch_time_s,
-											 total_watch_time_s, source)
-		SELECT u.id, store_video_snapshots.captured_at, u.views, u.likes, u.comments, u.shares,
-			   u.saves, u.reach, u.completion_rate, u.avg_watch_time_s, u.total_watch_time_s, u.source
-		FROM u
-		WHERE EXISTS (SELECT 1 FROM tiktrack.videos v WHERE v.id = u.id)
-		ON CONFLICT (video_id, captured_at) DO NOTHING
-		RETURNING 1
-	), captions AS (
-		UPDATE tiktrack.videos v SET caption = u.caption
-		FROM u
-		WHERE v.id = u.id AND u.caption IS NOT NULL AND v.caption IS DISTINCT FROM u.caption
-		RETURNING 1
-	)
-	SELECT count(*) FROM ins
-$$;
-COMMENT ON FUNCTION tiktrack.store_video_snapshots(timestamptz, bigint[], text[], bigint[], bigint[], bigint[], bigint[], bigint[], bigint[], float8[], float8[], float8[], text[]) IS
-	'Worker: inserts a batch''s snapshots in one statement (ON CONFLICT DO NOTHING on the snapshot key, videos that vanished meanwhile skipped) and updates captions that changed; returns the number of snapshots inserted.';
 
 -- Claims held by a process that is gone are due again at once.
 CREATE FUNCTION tiktrack.release_orphaned_claims()
@@ -412,9 +317,13 @@ CREATE TRIGGER creators_notify_reauthorization
 	EXECUTE FUNCTION tiktrack.notify_creator_reauthorization();
 
 /*
- * New or replaced tokens (connect_creator, complete_authorization) make
- * a creator's stats and waiting videos fetchable: wake the worker when
- * that commits.
+ * Tokens stored by an authorization (connect_creator,
+ * complete_authorization: an INSERT ... ON CONFLICT DO UPDATE, which
+ * fires the INSERT statement triggers) make a creator's stats and waiting
+ * videos fetchable: wake the worker when that commits.  Every path that
+ * authorizes a creator stores tokens, so this is the one place.  A
+ * rotation after a token refresh is a plain UPDATE and wakes nobody: it
+ * makes no new work, and the worker rotates tokens itself.
  */
 CREATE FUNCTION tiktrack.wake_worker_trigger()
 RETURNS trigger
@@ -430,7 +339,7 @@ COMMENT ON FUNCTION tiktrack.wake_worker_trigger() IS
 	'Trigger function: wakes the background worker when the transaction commits.';
 
 CREATE TRIGGER creator_tokens_wake_worker
-	AFTER INSERT OR UPDATE ON tiktrack.creator_tokens
+	AFTER INSERT ON tiktrack.creator_tokens
 	FOR EACH STATEMENT EXECUTE FUNCTION tiktrack.wake_worker_trigger();
 
 /* ---- worker_status ---- */
@@ -458,7 +367,7 @@ RETURNS TABLE (limiter text, limits text, available integer, speed float8,
 AS 'MODULE_PATHNAME', 'tiktrack_rate_limits'
 LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION tiktrack.rate_limits() IS
-	'The token buckets in shared memory, one per API (per endpoint for the Display API): configured limits, requests available now, speed (1 = full; halved by every throttle from TikTok), when a throttle ends, how often TikTok throttled us and how often and how long the worker waited.';
+	'The token buckets in shared memory, one per API (per endpoint for the Display API): configured limits, requests available now, speed (1 = full; halved by every throttle from TikTok), when a throttle ends, how often TikTok throttled us, and how often and how long the worker and synchronous calls (tiktrack.refresh(), refresh_creator()) waited for the budget they share.';
 
 CREATE VIEW tiktrack.worker_status AS
 SELECT w.pid,
@@ -504,8 +413,6 @@ COMMENT ON VIEW tiktrack.worker_status IS
 
 REVOKE ALL ON FUNCTION tiktrack.claim_due_videos(integer, interval),
 	tiktrack.postpone_videos(bigint[], timestamptz[]),
-	tiktrack.reschedule_videos(bigint[], timestamptz[], integer[], integer[], text[], boolean[], timestamptz, timestamptz[], real[], text[]),
-	tiktrack.store_video_snapshots(timestamptz, bigint[], text[], bigint[], bigint[], bigint[], bigint[], bigint[], bigint[], float8[], float8[], float8[], text[]),
 	tiktrack.release_orphaned_claims(),
 	tiktrack.release_failed_claims(integer, interval, text),
 	tiktrack.claim_due_creators(integer, integer),
