@@ -262,6 +262,31 @@ fetch_prepare_videos(const int64 *video_ids, int n)
 	return b;
 }
 
+
+/*
+ * The id of the creator with this handle, as a user types it (any case,
+ * with or without the @); an unknown handle is an ERROR.
+ */
+int64
+fetch_creator_id_by_handle(const char *handle)
+{
+	Oid			argtypes[1] = {TEXTOID};
+	Datum		args[1];
+	bool		isnull;
+	int64		creator_id;
+
+	args[0] = CStringGetTextDatum(handle);
+	SPI_connect();
+	if (SPI_execute_with_args("SELECT id FROM tiktrack.creators WHERE handle = lower(ltrim(btrim($1), '@'))",
+							  1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT || SPI_processed != 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("creator \"%s\" does not exist", handle)));
+	creator_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	return creator_id;
+}
+
 FetchBatch *
 fetch_prepare_creators(const int64 *creator_ids, int n)
 {

@@ -241,6 +241,9 @@ typedef void (*FetchRotationCallback) (FetchCredentials *cred, void *arg);
 extern FetchBatch *fetch_prepare_videos(const int64 *video_ids, int n);
 extern FetchBatch *fetch_prepare_creators(const int64 *creator_ids, int n);
 
+/* The id of the creator with this handle (any case, with or without @). */
+extern int64 fetch_creator_id_by_handle(const char *handle);
+
 /* --- step 2: execute (no transaction needed, no SPI) --- */
 extern void fetch_execute(FetchBatch *batch,
 						  FetchRotationCallback on_rotation, void *arg);

@@ -429,19 +429,8 @@ tiktrack_disconnect_creator(PG_FUNCTION_ARGS)
 	FetchCredentials *cred;
 	Oid			types[1] = {INT8OID};
 	Datum		v[1];
-	bool		isnull;
-	Datum		h[1];
-	Oid			htypes[1] = {TEXTOID};
 
-	h[0] = CStringGetTextDatum(handle);
-	SPI_connect();
-	if (SPI_execute_with_args("SELECT id FROM tiktrack.creators WHERE handle = lower(ltrim(btrim($1), '@'))",
-							  1, htypes, h, NULL, true, 0) != SPI_OK_SELECT || SPI_processed != 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_NO_DATA_FOUND),
-				 errmsg("creator \"%s\" does not exist", handle)));
-	creator_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	SPI_finish();
+	creator_id = fetch_creator_id_by_handle(handle);
 
 	b = fetch_prepare_creators(&creator_id, 1);
 	cred = b->ncreators == 1 ? b->creators[0].cred : NULL;
