@@ -346,4 +346,47 @@ SELECT id, cwv, er, cpm, roi FROM windowed WHERE id > 100000 ORDER BY id;
 SELECT w.id, w.cwv, f.cwv AS frame_alone FROM windowed w JOIN framed f USING (id)
 WHERE w.id IN (SELECT id FROM agg_series ORDER BY id LIMIT 5) ORDER BY id;
 
+-- top_values: the n most frequent elements over a set of arrays, by count
+-- then value; NULL arrays and NULL elements do not count.
+CREATE TABLE agg_tags (post int, tags text[]);
+INSERT INTO agg_tags VALUES
+	(1, '{summer,beach,ootd}'), (2, '{summer,beach}'), (3, '{summer,ootd}'),
+	(4, NULL), (5, '{}'), (6, '{NULL,summer}'), (7, '{zebra,apple}');
+SELECT tiktrack.top_values(tags, 3) FROM agg_tags;
+SELECT tiktrack.top_values(tags, 10) FROM agg_tags;
+SELECT tiktrack.top_values(tags, 1) FROM agg_tags WHERE post IN (7);
+SELECT post % 2 AS odd, tiktrack.top_values(tags, 2) FROM agg_tags GROUP BY post % 2 ORDER BY 1;
+-- No rows, only NULL arrays: an empty list, not NULL.
+SELECT tiktrack.top_values(tags, 5) AS no_rows FROM agg_tags WHERE false;
+SELECT tiktrack.top_values(tags, 5) AS only_null FROM agg_tags WHERE post = 4;
+-- As a window function: the running top 2 (the final function runs once
+-- per row on the same state).
+SELECT post, tiktrack.top_values(tags, 2) OVER (ORDER BY post) FROM agg_tags ORDER BY post;
+-- n must be 1..10000 and the same in every row.
+SELECT tiktrack.top_values(tags, 0) FROM agg_tags;
+SELECT tiktrack.top_values(tags, 10001) FROM agg_tags;
+SELECT tiktrack.top_values(tags, NULL) FROM agg_tags;
+SELECT tiktrack.top_values(tags, post) FROM agg_tags;
+
+-- Partial counts from parallel workers (serialized, combined) give the
+-- same list: 30,000 arrays over 300 videos.
+CREATE TEMP TABLE serial_top AS
+SELECT tiktrack.top_values(ARRAY['v' || video % 7, 'w' || video % 11, NULL], 5) AS top
+FROM agg_snapshots;
+SELECT top FROM serial_top;
+SET parallel_setup_cost = 0;
+SET parallel_tuple_cost = 0;
+SET min_parallel_table_scan_size = 0;
+SET max_parallel_workers_per_gather = 2;
+SET parallel_leader_participation = off;
+EXPLAIN (COSTS OFF)
+SELECT tiktrack.top_values(ARRAY['v' || video % 7, 'w' || video % 11, NULL], 5) FROM agg_snapshots;
+SELECT tiktrack.top_values(ARRAY['v' || video % 7, 'w' || video % 11, NULL], 5) = s.top AS parallel_equals_serial
+FROM agg_snapshots, serial_top s GROUP BY s.top;
+RESET parallel_setup_cost;
+RESET parallel_tuple_cost;
+RESET min_parallel_table_scan_size;
+RESET max_parallel_workers_per_gather;
+RESET parallel_leader_participation;
+
 DROP EXTENSION tiktrack CASCADE;

@@ -332,3 +332,56 @@ CREATE AGGREGATE tiktrack.completion_weighted_views(views bigint, completion_rat
 );
 COMMENT ON AGGREGATE tiktrack.completion_weighted_views(bigint, float8) IS
 	'Completion-weighted views: sum(views x completion_rate) over rows where both are known (completion rate is NULL, never 0, where unknown), so attention counts rather than raw plays. A rate outside 0..1 is an error. Each product is exact to 2^-64, so window frames and parallel plans give the same bits; NULL without rows.';
+
+/*
+ * Most frequent values over a set of arrays (src/top_values.c): the top
+ * hashtags and mentions of a campaign's captions.  The state is a hash
+ * table of the distinct values ("internal", with serialize / deserialize
+ * functions so parallel workers can count partially).
+ */
+CREATE FUNCTION tiktrack.top_values_accum(internal, text[], integer)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'tiktrack_top_values_accum'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION tiktrack.top_values_accum(internal, text[], integer) IS
+	'Transition function of top_values: counts each non-NULL element of the array.';
+
+CREATE FUNCTION tiktrack.top_values_combine(internal, internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'tiktrack_top_values_combine'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION tiktrack.top_values_combine(internal, internal) IS
+	'Combine function of top_values: adds the counts of two partial states.';
+
+CREATE FUNCTION tiktrack.top_values_serialize(internal)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'tiktrack_top_values_serialize'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION tiktrack.top_values_serialize(internal) IS
+	'Serialization function of top_values (state to bytea, for parallel workers).';
+
+CREATE FUNCTION tiktrack.top_values_deserialize(bytea, internal)
+RETURNS internal
+AS 'MODULE_PATHNAME', 'tiktrack_top_values_deserialize'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION tiktrack.top_values_deserialize(bytea, internal) IS
+	'Deserialization function of top_values (bytea to state, for parallel workers).';
+
+CREATE FUNCTION tiktrack.top_values_final(internal)
+RETURNS jsonb
+AS 'MODULE_PATHNAME', 'tiktrack_top_values_final'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION tiktrack.top_values_final(internal) IS
+	'Final function of top_values: the n most frequent values as jsonb.';
+
+CREATE AGGREGATE tiktrack.top_values(items text[], n integer) (
+	SFUNC = tiktrack.top_values_accum,
+	STYPE = internal,
+	FINALFUNC = tiktrack.top_values_final,
+	COMBINEFUNC = tiktrack.top_values_combine,
+	SERIALFUNC = tiktrack.top_values_serialize,
+	DESERIALFUNC = tiktrack.top_values_deserialize,
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE tiktrack.top_values(text[], integer) IS
+	'The n (1..10000, the same in every row) most frequent elements of the arrays, as jsonb [{"value", "count"}] by count descending, then value in the collation of the arrays; count = number of occurrences (a hashtag once per caption: number of posts). NULL arrays and elements do not count; [] without any. Example: tiktrack.top_values(v.hashtags, 10).';
