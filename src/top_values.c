@@ -20,6 +20,7 @@
 #include "postgres.h"
 
 #include "catalog/pg_collation.h"
+#include "catalog/pg_type.h"
 #include "common/hashfn.h"
 #include "fmgr.h"
 #include "libpq/pqformat.h"
@@ -32,9 +33,16 @@
 /* Upper bound of n: a "top" list longer than this is a mistake. */
 #define TOP_VALUES_MAX_N 10000
 
+/* A value: its bytes (no NUL terminator needed) and their length. */
+typedef struct ValueKey
+{
+	const char *data;
+	uint32		len;
+} ValueKey;
+
 typedef struct ValueCount
 {
-	const char *value;			/* NUL-terminated, in the state's context */
+	ValueKey	key;			/* data in the state's context */
 	int64		count;
 	uint32		hash;
 	char		status;			/* used by simplehash */
@@ -42,10 +50,10 @@ typedef struct ValueCount
 
 #define SH_PREFIX		valuetab
 #define SH_ELEMENT_TYPE ValueCount
-#define SH_KEY_TYPE		const char *
-#define SH_KEY			value
-#define SH_HASH_KEY(tb, key) hash_bytes((const unsigned char *) (key), strlen(key))
-#define SH_EQUAL(tb, a, b) (strcmp((a), (b)) == 0)
+#define SH_KEY_TYPE		ValueKey
+#define SH_KEY			key
+#define SH_HASH_KEY(tb, k) hash_bytes((const unsigned char *) (k).data, (k).len)
+#define SH_EQUAL(tb, a, b) ((a).len == (b).len && memcmp((a).data, (b).data, (a).len) == 0)
 #define SH_STORE_HASH
 #define SH_GET_HASH(tb, a) ((a)->hash)
 #define SH_SCOPE		static inline
@@ -80,29 +88,28 @@ top_values_state_create(MemoryContext context, int32 n)
 	return state;
 }
 
-/* Adds count occurrences of value (len bytes, not NUL-terminated). */
+/*
+ * Adds count occurrences of a value.  The bytes are looked up where they
+ * are and copied (NUL-terminated, for the final ranking) only when the
+ * value is new.
+ */
 static void
-top_values_state_add(TopValuesState *state, const char *value, int len, int64 count)
+top_values_state_add(TopValuesState *state, const char *data, uint32 len, int64 count)
 {
-	char	   *key = palloc(len + 1);
+	ValueKey	key = {data, len};
 	ValueCount *entry;
 	bool		found;
 
-	memcpy(key, value, len);
-	key[len] = '\0';
 	entry = valuetab_insert(state->table, key, &found);
 	if (found)
 	{
-		pfree(key);
 		entry->count += count;
+		return;
 	}
-	else
-	{
-		/* The key outlives this call: it goes into the state's context. */
-		entry->value = MemoryContextStrdup(state->context, key);
-		pfree(key);
-		entry->count = count;
-	}
+	entry->key.data = MemoryContextAlloc(state->context, len + 1);
+	memcpy((char *) entry->key.data, data, len);
+	((char *) entry->key.data)[len] = '\0';
+	entry->count = count;
 }
 
 PG_FUNCTION_INFO_V1(tiktrack_top_values_accum);
@@ -112,9 +119,9 @@ tiktrack_top_values_accum(PG_FUNCTION_ARGS)
 	MemoryContext aggcontext;
 	TopValuesState *state;
 	ArrayType  *values;
-	ArrayIterator it;
-	Datum		elem;
-	bool		isnull;
+	Datum	   *elems;
+	bool	   *nulls;
+	int			nelems;
 	int32		n;
 
 	if (!AggCheckCallContext(fcinfo, &aggcontext))
@@ -143,17 +150,13 @@ tiktrack_top_values_accum(PG_FUNCTION_ARGS)
 
 	/* Each element counts, NULL elements do not. */
 	values = PG_GETARG_ARRAYTYPE_P(1);
-	it = array_create_iterator(values, 0, NULL);
-	while (array_iterate(it, &elem, &isnull))
+	deconstruct_array(values, TEXTOID, -1, false, TYPALIGN_INT, &elems, &nulls, &nelems);
+	for (int i = 0; i < nelems; i++)
 	{
-		text	   *t;
-
-		if (isnull)
-			continue;
-		t = DatumGetTextPP(elem);
-		top_values_state_add(state, VARDATA_ANY(t), VARSIZE_ANY_EXHDR(t), 1);
+		if (!nulls[i])
+			top_values_state_add(state, VARDATA_ANY(DatumGetPointer(elems[i])),
+								 VARSIZE_ANY_EXHDR(DatumGetPointer(elems[i])), 1);
 	}
-	array_free_iterator(it);
 	PG_RETURN_POINTER(state);
 }
 
@@ -181,11 +184,11 @@ tiktrack_top_values_combine(PG_FUNCTION_ARGS)
 
 	valuetab_start_iterate(b->table, &it);
 	while ((entry = valuetab_iterate(b->table, &it)) != NULL)
-		top_values_state_add(a, entry->value, strlen(entry->value), entry->count);
+		top_values_state_add(a, entry->key.data, entry->key.len, entry->count);
 	PG_RETURN_POINTER(a);
 }
 
-/* Binary form for parallel workers: n, entries, then (count, value) each. */
+/* Binary form for parallel workers: n, entries, then (count, length, bytes) each. */
 PG_FUNCTION_INFO_V1(tiktrack_top_values_serialize);
 Datum
 tiktrack_top_values_serialize(PG_FUNCTION_ARGS)
@@ -202,7 +205,8 @@ tiktrack_top_values_serialize(PG_FUNCTION_ARGS)
 	while ((entry = valuetab_iterate(state->table, &it)) != NULL)
 	{
 		pq_sendint64(&buf, entry->count);
-		pq_sendstring(&buf, entry->value);
+		pq_sendint32(&buf, entry->key.len);
+		pq_sendbytes(&buf, entry->key.data, entry->key.len);
 	}
 	PG_RETURN_BYTEA_P(pq_endtypsend(&buf));
 }
@@ -230,9 +234,10 @@ tiktrack_top_values_deserialize(PG_FUNCTION_ARGS)
 	for (int32 i = 0; i < members; i++)
 	{
 		int64		count = pq_getmsgint64(&buf);
-		const char *value = pq_getmsgstring(&buf);
+		uint32		len = pq_getmsgint(&buf, 4);
+		const char *data = pq_getmsgbytes(&buf, len);
 
-		top_values_state_add(state, value, strlen(value), count);
+		top_values_state_add(state, data, len, count);
 	}
 	pq_getmsgend(&buf);
 	pfree(buf.data);
@@ -250,7 +255,7 @@ compare_ranked(const void *pa, const void *pb)
 
 	if (a->count != b->count)
 		return a->count > b->count ? -1 : 1;
-	return varstr_cmp(a->value, strlen(a->value), b->value, strlen(b->value),
+	return varstr_cmp(a->key.data, a->key.len, b->key.data, b->key.len,
 					  rank_collation);
 }
 
@@ -294,7 +299,7 @@ tiktrack_top_values_final(PG_FUNCTION_ARGS)
 
 			pushJsonbValue(&ps, WJB_BEGIN_OBJECT, NULL);
 			push_text(&ps, WJB_KEY, "value");
-			push_text(&ps, WJB_VALUE, ranked[i]->value);
+			push_text(&ps, WJB_VALUE, ranked[i]->key.data);
 			push_text(&ps, WJB_KEY, "count");
 			count.type = jbvNumeric;
 			count.val.numeric = int64_to_numeric(ranked[i]->count);

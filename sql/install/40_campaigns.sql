@@ -379,6 +379,9 @@ RETURNS TABLE (currency text,
 			   top_mentions jsonb)
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
+-- One plan for every campaign and as_of (the as_of test is a one-time
+-- filter in it); planning afresh per call (custom plans) cost 7 % more.
+SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
 	c tiktrack.campaigns := tiktrack.campaign_or_error(campaign_metrics.campaign_id);
