@@ -3,8 +3,9 @@
 # roi, roas, cpm, cpv) against their plain-SQL equivalents, in one run on
 # one throwaway cluster: 10 million snapshot rows, best of 5 runs, serial
 # (max_parallel_workers_per_gather = 0) and with 2 parallel workers, with
-# JIT off and on.  Prints a table of milliseconds and the ratio plain/ours
-# (above 1 means ours is faster).
+# JIT off and on.  Prints a table of milliseconds, the ratio plain/ours of
+# the best times (above 1 means ours is faster) and the median of the
+# per-run ratios (each run times both, in alternating order).
 #
 # Usage: test/bench/aggregates.sh
 # Environment: BENCH_ROWS (default 10000000), BENCH_RUNS (default 5),
@@ -98,23 +99,39 @@ cases=(
 	"cpv|tiktrack.cpv(cost_cents, views)|sum(cost_cents)::float8 / nullif(sum(views), 0)"
 )
 
-# Runs the query $runs times, alternating with the other one of its pair
-# so that drift in machine load hits both alike; prints the best time.
+# Runs the query pair $runs times, alternating which goes first so that
+# drift in machine load hits both alike; prints the best time of each and
+# the median of the per-run ratios plain/ours.
 time_pair() {
 	local settings=$1 ours=$2 plain=$3
 	local script="$work/pair.sql"
 	{
 		echo "$settings"
 		echo '\timing on'
-		for _ in $(seq "$runs"); do
-			echo "SELECT $ours FROM bench_snapshots;"
-			echo "SELECT $plain FROM bench_snapshots;"
+		for i in $(seq "$runs"); do
+			if [ $((i % 2)) -eq 1 ]; then
+				echo "SELECT 'ours', $ours FROM bench_snapshots;"
+				echo "SELECT 'plain', $plain FROM bench_snapshots;"
+			else
+				echo "SELECT 'plain', $plain FROM bench_snapshots;"
+				echo "SELECT 'ours', $ours FROM bench_snapshots;"
+			fi
 		done
 	} >"$script"
 	[ "$(id -u)" -eq 0 ] && chown postgres "$script"
-	"${psql_cmd[@]}" -f "$script" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' |
-		awk 'NR % 2 == 1 { if (o == "" || $1 < o) o = $1 } NR % 2 == 0 { if (p == "" || $1 < p) p = $1 }
-			 END { printf "%s %s\n", o, p }'
+	"${psql_cmd[@]}" -At -f "$script" |
+		awk -F'|' '/^(ours|plain)\|/ { who = $1; next }
+			/^Time: / { sub(/^Time: /, "", $0); t = $0 + 0
+						if (who == "ours") { o[++no] = t } else { p[++np] = t } }
+			END {
+				bo = o[1]; bp = p[1]
+				for (i = 1; i <= no; i++) { if (o[i] < bo) bo = o[i]; r[i] = p[i] / o[i] }
+				for (i = 1; i <= np; i++) if (p[i] < bp) bp = p[i]
+				# median of the ratios (insertion sort: a handful of runs)
+				for (i = 2; i <= no; i++) { v = r[i]; j = i - 1; while (j > 0 && r[j] > v) { r[j + 1] = r[j]; j-- } r[j + 1] = v }
+				m = (no % 2) ? r[(no + 1) / 2] : (r[no / 2] + r[no / 2 + 1]) / 2
+				printf "%s %s %.2f\n", bo, bp, m
+			}'
 }
 
 # Our result and the plain one, and whether they agree to 1e-12 relative.
@@ -135,7 +152,7 @@ done
 
 echo
 echo "rows: $rows, best of $runs, $(nproc) CPUs, PostgreSQL $("$bindir/postgres" --version | awk '{print $3}'), niceness $niceness, load average $(cut -d' ' -f1-3 /proc/loadavg)"
-printf "%-27s %-4s %-10s %10s %10s %11s  %s\n" aggregate jit plan "ours ms" "plain ms" "plain/ours" "result"
+printf "%-27s %-4s %-10s %10s %10s %11s %7s  %s\n" aggregate jit plan "ours ms" "plain ms" "plain/ours" "median" "result"
 slower=0
 for jit in $jits; do
 	for workers in 0 2; do
@@ -144,11 +161,11 @@ for jit in $jits; do
 		settings="SET jit = $jit; SET max_parallel_workers_per_gather = $workers;"
 		for c in "${cases[@]}"; do
 			IFS='|' read -r name ours plain <<<"$c"
-			read -r t_ours t_plain < <(time_pair "$settings" "$ours" "$plain")
+			read -r t_ours t_plain median < <(time_pair "$settings" "$ours" "$plain")
 			ratio=$(awk -v o="$t_ours" -v p="$t_plain" 'BEGIN { printf "%.2f", p / o }')
 			awk -v r="$ratio" 'BEGIN { exit !(r < 1) }' && slower=$((slower + 1))
-			printf "%-27s %-4s %-10s %10.1f %10.1f %10sx  %s\n" \
-				"$name" "$jit" "$plan" "$t_ours" "$t_plain" "$ratio" "${agreement[$name]}"
+			printf "%-27s %-4s %-10s %10.1f %10.1f %10sx %6sx  %s\n" \
+				"$name" "$jit" "$plan" "$t_ours" "$t_plain" "$ratio" "$median" "${agreement[$name]}"
 		done
 	done
 done
