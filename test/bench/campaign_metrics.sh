@@ -93,3 +93,29 @@ psql_ -At -c "SELECT format('loaded %s snapshots (%s latest) in %s s; database %
 	round(($t1 - $t0)::numeric, 1), pg_size_pretty(pg_database_size(current_database())))"
 campaign=$(psql_ -At -c "SELECT id FROM tiktrack.campaigns WHERE name = 'Bench 1'")
 psql_ -f "$tmp/campaign_timing.sql" -v campaign="$campaign" -v as_of="$as_of" -v runs="$runs"
+
+# Noise-free companion of the timings: CPU instructions per call, counted
+# by valgrind (callgrind) in a single-user backend on the same data (the
+# difference between sessions of 13 and 3 calls, so plan caching and
+# connection set-up do not count).  Wall-clock figures on a shared 2-vCPU
+# machine move by up to 2x from minute to minute; these do not.  Skipped
+# without valgrind or with BENCH_INSTRUCTIONS=0.
+if [ "${BENCH_INSTRUCTIONS:-1}" = 1 ] && command -v valgrind >/dev/null; then
+	"${as_user[@]}" "$bindir/pg_ctl" -D "$tmp/data" -w stop >/dev/null
+	session_instructions() {
+		local input="$tmp/session.sql"
+		for _ in $(seq "$2"); do echo "$1"; done >"$input"
+		[ -n "${as_user[*]}" ] && chown postgres "$input"
+		rm -f "$tmp"/callgrind.out.*
+		"${as_user[@]}" valgrind --tool=callgrind --callgrind-out-file="$tmp/callgrind.out.%p" \
+			"$bindir/postgres" --single -D "$tmp/data" postgres <"$input" >/dev/null 2>"$tmp/valgrind.log"
+		sed -n 's/^\(summary\|totals\): *\([0-9]*\).*/\2/p' "$tmp"/callgrind.out.* | head -n 1
+	}
+	echo
+	echo "-- instructions per call (valgrind callgrind, single-user backend)"
+	for q in "tiktrack.campaign_metrics($campaign)" "tiktrack.campaign_metrics($campaign, '$as_of')"; do
+		few=$(session_instructions "SELECT count(*) FROM $q;" 3)
+		many=$(session_instructions "SELECT count(*) FROM $q;" 13)
+		printf "%-52s %12s\n" "$q" "$(((many - few) / 10))"
+	done
+fi
