@@ -77,6 +77,15 @@ bad_n_error(int32 n)
 					TOP_VALUES_MAX_N, n)));
 }
 
+static pg_noinline void
+n_mismatch_error(int32 n1, int32 n2)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("n of top_values must be the same in every row, got %d and %d", n1, n2),
+			 errhint("Pass a constant, such as 10.")));
+}
+
 static TopValuesState *
 top_values_state_create(MemoryContext context, int32 n)
 {
@@ -140,10 +149,7 @@ tiktrack_top_values_accum(PG_FUNCTION_ARGS)
 	{
 		state = (TopValuesState *) PG_GETARG_POINTER(0);
 		if (state->n != n)
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("n of top_values must be the same in every row, got %d and %d",
-							state->n, n)));
+			n_mismatch_error(state->n, n);
 	}
 	if (PG_ARGISNULL(1))
 		PG_RETURN_POINTER(state);
@@ -177,10 +183,7 @@ tiktrack_top_values_combine(PG_FUNCTION_ARGS)
 	if (a == NULL)
 		a = top_values_state_create(aggcontext, b->n);
 	else if (a->n != b->n)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("n of top_values must be the same in every row, got %d and %d",
-						a->n, b->n)));
+		n_mismatch_error(a->n, b->n);
 
 	valuetab_start_iterate(b->table, &it);
 	while ((entry = valuetab_iterate(b->table, &it)) != NULL)
