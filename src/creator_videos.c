@@ -12,6 +12,11 @@
  * failed page fails the whole listing: a partial list would look
  * complete.  Stopping is decided by video_pager.c from the answers alone.
  *
+ * Each page draws one request from TikTok's budget shared with the worker
+ * and every session (fetch_budget.h), waiting a few seconds at most: when
+ * the budget is spent before the first page the call fails as refresh()
+ * does; later, paging stops with a WARNING and the videos listed so far.
+ *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
@@ -25,6 +30,7 @@
 #include "utils/timestamp.h"
 
 #include "creator_videos.h"
+#include "fetch_budget.h"
 #include "http_client.h"
 #include "provider_business.h"
 #include "provider_display.h"
@@ -92,9 +98,29 @@ fetch_page(FetchBatch *b, FetchCredentials *c, int64 cursor, int max_count,
 }
 
 /*
+ * Takes the request of one page from the budget shared with the worker and
+ * every session, waiting a little if needed.  When the wait would be long,
+ * paging stops there: what was listed so far stands (FETCH_OK) and
+ * cv->budget_wait_us says for how long the budget is spent.
+ */
+static bool
+take_budget(FetchCreatorVideos *cv, FetchApi api)
+{
+	int			limiter = fetch_budget_for_video_list(api);
+	int64		wait_us = fetch_budget_wait(limiter, 1);
+
+	if (wait_us == 0)
+		return true;
+	cv->outcome = FETCH_OK;
+	cv->budget_limiter = limiter;
+	cv->budget_wait_us = wait_us;
+	return false;
+}
+
+/*
  * One page, refreshing the token and asking again once if TikTok refused
  * it as invalid.  false when the listing cannot go on: cv->outcome says
- * why.
+ * why (FETCH_OK when the request budget stopped it).
  */
 static bool
 fetch_page_with_retry(FetchBatch *b, FetchCreatorVideos *cv, int page,
@@ -109,6 +135,8 @@ fetch_page_with_retry(FetchBatch *b, FetchCreatorVideos *cv, int page,
 		fail_for_cred(cv);
 		return false;
 	}
+	if (!take_budget(cv, c->api))
+		return false;
 	if (fetch_page(b, c, cursor, max_count, list, &call))
 		return true;
 	if (call->auth_failed && c->refresh_token && !c->refreshed_this_batch)
@@ -119,6 +147,8 @@ fetch_page_with_retry(FetchBatch *b, FetchCreatorVideos *cv, int page,
 			fail_for_cred(cv);
 			return false;
 		}
+		if (!take_budget(cv, c->api))
+			return false;
 		if (fetch_page(b, c, cursor, max_count, list, &call))
 			return true;
 	}
@@ -142,6 +172,8 @@ fetch_execute_creator_videos(FetchBatch *b, FetchCreatorVideos *cv,
 	cv->nvideos = 0;
 	cv->videos = palloc0(sizeof(FetchListedVideo) * pager->max_videos);
 	cv->pages = 0;
+	cv->budget_limiter = -1;
+	cv->budget_wait_us = 0;
 	if (c == NULL || c->api == FETCH_API_NONE)
 	{
 		cv->outcome = FETCH_NO_AUTH;
@@ -160,7 +192,11 @@ fetch_execute_creator_videos(FetchBatch *b, FetchCreatorVideos *cv,
 
 		if (!fetch_page_with_retry(b, cv, pager->pages + 1, cursor, max_count, &list,
 								   on_rotation, arg))
+		{
+			if (cv->budget_wait_us > 0)
+				break;			/* keep what was listed */
 			return;
+		}
 		items = palloc(sizeof(VpItem) * Max(list.nvideos, 1));
 		accepted = palloc(sizeof(bool) * Max(list.nvideos, 1));
 		for (i = 0; i < list.nvideos; i++)
@@ -344,9 +380,24 @@ tiktrack_creator_videos(PG_FUNCTION_ARGS)
 			PG_RETURN_NULL();
 	}
 
+	if (cv.budget_wait_us > 0 && cv.pages == 0)
+	{
+		/* nothing sent: fail like refresh() */
+		fetch_batch_wipe(b);
+		fetch_budget_exhausted(cv.budget_limiter, cv.budget_wait_us,
+							   psprintf("could not list the videos of @%s", handle));
+	}
 	fetch_store(b);
 	fetch_batch_wipe(b);
-	if (vp_state_is_guard(cv.stop))
+	if (cv.budget_wait_us > 0)
+		ereport(WARNING,
+				(errcode(ERRCODE_CONFIGURATION_LIMIT_EXCEEDED),
+				 errmsg("listing the videos of @%s stopped after %d pages with %d videos: the request budget is used up for the next %ld s",
+						handle, cv.pages, cv.nvideos,
+						(long) ((cv.budget_wait_us + USECS_PER_SEC - 1) / USECS_PER_SEC)),
+				 errdetail("The videos listed so far are returned; the budget is shared with the background worker and every session of this server."),
+				 errhint("Call it again later for the rest, or raise the budget (tiktrack.display_requests_per_minute, tiktrack.business_requests_per_*).")));
+	else if (vp_state_is_guard(cv.stop))
 		ereport(WARNING,
 				(errmsg("listing the videos of @%s stopped after %d pages with %d videos: %s",
 						handle, cv.pages, cv.nvideos, vp_state_describe(cv.stop)),

@@ -41,6 +41,9 @@ typedef struct FetchCreatorVideos
 	VpState		stop;			/* why paging ended (FETCH_OK) */
 	FetchCall  *call;			/* the request that failed, if any */
 	char	   *error;			/* message for FETCH_ERROR / FETCH_REAUTH */
+	int			budget_limiter; /* the bucket that ran dry, or -1 */
+	int64		budget_wait_us; /* > 0: paging stopped for the request budget
+								 * (FETCH_OK with the pages listed before) */
 } FetchCreatorVideos;
 
 extern void fetch_execute_creator_videos(FetchBatch *batch, FetchCreatorVideos *cv,

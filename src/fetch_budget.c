@@ -63,6 +63,20 @@ fetch_budget_for_account(FetchApi api)
 }
 
 int
+fetch_budget_for_video_list(FetchApi api)
+{
+	switch (api)
+	{
+		case FETCH_API_DISPLAY:
+			return TT_LIMIT_DISPLAY_VIDEO_LIST;
+		case FETCH_API_BUSINESS:
+			return TT_LIMIT_BUSINESS;
+		default:
+			return -1;
+	}
+}
+
+int
 fetch_budget_for_call(const FetchCall *call)
 {
 	const char *e = call->endpoint ? call->endpoint : "";

@@ -36,6 +36,9 @@ extern void fetch_budget_configure(void);
 extern int	fetch_budget_for_videos(FetchApi api);
 extern int	fetch_budget_for_account(FetchApi api);
 
+/* The bucket of a page of a creator's video list, or -1. */
+extern int	fetch_budget_for_video_list(FetchApi api);
+
 /* The bucket an HTTP request counted against, or -1 (OAuth, short links). */
 extern int	fetch_budget_for_call(const FetchCall *call);
 
