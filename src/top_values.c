@@ -247,11 +247,9 @@ tiktrack_top_values_deserialize(PG_FUNCTION_ARGS)
 	PG_RETURN_POINTER(state);
 }
 
-/* Ranks by count, descending, then by value in the call's collation. */
-static Oid	rank_collation;
-
+/* Ranks by count, descending, then by value in the collation *arg. */
 static int
-compare_ranked(const void *pa, const void *pb)
+compare_ranked(const void *pa, const void *pb, void *arg)
 {
 	const ValueCount *a = *(ValueCount *const *) pa;
 	const ValueCount *b = *(ValueCount *const *) pb;
@@ -259,7 +257,7 @@ compare_ranked(const void *pa, const void *pb)
 	if (a->count != b->count)
 		return a->count > b->count ? -1 : 1;
 	return varstr_cmp(a->key.data, a->key.len, b->key.data, b->key.len,
-					  rank_collation);
+					  *(Oid *) arg);
 }
 
 static void
@@ -284,6 +282,7 @@ tiktrack_top_values_final(PG_FUNCTION_ARGS)
 	valuetab_iterator it;
 	ValueCount *entry;
 	uint32		nranked = 0;
+	Oid			collation;
 
 	pushJsonbValue(&ps, WJB_BEGIN_ARRAY, NULL);
 	if (state != NULL && state->table->members > 0)
@@ -293,8 +292,8 @@ tiktrack_top_values_final(PG_FUNCTION_ARGS)
 		valuetab_start_iterate(state->table, &it);
 		while ((entry = valuetab_iterate(state->table, &it)) != NULL)
 			ranked[nranked++] = entry;
-		rank_collation = OidIsValid(PG_GET_COLLATION()) ? PG_GET_COLLATION() : DEFAULT_COLLATION_OID;
-		qsort(ranked, nranked, sizeof(ValueCount *), compare_ranked);
+		collation = OidIsValid(PG_GET_COLLATION()) ? PG_GET_COLLATION() : DEFAULT_COLLATION_OID;
+		qsort_arg(ranked, nranked, sizeof(ValueCount *), compare_ranked, &collation);
 
 		for (uint32 i = 0; i < nranked && i < (uint32) state->n; i++)
 		{
