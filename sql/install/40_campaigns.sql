@@ -392,18 +392,22 @@ BEGIN
 		-- keeps in latest_snapshots, or with as_of the latest at or before
 		-- it (one backward step of the primary key per post).  Only one
 		-- branch runs: the as_of test is made once per call, not per post.
+		-- (Trying latest_snapshots first when it is not after as_of measured
+		-- slower: most posts of a past day have later snapshots, so it adds
+		-- a lookup to nearly every post.)
 		--
 		-- Here and for the caption tags below, OFFSET 0 keeps the lookups
 		-- per post (index probes, ~1 us each, the cost grows with the
 		-- campaign): otherwise the planner, pricing every probe as a disk
 		-- read, hashes the whole latest_snapshots and videos tables on
-		-- each call, a cost that grows with everything tracked (45 % slower
-		-- on 10,000 videos, test/bench/campaign_metrics.sh).
+		-- each call, a cost that grows with everything tracked (1.4x the
+		-- time with 10,000 videos, test/bench/campaign_metrics.sh).
 		SELECT cp.video_id, cp.fee_cents, l.captured_at, l.views, l.likes, l.comments,
 			   l.shares, l.saves, l.completion_rate
 		FROM tiktrack.campaign_posts cp
 		LEFT JOIN LATERAL (
-			SELECT * FROM tiktrack.latest_snapshots l
+			SELECT l.captured_at, l.views, l.likes, l.comments, l.shares, l.saves, l.completion_rate
+			FROM tiktrack.latest_snapshots l
 			WHERE l.video_id = cp.video_id
 			OFFSET 0) l ON true
 		WHERE cp.campaign_id = c.id AND campaign_metrics.as_of IS NULL
