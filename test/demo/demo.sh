@@ -174,11 +174,12 @@ if [ "$have_kpi" != 0 ]; then
 SELECT tiktrack.create_campaign('Demo launch', 'USD', agency_fee_cents => 500000,
 								budget_cents => 5000000) AS campaign \gset
 SELECT count(*) FILTER (WHERE status <> 'rejected') AS added FROM tiktrack.add_posts(:campaign, :'posts'::jsonb) \gset
--- A few sales attributed to creators, so that ROI means something.
+-- Sales attributed to two creators in three (40 orders of $20 to $110
+-- each), so that ROI and ROAS look like a campaign that paid off.
 SELECT count(tiktrack.record_conversion(:campaign, h, 2000 + (abs(hashtext(h || g)) % 9000), now() - g * interval '1 hour',
 										'order-' || h || '-' || g))
-FROM jsonb_array_elements_text(:'handles'::jsonb) h, generate_series(1, 3) g
-WHERE abs(hashtext(h)) % 3 = 0;
+FROM jsonb_array_elements_text(:'handles'::jsonb) h, generate_series(1, 40) g
+WHERE abs(hashtext(h)) % 3 <> 0;
 SQL
 else
 	# Before the campaign functions exist: plain rows.
