@@ -380,9 +380,9 @@ tiktrack_creator_videos(PG_FUNCTION_ARGS)
 			PG_RETURN_NULL();
 	}
 
-	if (cv.budget_wait_us > 0 && cv.pages == 0)
+	if (cv.budget_wait_us > 0 && cv.pages == 0 && !fetch_batch_rotated(b))
 	{
-		/* nothing sent: fail like refresh() */
+		/* nothing listed and no new tokens to keep: fail like refresh() */
 		fetch_batch_wipe(b);
 		fetch_budget_exhausted(cv.budget_limiter, cv.budget_wait_us,
 							   psprintf("could not list the videos of @%s", handle));

@@ -2,7 +2,8 @@
 # request budget in shared memory (the /v2/video/list/ bucket the worker
 # uses): with the budget spent before the first page it fails at once, as
 # refresh() does, sending nothing; spent after some pages, paging stops
-# with a WARNING and the videos listed so far are returned.
+# with a WARNING and the videos listed so far are returned (as it does,
+# with none, when a token was rotated before the first page).
 use strict;
 use warnings;
 use PostgreSQL::Test::Utils;
@@ -61,6 +62,19 @@ query_fails($node, "SELECT tiktrack.track_creator_videos('dana')",
 	qr/ERROR:  could not list the videos of \@dana: the request budget of the TikTok Display API \/v2\/video\/list\/ is used up/,
 	'track_creator_videos() fails the same way');
 is(q1('SELECT count(*) FROM tiktrack.videos'), '0', 'nothing was tracked');
+
+# --- an expiring token is refreshed first: the new tokens are kept ---------------
+# TikTok rotates the refresh token; failing now would roll the new one back
+# and lock the creator out, so the call warns and stores instead.
+my $rt = q1("SELECT encode(refresh_token, 'hex') FROM tiktrack.creator_tokens WHERE creator_id = 1");
+q1("UPDATE tiktrack.creator_tokens SET access_expires_at = now() + interval '1 minute' WHERE creator_id = 1");
+($ret, $out, $err) = $node->psql('postgres', "SELECT count(*) FROM tiktrack.creator_videos('dana', 10)");
+is($out, '0', 'no page could be paid for: no videos');
+like($err, qr/WARNING:  listing the videos of \@dana stopped after 0 pages with 0 videos: the request budget is used up/,
+	'a WARNING instead of the ERROR');
+isnt(q1("SELECT encode(refresh_token, 'hex') FROM tiktrack.creator_tokens WHERE creator_id = 1"), $rt,
+	'the rotated refresh token is stored');
+is(sent(), 2, 'still no list request sent');
 
 # --- the budget refills: the listing goes on -------------------------------------
 $node->append_conf('postgresql.conf', "tiktrack.display_requests_per_minute = 600\n");
