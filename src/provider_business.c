@@ -192,12 +192,8 @@ biz_envelope(const HttpRequest *r, FetchCall *call, JsonNode **data)
 	if (err == NULL)
 		err = json_decode_business_envelope(root, &env);
 	if (err)
-	{
-		call->error_code = pstrdup("malformed_response");
-		call->message = psprintf("unreadable answer (HTTP %ld): %s", r->status, err);
-		call->transient = true;
-		return false;
-	}
+		return fetch_call_malformed(call, psprintf("unreadable answer (HTTP %ld): %s",
+												   r->status, err));
 	call->business_code = env.business_code;
 	call->error_code = env.error_code;
 	call->log_id = env.log_id;
@@ -220,13 +216,7 @@ biz_envelope(const HttpRequest *r, FetchCall *call, JsonNode **data)
 static bool
 decoded(FetchCall *call, char *err)
 {
-	if (err == NULL)
-		return true;
-	call->ok = false;
-	call->error_code = pstrdup("malformed_response");
-	call->message = err;
-	call->transient = true;
-	return false;
+	return err == NULL || fetch_call_malformed(call, err);
 }
 
 bool

@@ -49,6 +49,16 @@ fetch_call_new(FetchApi api, const char *endpoint)
 	return c;
 }
 
+bool
+fetch_call_malformed(FetchCall *call, char *message)
+{
+	call->ok = false;
+	call->error_code = pstrdup("malformed_response");
+	call->message = message;
+	call->transient = true;
+	return false;
+}
+
 void
 fetch_call_transport(FetchCall *call, const HttpRequest *r)
 {
@@ -166,9 +176,7 @@ display_envelope(const HttpRequest *r, FetchCall *call)
 		err = json_decode_display_envelope(root, &env);
 	if (err)
 	{
-		call->error_code = pstrdup("malformed_response");
-		call->message = psprintf("unreadable answer (HTTP %ld): %s", r->status, err);
-		call->transient = true;
+		fetch_call_malformed(call, psprintf("unreadable answer (HTTP %ld): %s", r->status, err));
 		return NULL;
 	}
 	call->error_code = env.error_code;
@@ -199,13 +207,7 @@ display_decode_videos(const HttpRequest *r, FetchCall *call, TtVideoList *list)
 		return false;
 	err = json_decode_display_videos(data, list);
 	if (err)
-	{
-		call->ok = false;
-		call->error_code = pstrdup("malformed_response");
-		call->message = err;
-		call->transient = true;
-		return false;
-	}
+		return fetch_call_malformed(call, err);
 	return true;
 }
 
@@ -220,13 +222,7 @@ display_decode_user(const HttpRequest *r, FetchCall *call, TtUser *user)
 		return false;
 	err = json_decode_display_user(data, user);
 	if (err)
-	{
-		call->ok = false;
-		call->error_code = pstrdup("malformed_response");
-		call->message = err;
-		call->transient = true;
-		return false;
-	}
+		return fetch_call_malformed(call, err);
 	return true;
 }
 
@@ -324,12 +320,8 @@ display_decode_token(const HttpRequest *r, FetchCall *call, TtToken *tok,
 		return false;
 	err = json_decode_oauth_token(r->response, r->response_len, tok);
 	if (err)
-	{
-		call->error_code = pstrdup("malformed_response");
-		call->message = psprintf("unreadable token answer (HTTP %ld): %s", r->status, err);
-		call->transient = true;
-		return false;
-	}
+		return fetch_call_malformed(call, psprintf("unreadable token answer (HTTP %ld): %s",
+												   r->status, err));
 	call->log_id = tok->log_id;
 	if (tok->is_error)
 	{

@@ -19,6 +19,11 @@
 extern FetchCall *fetch_call_new(FetchApi api, const char *endpoint);
 /* Copy transport facts (status, duration, Retry-After, curl error). */
 extern void fetch_call_transport(FetchCall *call, const HttpRequest *r);
+/*
+ * Marks the call failed on an answer we could not read (transient: TikTok
+ * may answer properly next time); returns false for the caller to return.
+ */
+extern bool fetch_call_malformed(FetchCall *call, char *message);
 /* A hint for an error raised from a failed call (TLS...), or NULL. */
 extern const char *fetch_call_hint(const FetchCall *call);
 

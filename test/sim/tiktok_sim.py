@@ -8,7 +8,7 @@ Serves, on one port and regardless of the Host header:
                               POST /open_api/v1.3/tt_user/token_info/get/
                               GET  /open_api/v1.3/business/get/   GET /open_api/v1.3/business/video/list/
   * short links               GET  /<CODE>[/]  (vm/vt.tiktok.com)   GET /t/<CODE>[/]  (www.tiktok.com/t/)
-                              GET  /@<handle>/video/<id>  (the long page; a tiny HTML stub)
+                              GET  /@<handle>/video/<id>  (the long page: a small HTML page with og:url and og:title)
   * an admin API              under /_sim/ (see README.md)
 
 Python 3 standard library only.  Run `tiktok_sim.py --help` for the CLI.
