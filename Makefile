@@ -7,20 +7,27 @@
 
 EXTENSION = tiktrack
 MODULE_big = tiktrack
-EXTVERSION = 0.1.0
+EXTVERSION = 0.2.0
 
 # Every C file in src/ is part of the module, except the standalone tools.
 SRCS = $(sort $(wildcard src/*.c))
 OBJS = $(SRCS:.c=.o)
 
-# The install script of a version is assembled from the fragments in
-# sql/install/, one per concern, in file-name order (as pgvector builds its
-# script from sql/vector.sql); edit the fragments.
+# The install script of the current version is assembled from the fragments
+# in sql/install/, one per concern, in file-name order (as pgvector builds
+# its script from sql/vector.sql); edit the fragments.  Released versions
+# are frozen: sql/tiktrack--0.1.0.sql is 0.1.0's script exactly as released
+# (never edit it), and every later change also goes into the upgrade
+# script, assembled the same way from sql/upgrade/0.1.0--0.2.0/, one
+# fragment per concern.  test/t/002_upgrade.pl proves that an upgraded
+# database equals a fresh install and keeps its rows.
 INSTALL_FRAGMENTS = $(sort $(wildcard sql/install/*.sql))
-DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
+UPGRADE_FRAGMENTS = $(sort $(wildcard sql/upgrade/0.1.0--$(EXTVERSION)/*.sql))
+DATA = sql/$(EXTENSION)--0.1.0.sql
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql sql/$(EXTENSION)--0.1.0--$(EXTVERSION).sql
 
 PG_CONFIG ?= pg_config
-PG_CPPFLAGS = -I$(srcdir)/src
+PG_CPPFLAGS = -I$(srcdir)/src -DTIKTRACK_VERSION=\"$(EXTVERSION)\"
 PG_CFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers -Wno-sign-compare
 SHLIB_LINK = -lcurl -lssl -lcrypto
 
@@ -42,6 +49,9 @@ PGXS := $(shell $(PG_CONFIG) --pgxs)
 include $(PGXS)
 
 sql/$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_FRAGMENTS)
+	cat $^ > $@
+
+sql/$(EXTENSION)--0.1.0--$(EXTVERSION).sql: $(UPGRADE_FRAGMENTS)
 	cat $^ > $@
 
 $(OBJS): $(wildcard src/*.h)

@@ -26,7 +26,7 @@
 #include "endpoints.h"
 #include "http_client.h"
 
-#define TIKTRACK_USER_AGENT "tiktrack/0.1.0 (PostgreSQL extension; TikTok stats collector)"
+#define TIKTRACK_USER_AGENT "tiktrack/" TIKTRACK_VERSION " (PostgreSQL extension; TikTok stats collector)"
 
 /* Per-transfer state, malloc'd: libcurl callbacks must not palloc. */
 typedef struct Transfer

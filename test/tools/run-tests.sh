@@ -10,7 +10,12 @@
 # Usage: run-tests.sh [suite ...]   (suites: regress isolation tap simulator
 # fuzz; default all).  Installing and testing hold a lock on
 # /tmp/tiktrack-install.lock, so several work trees on one machine take
-# turns with the one PostgreSQL installation.
+# turns with the one PostgreSQL installation.  With TIKTRACK_PG_ROOT=DIR
+# the extension goes instead into a private copy of PostgreSQL's files
+# under DIR (made on first use; PostgreSQL's installation is relocatable),
+# and the suites run against that copy without the lock, so work trees
+# test in parallel.  TAP_ONLY="test/t/010_fetch.pl ..." runs only those
+# TAP files.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 top=$(pwd)
@@ -25,9 +30,25 @@ SUDO=""
 make -s clean >/dev/null
 make -s >/dev/null
 
-exec 9>/tmp/tiktrack-install.lock
-flock 9
-$SUDO make -s install >/dev/null
+pg_config_args=()
+if [ -n "${TIKTRACK_PG_ROOT:-}" ]; then
+	root=$(realpath -m "$TIKTRACK_PG_ROOT")
+	bindir=$(pg_config --bindir)
+	sharedir=$(pg_config --sharedir)
+	pkglibdir=$(dirname "$bindir")
+	if [ ! -x "$root$bindir/postgres" ]; then
+		mkdir -p "$root$(dirname "$pkglibdir")" "$root$(dirname "$sharedir")"
+		cp -a "$pkglibdir" "$root$(dirname "$pkglibdir")/"
+		cp -a "$sharedir" "$root$(dirname "$sharedir")/"
+	fi
+	make -s install DESTDIR="$root" >/dev/null
+	pg_config_args=(PG_CONFIG="$root$bindir/pg_config")
+	export PATH="$root$bindir:$PATH"
+else
+	exec 9>/tmp/tiktrack-install.lock
+	flock 9
+	$SUDO make -s install >/dev/null
+fi
 
 if [ "$(id -u)" -eq 0 ]; then
 	work=$(mktemp -d /tmp/tiktrack-test.XXXXXX)
@@ -64,9 +85,11 @@ run_suite() {
 	fi
 }
 
-want regress && run_suite regress make -s installcheck-regress
-want isolation && run_suite isolation make -s installcheck-isolation
-want tap && run_suite tap make -s installcheck-tap
+want regress && run_suite regress make -s installcheck-regress "${pg_config_args[@]}"
+want isolation && run_suite isolation make -s installcheck-isolation "${pg_config_args[@]}"
+tap_args=()
+[ -n "${TAP_ONLY:-}" ] && tap_args=(PROVE_TESTS="$TAP_ONLY")
+want tap && run_suite tap make -s installcheck-tap "${pg_config_args[@]}" "${tap_args[@]}"
 want simulator && run_suite simulator /usr/bin/python3 -m unittest discover -s test/sim -p 'test_*.py'
 want fuzz && run_suite fuzz env FUZZ_SECONDS="${FUZZ_SECONDS:-20}" test/fuzz/run.sh
 
