@@ -515,7 +515,7 @@ BEGIN
 			  WHERE cv.campaign_id = c.id
 				AND (campaign_metrics.as_of IS NULL OR cv.occurred_at <= campaign_metrics.as_of)) s
 		CROSS JOIN LATERAL (
-			SELECT pg_catalog.least(s.total - k::numeric * 9223372036854775807, 9223372036854775807)::bigint AS piece
+			SELECT least(s.total - k::numeric * 9223372036854775807, 9223372036854775807)::bigint AS piece
 			FROM pg_catalog.generate_series(0, pg_catalog.ceil(s.total / 9223372036854775807)::bigint - 1) k
 			UNION ALL
 			SELECT 0 WHERE s.total = 0) g
