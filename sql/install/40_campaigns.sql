@@ -81,10 +81,10 @@ BEGIN
 	IF v_name ~ '[[:cntrl:]]' THEN
 		RAISE EXCEPTION 'campaign name must not contain control characters (tabs, line breaks...)'
 			USING ERRCODE = 'invalid_parameter_value',
-				  DETAIL = pg_catalog.format('The name %s has U+%s at position %s.',
-							pg_catalog.quote_literal(v_name),
-							pg_catalog.lpad(pg_catalog.upper(pg_catalog.to_hex(pg_catalog.ascii(pg_catalog.substring(v_name FROM '[[:cntrl:]]')))), 4, '0'),
-							pg_catalog.strpos(v_name, pg_catalog.substring(v_name FROM '[[:cntrl:]]')));
+				  DETAIL = pg_catalog.format('The name "%s" has U+%s (shown as ?) at position %s.',
+							pg_catalog.regexp_replace(pg_catalog.left(v_name, 40), '[[:cntrl:]]', '?', 'g'),
+							pg_catalog.lpad(pg_catalog.upper(pg_catalog.to_hex(pg_catalog.ascii(pg_catalog.substring(v_name, '[[:cntrl:]]')))), 4, '0'),
+							pg_catalog.strpos(v_name, pg_catalog.substring(v_name, '[[:cntrl:]]')));
 	END IF;
 	IF create_campaign.currency IS NULL THEN
 		RAISE EXCEPTION 'currency must not be NULL'
@@ -323,7 +323,7 @@ AS $$
 DECLARE
 	c tiktrack.campaigns := tiktrack.campaign_or_error(record_conversion.campaign_id);
 	v_handle text := tiktrack.normalize_handle(record_conversion.creator_handle);
-	v_order text := pg_catalog.btrim(record_conversion.order_id);
+	v_order text := pg_catalog.btrim(record_conversion.order_id, E' \t\n\r');
 	v_creator bigint;
 	v_id bigint;
 	v_long record;
@@ -413,7 +413,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION tiktrack.record_conversion(bigint, text, bigint, timestamptz, text, text, bigint, text, text, text, text) IS
-	'Records a sale (revenue in minor units of the campaign currency) attributed to a creator who has a post in the campaign, optionally to one of their posts (video_id), and returns the conversion id. order_id is trimmed (blank is an error; at most 200 characters, as promo_code; utm values at most 500); recording the same order_id again with the same creator, revenue and video returns the existing id and changes nothing, so it counts once, and with a different one is error 23505. occurred_at must be finite.';
+	'Records a sale (revenue in minor units of the campaign currency) attributed to a creator who has a post in the campaign, optionally to one of their posts (video_id), and returns the conversion id. order_id is trimmed of blanks, tabs and line breaks (blank is an error; at most 200 characters, as promo_code; utm values at most 500); recording the same order_id again with the same creator, revenue and video returns the existing id and changes nothing, so it counts once, and with a different one is error 23505. occurred_at must be finite.';
 
 /*
  * KPIs.

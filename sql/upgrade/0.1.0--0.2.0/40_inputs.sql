@@ -88,15 +88,15 @@ DECLARE
 	n bigint;
 BEGIN
 	UPDATE tiktrack.conversions cv
-		SET order_id = pg_catalog.btrim(cv.order_id)
-		WHERE cv.id IN (SELECT DISTINCT ON (o.campaign_id, pg_catalog.btrim(o.order_id)) o.id
+		SET order_id = pg_catalog.btrim(cv.order_id, E' \t\n\r')
+		WHERE cv.id IN (SELECT DISTINCT ON (o.campaign_id, pg_catalog.btrim(o.order_id, E' \t\n\r')) o.id
 						FROM tiktrack.conversions o
-						WHERE o.order_id <> pg_catalog.btrim(o.order_id) AND pg_catalog.btrim(o.order_id) <> ''
-						ORDER BY o.campaign_id, pg_catalog.btrim(o.order_id), o.id)
+						WHERE o.order_id <> pg_catalog.btrim(o.order_id, E' \t\n\r') AND pg_catalog.btrim(o.order_id, E' \t\n\r') <> ''
+						ORDER BY o.campaign_id, pg_catalog.btrim(o.order_id, E' \t\n\r'), o.id)
 		  AND NOT EXISTS (SELECT FROM tiktrack.conversions t
-						  WHERE t.campaign_id = cv.campaign_id AND t.order_id = pg_catalog.btrim(cv.order_id));
+						  WHERE t.campaign_id = cv.campaign_id AND t.order_id = pg_catalog.btrim(cv.order_id, E' \t\n\r'));
 	SELECT pg_catalog.count(*) INTO n FROM tiktrack.conversions cv
-		WHERE cv.order_id <> pg_catalog.btrim(cv.order_id);
+		WHERE cv.order_id <> pg_catalog.btrim(cv.order_id, E' \t\n\r');
 	IF n > 0 THEN
 		RAISE WARNING '% conversion(s) keep an order_id with surrounding blanks: the trimmed id is recorded in the same campaign too', n
 			USING HINT = 'See SELECT * FROM tiktrack.conversions WHERE order_id <> btrim(order_id); delete the duplicate sale or correct its order_id.';
@@ -280,10 +280,10 @@ BEGIN
 	IF v_name ~ '[[:cntrl:]]' THEN
 		RAISE EXCEPTION 'campaign name must not contain control characters (tabs, line breaks...)'
 			USING ERRCODE = 'invalid_parameter_value',
-				  DETAIL = pg_catalog.format('The name %s has U+%s at position %s.',
-							pg_catalog.quote_literal(v_name),
-							pg_catalog.lpad(pg_catalog.upper(pg_catalog.to_hex(pg_catalog.ascii(pg_catalog.substring(v_name FROM '[[:cntrl:]]')))), 4, '0'),
-							pg_catalog.strpos(v_name, pg_catalog.substring(v_name FROM '[[:cntrl:]]')));
+				  DETAIL = pg_catalog.format('The name "%s" has U+%s (shown as ?) at position %s.',
+							pg_catalog.regexp_replace(pg_catalog.left(v_name, 40), '[[:cntrl:]]', '?', 'g'),
+							pg_catalog.lpad(pg_catalog.upper(pg_catalog.to_hex(pg_catalog.ascii(pg_catalog.substring(v_name, '[[:cntrl:]]')))), 4, '0'),
+							pg_catalog.strpos(v_name, pg_catalog.substring(v_name, '[[:cntrl:]]')));
 	END IF;
 	IF create_campaign.currency IS NULL THEN
 		RAISE EXCEPTION 'currency must not be NULL'
@@ -435,7 +435,7 @@ AS $$
 DECLARE
 	c tiktrack.campaigns := tiktrack.campaign_or_error(record_conversion.campaign_id);
 	v_handle text := tiktrack.normalize_handle(record_conversion.creator_handle);
-	v_order text := pg_catalog.btrim(record_conversion.order_id);
+	v_order text := pg_catalog.btrim(record_conversion.order_id, E' \t\n\r');
 	v_creator bigint;
 	v_id bigint;
 	v_long record;
@@ -525,7 +525,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION tiktrack.record_conversion(bigint, text, bigint, timestamptz, text, text, bigint, text, text, text, text) IS
-	'Records a sale (revenue in minor units of the campaign currency) attributed to a creator who has a post in the campaign, optionally to one of their posts (video_id), and returns the conversion id. order_id is trimmed (blank is an error; at most 200 characters, as promo_code; utm values at most 500); recording the same order_id again with the same creator, revenue and video returns the existing id and changes nothing, so it counts once, and with a different one is error 23505. occurred_at must be finite.';
+	'Records a sale (revenue in minor units of the campaign currency) attributed to a creator who has a post in the campaign, optionally to one of their posts (video_id), and returns the conversion id. order_id is trimmed of blanks, tabs and line breaks (blank is an error; at most 200 characters, as promo_code; utm values at most 500); recording the same order_id again with the same creator, revenue and video returns the existing id and changes nothing, so it counts once, and with a different one is error 23505. occurred_at must be finite.';
 
 CREATE FUNCTION tiktrack.campaign_metrics(campaign_id bigint, as_of timestamptz DEFAULT NULL)
 RETURNS TABLE (currency text,
