@@ -9,6 +9,7 @@ CREATE EXTENSION tiktrack;
 \set SHOW_CONTEXT never
 SET timezone = 'UTC';
 SET datestyle = 'ISO, YMD';
+SET intervalstyle = 'postgres';
 
 --
 -- NULL where a value is needed: 22004, before anything is written.
