@@ -211,19 +211,20 @@ SELECT status, reason FROM tiktrack.add_posts(:whale, $$[
 ]$$);
 SELECT tiktrack.record_conversion(:whale, 'alice', 9223372036854775807, '2026-05-01', 'W1') > 0 AS w1,
 	   tiktrack.record_conversion(:whale, 'alice', 9223372036854775807, '2026-05-02', 'W2') > 0 AS w2,
-	   tiktrack.record_conversion(:whale, 'bob', 9223372036854775807, '2026-05-03', 'W3') > 0 AS w3;
+	   tiktrack.record_conversion(:whale, 'bob', 9223372036854775807, '2026-05-03', 'W3') > 0 AS w3,
+	   tiktrack.record_conversion(:whale, 'bob', 8, '2026-05-03', 'W4') > 0 AS w4;
 INSERT INTO tiktrack.snapshots (video_id, captured_at, views, likes, comments, shares, saves, source)
 	VALUES (7300000000000000006, '2026-05-01', 9223372036854775807, 9223372036854775807,
 			9223372036854775807, 9223372036854775807, 9223372036854775807, 'manual'),
 		   (7300000000000000002, '2026-05-01', 9223372036854775807, 1, 2, 3, 4, 'manual');
--- spend = 4 x (2^63-1) - 1, GMV = 3 x (2^63-1), as_of counts the first two sales.
+-- spend = 4 x (2^63-1) - 1, GMV = 3 x (2^63-1) + 8, as_of counts the first two sales.
 \x on
 SELECT * FROM tiktrack.campaign_metrics(:whale);
 \x off
 SELECT spend_cents = 4 * 9223372036854775807::numeric - 1 AS spend_exact,
 	   creator_fee_cents = 3 * 9223372036854775807::numeric - 1 AS fees_exact,
-	   gmv_cents = 3 * 9223372036854775807::numeric AS gmv_exact,
-	   roi = ((3 * 9223372036854775807::numeric) - (4 * 9223372036854775807::numeric - 1))::float8
+	   gmv_cents = 3 * 9223372036854775807::numeric + 8 AS gmv_exact,
+	   roi = ((3 * 9223372036854775807::numeric + 8) - (4 * 9223372036854775807::numeric - 1))::float8
 			 / (4 * 9223372036854775807::numeric - 1)::float8 AS roi_exact,
 	   total_engagement = 4 * 9223372036854775807::numeric + 10 AS engagement_exact
 FROM tiktrack.campaign_metrics(:whale);

@@ -602,7 +602,8 @@ BEGIN
 	-- in one pass, ratios as ratios of sums.  Totals are numeric: a
 	-- campaign's spend or GMV may pass bigint's 2^63-1 (the C aggregates
 	-- sum in 128 bits).  The sales' sum is fed to them in bigint-sized
-	-- pieces (one row unless it passes 2^63-1).
+	-- pieces (one row unless it passes 2^63-1; div() is exact where a
+	-- numeric quotient would round).
 	ledger AS (
 		SELECT true AS is_post, s.fee_cents AS cost_cents, 0::bigint AS revenue_cents,
 			   coalesce(s.views, 0) AS views, coalesce(s.likes, 0) AS likes,
@@ -623,8 +624,8 @@ BEGIN
 			  WHERE cv.campaign_id = c.id
 				AND (campaign_metrics.as_of IS NULL OR cv.occurred_at <= campaign_metrics.as_of)) s
 		CROSS JOIN LATERAL (
-			SELECT least(s.total - k::numeric * 9223372036854775807, 9223372036854775807)::bigint AS piece
-			FROM pg_catalog.generate_series(0, pg_catalog.ceil(s.total / 9223372036854775807)::bigint - 1) k
+			SELECT least(s.total - (k - 1)::numeric * 9223372036854775807, 9223372036854775807)::bigint AS piece
+			FROM pg_catalog.generate_series(1, pg_catalog.div(s.total + 9223372036854775806, 9223372036854775807)::bigint) k
 			UNION ALL
 			SELECT 0 WHERE s.total = 0) g
 	),
