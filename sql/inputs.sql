@@ -236,5 +236,9 @@ FROM tiktrack.campaign_summary ORDER BY campaign_id;
 SELECT campaign_id = :whale AS whale, creator_handle, posts, creator_fee_cents, gmv_cents, conversions, views, engagement, roas
 FROM tiktrack.campaign_creator_stats ORDER BY campaign_id, creator_handle;
 SELECT creator_handle, creator_fee_cents, gmv_cents FROM tiktrack.campaign_creators(:whale);
+-- A post's own engagement passes bigint too (four counters at 2^63-1).
+SELECT video_id, engagement, engagement_rate FROM tiktrack.video_latest_stats
+WHERE video_id IN (7300000000000000002, 7300000000000000006) ORDER BY video_id;
+SELECT video_id, fee_cents, engagement, engagement_rate, cpm_cents FROM tiktrack.campaign_posts(:whale);
 
 DROP EXTENSION tiktrack;

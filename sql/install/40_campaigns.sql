@@ -587,10 +587,11 @@ SELECT v.id AS video_id,
 	   l.reach,
 	   l.completion_rate,
 	   l.avg_watch_time_s,
+	   -- numeric: four counters of up to 2^63-1 each may pass bigint
 	   CASE WHEN l.video_id IS NOT NULL
-			THEN coalesce(l.likes, 0) + coalesce(l.comments, 0) + coalesce(l.shares, 0) + coalesce(l.saves, 0)
+			THEN coalesce(l.likes, 0)::numeric + coalesce(l.comments, 0) + coalesce(l.shares, 0) + coalesce(l.saves, 0)
 	   END AS engagement,
-	   (coalesce(l.likes, 0) + coalesce(l.comments, 0) + coalesce(l.shares, 0) + coalesce(l.saves, 0))::float8
+	   (coalesce(l.likes, 0)::numeric + coalesce(l.comments, 0) + coalesce(l.shares, 0) + coalesce(l.saves, 0))::float8
 		   / nullif(l.views, 0) AS engagement_rate,
 	   l.snapshot_count,
 	   l.source
@@ -601,7 +602,7 @@ COMMENT ON VIEW tiktrack.video_latest_stats IS
 	'Every tracked video with its creator, caption, tracking state and the counters of its latest snapshot (NULL before the first one). engagement = likes + comments + shares + saves (unreported counters count 0); engagement_rate = engagement / views.';
 COMMENT ON COLUMN tiktrack.video_latest_stats.url IS 'Canonical URL, or the short link while it is not resolved.';
 COMMENT ON COLUMN tiktrack.video_latest_stats.captured_at IS 'When the latest snapshot was taken; NULL before the first one.';
-COMMENT ON COLUMN tiktrack.video_latest_stats.engagement IS 'likes + comments + shares + saves of the latest snapshot, a counter the API did not report counting 0.';
+COMMENT ON COLUMN tiktrack.video_latest_stats.engagement IS 'likes + comments + shares + saves of the latest snapshot, a counter the API did not report counting 0 (numeric, exact beyond bigint).';
 COMMENT ON COLUMN tiktrack.video_latest_stats.engagement_rate IS 'engagement / views; NULL when views is 0 or unknown.';
 
 CREATE VIEW tiktrack.campaign_post_stats AS

@@ -14,10 +14,11 @@
  *     campaign (the same order counted twice before) is left as it is and
  *     reported.
  *   - track() takes a creator_handle (new signature: dropped and created);
- *     campaign_metrics() and the views campaign_summary and
- *     campaign_creator_stats return numeric totals (new column types:
- *     dropped and created, with campaign_creators() that returns the
- *     view's rows); the other changed functions are replaced.
+ *     campaign_metrics() and the views campaign_summary,
+ *     campaign_creator_stats, video_latest_stats and campaign_post_stats
+ *     return numeric sums (new column types: dropped and created, with
+ *     campaign_creators() and campaign_posts() that return the views'
+ *     rows); the other changed functions are replaced.
  */
 
 DO $$
@@ -109,6 +110,9 @@ DROP VIEW tiktrack.campaign_summary;
 DROP FUNCTION tiktrack.campaign_metrics(bigint, timestamptz);
 DROP FUNCTION tiktrack.campaign_creators(bigint);
 DROP VIEW tiktrack.campaign_creator_stats;
+DROP FUNCTION tiktrack.campaign_posts(bigint);
+DROP VIEW tiktrack.campaign_post_stats;
+DROP VIEW tiktrack.video_latest_stats;
 
 CREATE OR REPLACE FUNCTION tiktrack.ensure_creator(handle text)
 RETURNS bigint
@@ -675,6 +679,75 @@ $$;
 COMMENT ON FUNCTION tiktrack.campaign_metrics(bigint, timestamptz) IS
 	'Dashboard KPIs of a campaign, as one row, now (as_of NULL) or as of a past moment. Each post counts with its latest snapshot, or its latest snapshot at or before as_of; GMV counts conversions that occurred at or before as_of. Money is in minor units of currency; sums (money and counters) are numeric, exact beyond bigint. spend = creator fees of all posts + agency fee (as_of does not change it); roi = (gmv - spend) / spend; roas = gmv / spend; cpm_cents = spend / views * 1000; cpv_cents = spend / views; cpe_cents = spend / engagement (unrounded float8, NULL when the divisor is 0; computed by the C aggregates tiktrack.roi, roas, cpm, cpv, engagement_rate and completion_weighted_views over the posts, the agency fee and the sales). engagement = likes + comments + shares + saves (a counter the API did not report counts 0); engagement_rate = total engagement / total views (a ratio of sums); completion_weighted_views = sum of views x completion_rate over posts whose completion rate is known (NULL if none). posts_published have a snapshot (as of as_of), posts_pending none. top_hashtags and top_mentions: the 10 most frequent in the posts'' captions, [{"value", "count"}] by count then value, count being the number of posts. An unknown campaign id is an ERROR.';
 
+CREATE VIEW tiktrack.video_latest_stats AS
+SELECT v.id AS video_id,
+	   v.creator_id,
+	   cr.handle AS creator_handle,
+	   v.kind,
+	   coalesce(v.url, v.short_url) AS url,
+	   v.caption,
+	   v.hashtags,
+	   v.mentions,
+	   v.posted_at,
+	   v.state,
+	   l.captured_at,
+	   l.views,
+	   l.likes,
+	   l.comments,
+	   l.shares,
+	   l.saves,
+	   l.reach,
+	   l.completion_rate,
+	   l.avg_watch_time_s,
+	   -- numeric: four counters of up to 2^63-1 each may pass bigint
+	   CASE WHEN l.video_id IS NOT NULL
+			THEN coalesce(l.likes, 0)::numeric + coalesce(l.comments, 0) + coalesce(l.shares, 0) + coalesce(l.saves, 0)
+	   END AS engagement,
+	   (coalesce(l.likes, 0)::numeric + coalesce(l.comments, 0) + coalesce(l.shares, 0) + coalesce(l.saves, 0))::float8
+		   / nullif(l.views, 0) AS engagement_rate,
+	   l.snapshot_count,
+	   l.source
+FROM tiktrack.videos v
+LEFT JOIN tiktrack.creators cr ON cr.id = v.creator_id
+LEFT JOIN tiktrack.latest_snapshots l ON l.video_id = v.id;
+COMMENT ON VIEW tiktrack.video_latest_stats IS
+	'Every tracked video with its creator, caption, tracking state and the counters of its latest snapshot (NULL before the first one). engagement = likes + comments + shares + saves (unreported counters count 0); engagement_rate = engagement / views.';
+COMMENT ON COLUMN tiktrack.video_latest_stats.url IS 'Canonical URL, or the short link while it is not resolved.';
+COMMENT ON COLUMN tiktrack.video_latest_stats.captured_at IS 'When the latest snapshot was taken; NULL before the first one.';
+COMMENT ON COLUMN tiktrack.video_latest_stats.engagement IS 'likes + comments + shares + saves of the latest snapshot, a counter the API did not report counting 0 (numeric, exact beyond bigint).';
+COMMENT ON COLUMN tiktrack.video_latest_stats.engagement_rate IS 'engagement / views; NULL when views is 0 or unknown.';
+
+CREATE VIEW tiktrack.campaign_post_stats AS
+SELECT cp.campaign_id,
+	   cp.video_id,
+	   cp.creator_id,
+	   cr.handle AS creator_handle,
+	   s.url,
+	   s.caption,
+	   s.posted_at,
+	   cp.fee_cents,
+	   s.views,
+	   s.likes,
+	   s.comments,
+	   s.shares,
+	   s.saves,
+	   s.engagement,
+	   s.engagement_rate,
+	   s.completion_rate,
+	   cp.fee_cents::float8 * 1000 / nullif(s.views, 0) AS cpm_cents,
+	   s.captured_at,
+	   CASE WHEN s.captured_at IS NULL THEN 'pending' ELSE 'published' END AS status,
+	   s.state AS tracking_state,
+	   cp.added_at
+FROM tiktrack.campaign_posts cp
+JOIN tiktrack.creators cr ON cr.id = cp.creator_id
+JOIN tiktrack.video_latest_stats s ON s.video_id = cp.video_id;
+COMMENT ON VIEW tiktrack.campaign_post_stats IS
+	'Every campaign post merged with its latest stats: creator (as given to add_posts), URL, fee (minor units of the campaign currency), counters, engagement and engagement_rate as in video_latest_stats, completion_rate, cpm_cents = fee / views * 1000 (the post''s own fee, no agency fee), captured_at of the latest snapshot, status pending (no snapshot yet) or published, and the video''s tracking_state.';
+COMMENT ON COLUMN tiktrack.campaign_post_stats.status IS 'pending until the post''s first snapshot, then published.';
+COMMENT ON COLUMN tiktrack.campaign_post_stats.cpm_cents IS 'fee_cents / views * 1000, unrounded; NULL while views is 0 or unknown.';
+COMMENT ON COLUMN tiktrack.campaign_post_stats.tracking_state IS 'tiktrack.videos.state: tracking, completed, stopped, unavailable, failing, awaiting_authorization or resolving.';
+
 CREATE VIEW tiktrack.campaign_creator_stats AS
 SELECT g.campaign_id,
 	   g.creator_id,
@@ -719,6 +792,23 @@ FROM (SELECT x.campaign_id,
 JOIN tiktrack.creators cr ON cr.id = g.creator_id;
 COMMENT ON VIEW tiktrack.campaign_creator_stats IS
 	'Per campaign and creator (every creator with a post or a conversion in the campaign): posts (and how many have a snapshot), creator fees, GMV and number of conversions attributed to the creator, views and engagement summed over the posts'' latest snapshots, engagement_rate = engagement / views (ratio of sums), roi = (gmv - creator fees) / creator fees, roas = gmv / creator fees, cpm_cents = creator fees / views * 1000 (the C aggregates tiktrack.engagement_rate, roi, roas, cpm). The campaign''s agency fee is not split over creators: it is in campaign_metrics only. Money in minor units of the campaign currency; sums (money and counters) are numeric, exact beyond bigint.';
+
+CREATE FUNCTION tiktrack.campaign_posts(campaign_id bigint)
+RETURNS SETOF tiktrack.campaign_post_stats
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	c tiktrack.campaigns := tiktrack.campaign_or_error(campaign_posts.campaign_id);
+BEGIN
+	RETURN QUERY
+		SELECT s.* FROM tiktrack.campaign_post_stats s
+		WHERE s.campaign_id = c.id
+		ORDER BY s.posted_at NULLS LAST, s.creator_handle, s.video_id;
+END
+$$;
+COMMENT ON FUNCTION tiktrack.campaign_posts(bigint) IS
+	'Per-post breakdown of a campaign (the rows of tiktrack.campaign_post_stats), by posting time: creator, URL, fee, latest counters, engagement and completion rates, CPM, captured_at of the latest snapshot and status (pending until the first snapshot). An unknown campaign id is an ERROR.';
 
 CREATE FUNCTION tiktrack.campaign_creators(campaign_id bigint)
 RETURNS SETOF tiktrack.campaign_creator_stats
