@@ -36,6 +36,10 @@ SELECT status, video_id, reason FROM tiktrack.add_posts(:launch, $$[
 ]$$);
 SELECT tiktrack.record_conversion(:launch, NULL, 100);
 \echo SQLSTATE :LAST_ERROR_SQLSTATE
+-- A 100 kB handle is quoted clipped.
+SELECT tiktrack.record_conversion(:launch, repeat('h', 102400), 100);
+SELECT tiktrack.ensure_creator(repeat('h', 102400));
+SELECT tiktrack.track('https://www.tiktok.com/embed/v2/7300000000000000009', creator_handle => repeat('h', 102400));
 SELECT count(*) AS conversions FROM tiktrack.conversions;
 
 --

@@ -41,7 +41,8 @@ BEGIN
 				  HINT = 'Pass the creator''s TikTok username, e.g. ''@alice''.';
 	END IF;
 	IF v_handle !~ '^[a-z0-9._]{1,64}$' THEN
-		RAISE EXCEPTION 'invalid TikTok handle: "%"', handle
+		RAISE EXCEPTION 'invalid TikTok handle: "%"',
+			CASE WHEN pg_catalog.length(handle) > 100 THEN pg_catalog.left(handle, 100) || '...' ELSE handle END
 			USING ERRCODE = 'invalid_parameter_value',
 				  HINT = 'A handle is the username after the @, made of letters, digits, "_" and ".".';
 	END IF;
@@ -89,7 +90,8 @@ BEGIN
 	IF creator_handle IS NOT NULL THEN
 		v_handle := tiktrack.normalize_handle(creator_handle);
 		IF v_handle !~ '^[a-z0-9._]{1,64}$' THEN
-			RAISE EXCEPTION 'invalid TikTok handle: "%"', creator_handle
+			RAISE EXCEPTION 'invalid TikTok handle: "%"',
+				CASE WHEN pg_catalog.length(creator_handle) > 100 THEN pg_catalog.left(creator_handle, 100) || '...' ELSE creator_handle END
 				USING ERRCODE = 'invalid_parameter_value',
 					  HINT = 'A handle is the username after the @, made of letters, digits, "_" and ".".';
 		END IF;

@@ -370,7 +370,10 @@ BEGIN
 		  AND EXISTS (SELECT FROM tiktrack.campaign_posts cp
 					  WHERE cp.campaign_id = c.id AND cp.creator_id = cr.id);
 	IF NOT FOUND THEN
-		RAISE EXCEPTION 'creator "%" has no post in campaign %', coalesce(record_conversion.creator_handle, 'NULL'), c.id
+		RAISE EXCEPTION 'creator "%" has no post in campaign %',
+			CASE WHEN pg_catalog.length(record_conversion.creator_handle) > 100
+				 THEN pg_catalog.left(record_conversion.creator_handle, 100) || '...'
+				 ELSE record_conversion.creator_handle END, c.id
 			USING ERRCODE = 'invalid_parameter_value',
 				  HINT = 'Conversions are attributed to the campaign''s creators; add their posts with tiktrack.add_posts() first.';
 	END IF;

@@ -131,7 +131,8 @@ BEGIN
 				  HINT = 'Pass the creator''s TikTok username, e.g. ''@alice''.';
 	END IF;
 	IF v_handle !~ '^[a-z0-9._]{1,64}$' THEN
-		RAISE EXCEPTION 'invalid TikTok handle: "%"', handle
+		RAISE EXCEPTION 'invalid TikTok handle: "%"',
+			CASE WHEN pg_catalog.length(handle) > 100 THEN pg_catalog.left(handle, 100) || '...' ELSE handle END
 			USING ERRCODE = 'invalid_parameter_value',
 				  HINT = 'A handle is the username after the @, made of letters, digits, "_" and ".".';
 	END IF;
@@ -179,7 +180,8 @@ BEGIN
 	IF creator_handle IS NOT NULL THEN
 		v_handle := tiktrack.normalize_handle(creator_handle);
 		IF v_handle !~ '^[a-z0-9._]{1,64}$' THEN
-			RAISE EXCEPTION 'invalid TikTok handle: "%"', creator_handle
+			RAISE EXCEPTION 'invalid TikTok handle: "%"',
+				CASE WHEN pg_catalog.length(creator_handle) > 100 THEN pg_catalog.left(creator_handle, 100) || '...' ELSE creator_handle END
 				USING ERRCODE = 'invalid_parameter_value',
 					  HINT = 'A handle is the username after the @, made of letters, digits, "_" and ".".';
 		END IF;
@@ -486,7 +488,10 @@ BEGIN
 		  AND EXISTS (SELECT FROM tiktrack.campaign_posts cp
 					  WHERE cp.campaign_id = c.id AND cp.creator_id = cr.id);
 	IF NOT FOUND THEN
-		RAISE EXCEPTION 'creator "%" has no post in campaign %', coalesce(record_conversion.creator_handle, 'NULL'), c.id
+		RAISE EXCEPTION 'creator "%" has no post in campaign %',
+			CASE WHEN pg_catalog.length(record_conversion.creator_handle) > 100
+				 THEN pg_catalog.left(record_conversion.creator_handle, 100) || '...'
+				 ELSE record_conversion.creator_handle END, c.id
 			USING ERRCODE = 'invalid_parameter_value',
 				  HINT = 'Conversions are attributed to the campaign''s creators; add their posts with tiktrack.add_posts() first.';
 	END IF;
