@@ -117,8 +117,9 @@ string_info_write(void *ctx, const char *s, size_t len)
 static double
 timestamptz_to_unix_seconds(TimestampTz ts)
 {
-	return (double) (ts - (TimestampTz) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY * USECS_PER_SEC)
-		/ USECS_PER_SEC;
+	/* TimestampTz counts from 2000-01-01 */
+	return (double) ts / USECS_PER_SEC
+		+ (double) (POSTGRES_EPOCH_JDATE - UNIX_EPOCH_JDATE) * SECS_PER_DAY;
 }
 
 /* Reads the three parallel arrays into points. */
