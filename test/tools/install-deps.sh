@@ -9,7 +9,7 @@ set -euo pipefail
 packages=(
 	postgresql-15 postgresql-server-dev-15 postgresql-contrib
 	libcurl4-openssl-dev libssl-dev openssl ca-certificates
-	libipc-run-perl make gcc clang libclang-rt-dev llvm
+	libipc-run-perl make gcc clang libclang-rt-dev llvm curl
 	python3 python3-psycopg2 python3-requests rsync util-linux
 	chromium fonts-dejavu-core
 )
