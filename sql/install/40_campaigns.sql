@@ -4,7 +4,7 @@
  * ROI, ROAS, CPM, CPV, engagement, completion-weighted views, top hashtags),
  * now or as of a past moment, per campaign, per post and per creator.
  *
- * Definitions (see also metrics.md and each object's COMMENT):
+ * Definitions (see also doc/metrics.md and each object's COMMENT):
  *   spend       = creator fees of all the campaign's posts + agency fee,
  *                 in minor units of the campaign currency ("cents").
  *   engagement  = likes + comments + shares + saves, a counter the API did
