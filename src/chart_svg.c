@@ -342,10 +342,12 @@ draw_series(Writer *w, const Frame *f, const ChartSeries *s, const char *color)
 
 static void
 draw_legend(Writer *w, const ChartSeries *series, int nseries, double x,
-			double y, double bottom)
+			double y, double bottom, double width)
 {
 	int			i;
 	int			fits = (int) ((bottom - y) / 18);
+	/* about 7 pixels a character at 12 px, after the 24 px of the swatch */
+	int			chars = (int) fmin(LEGEND_MAX_CHARS, fmax(4, (width - 30) / 7));
 
 	put(w, "<g class=\"legend\" font-size=\"12\" fill=\"#222\">\n");
 	for (i = 0; i < nseries; i++)
@@ -361,7 +363,7 @@ draw_legend(Writer *w, const ChartSeries *series, int nseries, double x,
 			 x, row, x + 18, row, palette[i % PALETTE_SIZE]);
 		putf(w, "<text x=\"%.1f\" y=\"%.1f\">", x + 24, row + 4);
 		chart_write_escaped(w->write, w->ctx, series[i].label ? series[i].label : "",
-							LEGEND_MAX_CHARS);
+							chars);
 		put(w, "</text>\n");
 	}
 	put(w, "</g>\n");
@@ -447,6 +449,6 @@ chart_svg_render(const ChartSpec *spec, const ChartSeries *series, int nseries,
 	for (i = 0; i < nseries; i++)
 		draw_series(&w, &f, &series[i], palette[i % PALETTE_SIZE]);
 	if (nseries > 0)
-		draw_legend(&w, series, nseries, spec->width - legend_w, f.y0 + 6, f.y1);
+		draw_legend(&w, series, nseries, spec->width - legend_w, f.y0 + 6, f.y1, legend_w);
 	put(&w, "</svg>\n");
 }

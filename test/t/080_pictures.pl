@@ -22,7 +22,7 @@ my $cc = $ENV{CC} // 'cc';
 my $rc = system($cc, '-Wall', '-Werror', '-O1', "-I$repo/src", '-o', "$tmp/bi_render",
 	"$repo/test/unit/bi_render.c", "$repo/src/sparkline.c", "$repo/src/chart_svg.c", '-lm');
 is($rc, 0, 'sparkline.c and chart_svg.c build standalone (no backend needed)');
-is(`$tmp/bi_render`, "48 checks, 0 failed\n", 'sparklines, number and time labels, ticks and escaping give the exact values');
+is(`$tmp/bi_render`, "49 checks, 0 failed\n", 'sparklines, number and time labels, ticks and escaping give the exact values');
 
 # --- charts from SQL ----------------------------------------------------------
 my $node = TiktrackSim::node('pictures');

@@ -205,6 +205,19 @@ main(void)
 		free(b.data);
 	}
 
+	/* a narrow chart cuts long legend labels to its legend column */
+	{
+		double		t[] = {1779460000};
+		double		v[] = {5};
+		ChartSeries s[] = {{"@a_really_long_handle_name", 1, t, v}};
+		ChartSpec	spec = {NULL, "views", 400, 300};
+		Buf			b = {0};
+
+		chart_svg_render(&spec, s, 1, buf_write, &b);
+		check_true("legend cut to 10 characters at width 400", strstr(b.data, ">@a_really_\xe2\x80\xa6</text>") != NULL);
+		free(b.data);
+	}
+
 	/* a chart without data says so */
 	{
 		ChartSpec	spec = {NULL, "views", 400, 300};
