@@ -223,7 +223,7 @@ fetch_prepare_videos(const int64 *video_ids, int n)
 	SPI_connect();
 	rc = SPI_execute_with_args(
 							   "SELECT v.id, v.creator_id, v.short_url, v.state, " CRED_COLUMNS
-							   " FROM unnest($1::pg_catalog.int8[]) WITH ORDINALITY u(id, ord)"
+							   " FROM pg_catalog.unnest($1::pg_catalog.int8[]) WITH ORDINALITY u(id, ord)"
 							   " JOIN tiktrack.videos v ON v.id = u.id"
 							   " LEFT JOIN tiktrack.creators c ON c.id = v.creator_id"
 							   " LEFT JOIN tiktrack.creator_tokens t ON t.creator_id = c.id"
@@ -277,7 +277,7 @@ fetch_creator_id_by_handle(const char *handle)
 
 	args[0] = CStringGetTextDatum(handle);
 	SPI_connect();
-	if (SPI_execute_with_args("SELECT id FROM tiktrack.creators WHERE handle = lower(ltrim(btrim($1), '@'))",
+	if (SPI_execute_with_args("SELECT id FROM tiktrack.creators WHERE handle = pg_catalog.lower(pg_catalog.ltrim(pg_catalog.btrim($1), '@'))",
 							  1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT || SPI_processed != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
@@ -301,7 +301,7 @@ fetch_prepare_creators(const int64 *creator_ids, int n)
 	SPI_connect();
 	rc = SPI_execute_with_args(
 							   "SELECT " CRED_COLUMNS
-							   " FROM unnest($1::pg_catalog.int8[]) WITH ORDINALITY u(id, ord)"
+							   " FROM pg_catalog.unnest($1::pg_catalog.int8[]) WITH ORDINALITY u(id, ord)"
 							   " JOIN tiktrack.creators c ON c.id = u.id"
 							   " LEFT JOIN tiktrack.creator_tokens t ON t.creator_id = c.id"
 							   "  AND c.auth_status = 'authorized'"

@@ -36,6 +36,7 @@
 #include "fetch_budget.h"
 #include "provider_display.h"
 #include "refresh.h"
+#include "search_path.h"
 
 PG_FUNCTION_INFO_V1(tiktrack_refresh);
 PG_FUNCTION_INFO_V1(tiktrack_refresh_creator);
@@ -129,8 +130,8 @@ lookup_row(const char *sql, int64 id, TimestampTz at, TupleDesc *desc)
 	return SPI_tuptable->vals[0];
 }
 
-Datum
-tiktrack_refresh(PG_FUNCTION_ARGS)
+static Datum
+refresh_video(PG_FUNCTION_ARGS)
 {
 	int64		video_id = PG_GETARG_INT64(0);
 	FetchBatch *b;
@@ -232,8 +233,8 @@ tiktrack_refresh(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(result);
 }
 
-Datum
-tiktrack_refresh_creator(PG_FUNCTION_ARGS)
+static Datum
+refresh_creator(PG_FUNCTION_ARGS)
 {
 	char	   *handle = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	int64		creator_id;
@@ -279,4 +280,18 @@ tiktrack_refresh_creator(PG_FUNCTION_ARGS)
 	result = PointerGetDatum(SPI_returntuple(tup, desc));
 	SPI_finish();
 	PG_RETURN_DATUM(result);
+}
+
+/* ---- SQL entry points: the work above under a pinned search_path ---- */
+
+Datum
+tiktrack_refresh(PG_FUNCTION_ARGS)
+{
+	return search_path_call(refresh_video, fcinfo);
+}
+
+Datum
+tiktrack_refresh_creator(PG_FUNCTION_ARGS)
+{
+	return search_path_call(refresh_creator, fcinfo);
 }
