@@ -33,6 +33,7 @@
 #include "provider_display.h"
 #include "search_path.h"
 #include "snapshot_store.h"
+#include "token_check.h"
 #include "token_seal.h"
 
 PG_FUNCTION_INFO_V1(tiktrack_authorize_url);
@@ -391,17 +392,22 @@ connect_creator(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid api \"%s\"", apiname),
 				 errhint("Use 'display' (Login Kit tokens) or 'business' (TikTok account holder tokens).")));
-	if (PG_ARGISNULL(0) || VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(0)) == 0)
+	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("access_token must not be empty")));
+				 errmsg("access_token must not be NULL")));
 	if (expires_in <= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("expires_in must be positive, got %d", expires_in)));
 	access_token = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	/* they go into HTTP headers: no CR LF, nothing but a token */
+	token_check_argument("access_token", access_token);
 	if (!PG_ARGISNULL(1) && VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(1)) > 0)
+	{
 		refresh_token = text_to_cstring(PG_GETARG_TEXT_PP(1));
+		token_check_argument("refresh_token", refresh_token);
+	}
 
 	tiktok_id = identify(api, access_token, &u, &calls, &ncalls);
 	SPI_connect();
