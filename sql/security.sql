@@ -31,4 +31,19 @@ SELECT tiktrack.connect_creator('!act.x~', '');
 RESET tiktrack.api_base_url;
 SELECT count(*) AS creators, (SELECT count(*) FROM tiktrack.fetch_log) AS requests FROM tiktrack.creators;
 
+-- tiktrack.events: on by default, a superuser's switch, readable by all
+SHOW tiktrack.events;
+SELECT tiktrack.events_enabled();
+CREATE ROLE regress_security_user;
+SET ROLE regress_security_user;
+SHOW tiktrack.events;
+SET tiktrack.events = off;
+RESET ROLE;
+SET tiktrack.events = off;
+SELECT tiktrack.events_enabled();
+SELECT tiktrack.notify_snapshots_created('{1,2}', '2026-01-01');
+RESET tiktrack.events;
+SELECT tiktrack.events_enabled();
+DROP ROLE regress_security_user;
+
 DROP EXTENSION tiktrack;
