@@ -175,7 +175,7 @@ fetch_execute_creator_videos(FetchBatch *b, FetchCreatorVideos *cv,
 	cv->pages = 0;
 	cv->budget_limiter = -1;
 	cv->budget_wait_us = 0;
-	if (c == NULL || c->api == FETCH_API_NONE)
+	if (c == NULL || (c->api == FETCH_API_NONE && !c->reauth_needed))
 	{
 		cv->outcome = FETCH_NO_AUTH;
 		return;

@@ -404,6 +404,10 @@ resolved_id_free(const FetchBatch *b, int64 real_id)
 	"           OPERATOR(pg_catalog.||) ' has not authorized tiktrack (auth_status '" \
 	"           OPERATOR(pg_catalog.||) c.auth_status OPERATOR(pg_catalog.||) '): they must authorize through the Display API" \
 	" (tiktrack.authorize_url) or the Business API (tiktrack.connect_creator)'" \
+	/* why they must authorize again (e.g. no tokens after a restore), unless said */ \
+	"           OPERATOR(pg_catalog.||) coalesce(CASE WHEN u.error IS NULL" \
+	"            AND c.auth_status = 'reauthorization_needed'" \
+	"            THEN '; ' OPERATOR(pg_catalog.||) c.last_error END, '')" \
 	"    FROM tiktrack.creators c WHERE c.id = v.creator_id)," \
 	"   'the video''s creator is not known yet, so no authorization can be used')" \
 	"  ELSE v.last_error END," \

@@ -101,3 +101,39 @@ END
 $$;
 COMMENT ON FUNCTION tiktrack.notify_creator_reauthorization() IS
 	'Trigger function: sends creator.reauthorization_needed on channel tiktrack_events when a creator must authorize again: {"event", "creator_id"}; nothing when tiktrack.events is off.';
+
+-- A creator restored without tokens reads reauthorization_needed.
+CREATE FUNCTION tiktrack.creators_check_tokens()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NEW.auth_status = 'authorized'
+	   AND NOT EXISTS (SELECT FROM tiktrack.creator_tokens t WHERE t.creator_id = NEW.id) THEN
+		NEW.auth_status := 'reauthorization_needed';
+		NEW.last_error := format('tiktrack holds no tokens for @%s (tokens are never dumped: after a restore creators authorize again); '
+								 'reconnect with tiktrack.authorize_url() and tiktrack.complete_authorization(), or tiktrack.connect_creator(); '
+								 'the creator must authorize again', NEW.handle);
+	END IF;
+	RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION tiktrack.creators_check_tokens() IS
+	'Trigger function: a creator inserted as authorized without tokens (restored from a dump, where tokens never are) becomes reauthorization_needed, with the reason in last_error.';
+
+CREATE TRIGGER creators_check_tokens
+	BEFORE INSERT ON tiktrack.creators
+	FOR EACH ROW
+	WHEN (NEW.auth_status = 'authorized')
+	EXECUTE FUNCTION tiktrack.creators_check_tokens();
+
+-- Creators restored under 0.1.0 that still claim an authorization they have no tokens for.
+UPDATE tiktrack.creators c
+	SET auth_status = 'reauthorization_needed',
+		last_error = pg_catalog.format('tiktrack holds no tokens for @%s (tokens are never dumped: after a restore creators authorize again); '
+							'reconnect with tiktrack.authorize_url() and tiktrack.complete_authorization(), or tiktrack.connect_creator(); '
+							'the creator must authorize again', c.handle),
+		updated_at = pg_catalog.now()
+	WHERE c.auth_status = 'authorized'
+	  AND NOT EXISTS (SELECT FROM tiktrack.creator_tokens t WHERE t.creator_id = c.id);
