@@ -115,6 +115,36 @@ short_link_refused(const FetchVideo *v)
 		 strcmp(v->call->error_code, "redirect_unparsable") == 0);
 }
 
+/*
+ * Why a creator cannot be fetched, for a WARNING: the reason it must
+ * authorize again when it must (e.g. no tokens after a restore), else
+ * that it has not authorized.
+ */
+static char *
+unauthorized_reason(int64 creator_id)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		args[1] = {Int64GetDatum(creator_id)};
+	char	   *reason = NULL;
+	MemoryContext callerctx = CurrentMemoryContext;
+
+	SPI_connect();
+	if (SPI_execute_with_args("SELECT last_error FROM tiktrack.creators"
+							  " WHERE id = $1 AND auth_status = 'reauthorization_needed'"
+							  " AND last_error IS NOT NULL",
+							  1, types, args, NULL, true, 1) == SPI_OK_SELECT &&
+		SPI_processed == 1)
+	{
+		MemoryContext spictx = MemoryContextSwitchTo(callerctx);
+
+		reason = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		MemoryContextSwitchTo(spictx);
+	}
+	SPI_finish();
+	return reason ? reason :
+		pstrdup("the creator has not authorized tiktrack through the Display or the Business API");
+}
+
 static HeapTuple
 lookup_row(const char *sql, int64 id, TimestampTz at, TupleDesc *desc)
 {
@@ -259,8 +289,7 @@ refresh_creator(PG_FUNCTION_ARGS)
 		ereport(WARNING,
 				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
 				 errmsg("creator @%s was not refreshed: %s", handle,
-						c->outcome == FETCH_REAUTH ? c->error :
-						"the creator has not authorized tiktrack through the Display or the Business API"),
+						c->outcome == FETCH_REAUTH ? c->error : unauthorized_reason(creator_id)),
 				 errhint("Authorize through tiktrack.authorize_url() or tiktrack.connect_creator().")));
 		PG_RETURN_NULL();
 	}

@@ -88,6 +88,10 @@ is($node->safe_psql('restored', q{
 	FROM tiktrack.videos WHERE id = 7234567890123456789}),
 	'awaiting_authorization 0 true', 'the video waits for an authorization; nothing was sent to TikTok');
 
+($ret, $out, $err) = $node->psql('restored', "SELECT tiktrack.refresh_creator('alice')");
+like($err, qr/WARNING:  creator \@alice was not refreshed: \Q$why\E; the creator must authorize again/,
+	'refresh_creator() warns the same way');
+
 # Without the restore trigger (tokens deleted by hand, or rows copied with
 # triggers disabled) the fetcher finds the missing tokens itself.
 $node->safe_psql('src', q{DELETE FROM tiktrack.creator_tokens t USING tiktrack.creators c
