@@ -17,6 +17,7 @@
 #include "utils/guc.h"
 
 #include "endpoints.h"
+#include "events.h"
 #include "shmem.h"
 #include "tiktrack.h"
 #include "worker.h"
@@ -39,6 +40,7 @@ _PG_init(void)
 							 NULL, NULL, NULL);
 
 	endpoints_define_gucs();
+	events_define_gucs();
 	worker_define_gucs();
 
 	MarkGUCPrefixReserved("tiktrack");

@@ -18,7 +18,10 @@
  *     campaign_creator_stats, video_latest_stats and campaign_post_stats
  *     return numeric sums (new column types: dropped and created, with
  *     campaign_creators() and campaign_posts() that return the views'
- *     rows); the other changed functions are replaced.
+ *     rows); the other changed functions are replaced.  The views are
+ *     created here as 0.1.0 had them but with numeric sums; 70_bi.sql then
+ *     adds their 0.2.0 columns (CREATE OR REPLACE VIEW, the same text as
+ *     sql/install/40_campaigns.sql).
  */
 
 DO $$
