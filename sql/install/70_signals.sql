@@ -714,7 +714,7 @@ BEGIN
 			   percentile_cont(0.95) WITHIN GROUP (ORDER BY p.median_engagement_rate) AS hi
 		INTO band
 		FROM tiktrack.creator_engagement_profile(as_of) p
-		WHERE p.tier = me.tier AND p.median_engagement_rate IS NOT NULL;
+		WHERE p.tier = me.tier AND p.median_engagement_rate IS NOT NULL AND p.creator_id <> c.id;
 		IF band.peers < 20 THEN
 			SELECT band.peers AS peers, d.lo, d.hi INTO band
 			FROM (VALUES ('nano', 0.02, 0.25), ('micro', 0.015, 0.20), ('mid', 0.01, 0.15),
@@ -730,8 +730,8 @@ BEGIN
 			format('median engagement rate %s over %s posts; %s tier (%s followers); band %s..%s (%s)',
 				   round(me.median_engagement_rate::numeric, 4), me.posts, me.tier, me.followers,
 				   round(band.lo::numeric, 4), round(band.hi::numeric, 4),
-				   CASE WHEN band.peers >= 20 THEN format('p5..p95 of %s tracked %s creators', band.peers, me.tier)
-						ELSE format('default band: %s tracked %s creators, 20 needed', band.peers, me.tier) END);
+				   CASE WHEN band.peers >= 20 THEN format('p5..p95 of %s other tracked %s creators', band.peers, me.tier)
+						ELSE format('default band: %s other tracked %s creators, 20 needed', band.peers, me.tier) END);
 	END IF;
 
 	-- follower_spike: robust z-score of the largest one-day gain.
@@ -818,7 +818,7 @@ BEGIN
 	ELSE
 		RETURN QUERY SELECT 'views_without_engagement'::text, n_bad::float8, 0::float8, n_bad > 0,
 			CASE WHEN n_bad = 0 THEN format('no view burst without engagement in %s posts with at least 4 snapshots', n_judged)
-				 ELSE format('%s snapshot intervals where views grew more than 10 times the post''s median hourly growth with less than a tenth of the engagement its engagement per view predicts: %s%s',
+				 ELSE format('%s snapshot interval(s) where views grew more than 10 times the post''s median hourly growth with less than a tenth of the engagement its engagement per view predicts: %s%s',
 							 n_bad, array_to_string(examples, '; '), CASE WHEN n_bad > 5 THEN '; ...' ELSE '' END) END;
 	END IF;
 
@@ -832,7 +832,7 @@ BEGIN
 			   percentile_cont(0.99) WITHIN GROUP (ORDER BY p.comment_like_ratio) AS hi
 		INTO band
 		FROM tiktrack.creator_engagement_profile(as_of) p
-		WHERE p.comment_like_ratio IS NOT NULL;
+		WHERE p.comment_like_ratio IS NOT NULL AND p.creator_id <> c.id;
 		IF band.peers < 20 THEN
 			SELECT band.peers AS peers, 0.001::float8 AS lo, 0.2::float8 AS hi INTO band;
 		END IF;
@@ -844,13 +844,13 @@ BEGIN
 			me.comment_like_ratio < band.lo OR me.comment_like_ratio > band.hi,
 			format('%s comments per like over the posts'' latest snapshots; band %s..%s (%s)',
 				   round(me.comment_like_ratio::numeric, 4), round(band.lo::numeric, 4), round(band.hi::numeric, 4),
-				   CASE WHEN band.peers >= 20 THEN format('p1..p99 of %s tracked creators', band.peers)
-						ELSE format('default band: %s tracked creators, 20 needed', band.peers) END);
+				   CASE WHEN band.peers >= 20 THEN format('p1..p99 of %s other tracked creators', band.peers)
+						ELSE format('default band: %s other tracked creators, 20 needed', band.peers) END);
 	END IF;
 END
 $$;
 COMMENT ON FUNCTION tiktrack.fraud_signals(text, timestamptz) IS
-	'Explainable fraud signals of a creator as of a moment, one row each, always all five (value NULL and flagged false when the data to judge is missing, evidence saying what): likes_exceed_views = posts (latest snapshot, views >= 100) with more likes than views, flagged when above 0; engagement_rate_band = the creator''s median post engagement rate ((likes + comments + shares) / views) against p5..p95 of tracked creators in the same follower tier (tiktrack.follower_tier) when at least 20 are, else the default band nano 0.02..0.25, micro 0.015..0.20, mid 0.01..0.15, macro 0.008..0.12, mega 0.005..0.10, flagged outside (threshold = the bound crossed, or the nearer one); follower_spike = robust z-score (gain - median) / (1.4826 * MAD) of the largest one-day follower gain (per UTC day, gaps spread evenly; needs 7 daily gains; mean absolute deviation * 1.2533 when MAD is 0), flagged above 5 unless the median views per post of posts published in the 7 days ending that day exceed 1.5 times those of the 4 weeks before; views_without_engagement = snapshot intervals (posts with at least 4 snapshots) whose views grew by at least 100 and more than 10 times the post''s median growth per hour while likes + comments + shares grew less than a tenth of that growth times the post''s engagement per view, flagged when above 0; comment_like_ratio = comments / likes summed over the posts against p1..p99 of tracked creators when at least 20, else 0.001..0.2, flagged outside. Unknown handle: ERROR P0002.';
+	'Explainable fraud signals of a creator as of a moment, one row each, always all five (value NULL and flagged false when the data to judge is missing, evidence saying what): likes_exceed_views = posts (latest snapshot, views >= 100) with more likes than views, flagged when above 0; engagement_rate_band = the creator''s median post engagement rate ((likes + comments + shares) / views) against p5..p95 of the other tracked creators in the same follower tier (tiktrack.follower_tier) when there are at least 20, else the default band nano 0.02..0.25, micro 0.015..0.20, mid 0.01..0.15, macro 0.008..0.12, mega 0.005..0.10, flagged outside (threshold = the bound crossed, or the nearer one); follower_spike = robust z-score (gain - median) / (1.4826 * MAD) of the largest one-day follower gain (per UTC day, gaps spread evenly; needs 7 daily gains; mean absolute deviation * 1.2533 when MAD is 0), flagged above 5 unless the median views per post of posts published in the 7 days ending that day exceed 1.5 times those of the 4 weeks before; views_without_engagement = snapshot intervals (posts with at least 4 snapshots) whose views grew by at least 100 and more than 10 times the post''s median growth per hour while likes + comments + shares grew less than a tenth of that growth times the post''s engagement per view, flagged when above 0; comment_like_ratio = comments / likes summed over the posts against p1..p99 of the other tracked creators when there are at least 20, else 0.001..0.2, flagged outside. Unknown handle: ERROR P0002.';
 
 CREATE FUNCTION tiktrack.authenticity(creator_handle text)
 RETURNS TABLE (score integer, flagged text[], explanation text)
