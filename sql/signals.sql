@@ -124,19 +124,21 @@ INSERT INTO tiktrack.videos (id, creator_id, posted_at, track_until) VALUES
 INSERT INTO tiktrack.snapshots (video_id, captured_at, views, source) VALUES
 	(109, '2026-03-10 19:00+00', 1000, 'manual');
 SELECT * FROM tiktrack.traction(109, '2026-03-10 19:00+00');
--- Ben's first post has no earlier posts of his: the baseline is every other creator's posts
--- (ana's 9: 1000..6000, 3000, 9000, 1000; median 3,000); 5 of 9 fewer.
+-- Ben's first post has no earlier posts of his: the baseline is every
+-- other creator's posts
+-- -- (ana's 9: 1000..6000, 3000, 9000, 1000; median 3,000); 6 of 9 fewer.
 SELECT * FROM tiktrack.traction(201, '2026-03-02 10:30+00');
 -- His third post has 2 earlier posts of his own, fewer than 5: still all.
 SELECT baseline, baseline_posts FROM tiktrack.traction(203, '2026-03-04 10:30+00');
--- cid has one post and nobody else is observed at 10 days: too little.
+-- cid has one post and nobody else is observed at 11 days: too little.
 INSERT INTO tiktrack.videos (id, creator_id, posted_at, track_until) VALUES
 	(301, 3, '2026-03-01 00:00+00', '2026-06-01');
 INSERT INTO tiktrack.snapshots (video_id, captured_at, views, source) VALUES
 	(301, '2026-03-12 00:00+00', 10, 'manual');
-SELECT * FROM tiktrack.traction(301, '2026-03-11 00:00+00');
+SELECT * FROM tiktrack.traction(301, '2026-03-12 00:00+00');
 -- Before posting, or before any snapshot: insufficient history.
 SELECT * FROM tiktrack.traction(301, '2026-02-01 00:00+00');
+SELECT * FROM tiktrack.traction(301, '2026-03-11 00:00+00');
 SELECT status FROM tiktrack.traction(301, '2026-03-02 00:00+00');
 SELECT * FROM tiktrack.traction(999);
 SELECT * FROM tiktrack.traction(301, NULL);
@@ -144,8 +146,32 @@ SELECT tiktrack.traction_breakout_threshold() AS breakout, tiktrack.early_window
 -- The breakout setting is reloadable, not per session.
 SET tiktrack.traction_breakout = 2;
 
--- early_traction lists posts younger than the early window: none here.
+-- early_traction lists posts younger than the early window: none yet.
 SELECT count(*) FROM tiktrack.early_traction;
+
+--
+-- The traction.breakout event: storing a snapshot that puts a young post
+-- at breakout records it in traction_alerts and notifies once (the TAP
+-- test test/t/080_traction_breakout.pl checks the NOTIFY itself).  Post
+-- 110, posted 2 hours ago, has 20,000 views at 1 h against ana's 10
+-- earlier posts (111, posted 7 hours ago, has 20,000 at 1 h too): median
+-- 3,500, index 5.71.
+--
+INSERT INTO tiktrack.videos (id, creator_id, posted_at, track_until) VALUES
+	(110, 1, now() - interval '2 hours', now() + interval '7 days'),
+	(111, 1, now() - interval '7 hours', now() + interval '7 days');
+INSERT INTO tiktrack.snapshots (video_id, captured_at, views, source)
+SELECT 110, posted_at + interval '30 minutes', 2000, 'manual' FROM tiktrack.videos WHERE id = 110;
+SELECT count(*) AS alerts FROM tiktrack.traction_alerts;
+INSERT INTO tiktrack.snapshots (video_id, captured_at, views, source)
+SELECT id, posted_at + interval '1 hour', 20000, 'manual' FROM tiktrack.videos WHERE id IN (110, 111);
+SELECT video_id, age, views, round(traction_index::numeric, 4) AS traction_index FROM tiktrack.traction_alerts;
+-- Once only: a later snapshot, still a breakout, adds nothing.
+INSERT INTO tiktrack.snapshots (video_id, captured_at, views, source)
+SELECT 110, posted_at + interval '90 minutes', 40000, 'manual' FROM tiktrack.videos WHERE id = 110;
+SELECT video_id, views FROM tiktrack.traction_alerts;
+-- 111 is older than the early window: neither alerted nor listed.
+SELECT video_id, creator_handle, views, baseline, baseline_posts, status FROM tiktrack.early_traction;
 
 --
 -- Forecasts.  From 1 h to 6 h ana's posts grow 1000x -> 3000x:
@@ -167,12 +193,22 @@ SELECT * FROM tiktrack.forecast_views(103, '3 hours 30 minutes', 0.8, '2026-03-0
 -- ana's 6, ben's 2 and cid's 301 (its one snapshot at 11 days puts it at
 -- 0 views at 1 h and at 6 h by interpolation from 0 at posted_at).
 SELECT * FROM tiktrack.forecast_views(201, '6 hours', 0.5, '2026-03-02 10:30+00');
--- Never below the views already seen: a post that already has more than
--- any growth ratio predicts stays at its views.
-INSERT INTO tiktrack.snapshots (video_id, captured_at, views, source) VALUES
-	(301, '2026-03-01 01:00+00', 1000000, 'manual');
-SELECT * FROM tiktrack.forecast_views(301, '6 hours', 0.8, '2026-03-01 01:00+00');
+-- Never below the views already seen: cid's posts 302..306 lost views
+-- between 1 h and 6 h (TikTok removed invalid views: 1,000 -> 800), so
+-- the ratio predicts fewer views than his post 307 already has (500 at
+-- 1 h): the forecast and its interval stay at 500.
 DELETE FROM tiktrack.videos WHERE id = 301;
+INSERT INTO tiktrack.videos (id, creator_id, posted_at, track_until)
+SELECT 300 + i, 3, timestamptz '2026-03-01 00:00+00' + i * interval '1 day', '2026-06-01'
+FROM generate_series(2, 7) i;
+INSERT INTO tiktrack.snapshots (video_id, captured_at, views, source)
+SELECT v.id, v.posted_at + a.age, a.views, 'manual'
+FROM tiktrack.videos v, (VALUES (interval '1 hour', 1000), (interval '6 hours', 800)) AS a(age, views)
+WHERE v.id BETWEEN 302 AND 306;
+INSERT INTO tiktrack.snapshots (video_id, captured_at, views, source) VALUES
+	(307, '2026-03-08 01:00+00', 500, 'manual');
+SELECT * FROM tiktrack.forecast_views(307, '6 hours', 0.8, '2026-03-08 01:00+00');
+DELETE FROM tiktrack.videos WHERE creator_id = 3;
 -- Nothing to train on at 20 days: none.
 SELECT * FROM tiktrack.forecast_views(107, '20 days', 0.8, '2026-03-08 19:00+00');
 -- No snapshot yet, or before posting: none.
@@ -219,3 +255,5 @@ FROM g;
 SELECT * FROM tiktrack.forecast_backtest('1 hour', '20 days');
 SELECT * FROM tiktrack.forecast_backtest('6 hours', '1 hour');
 SELECT * FROM tiktrack.forecast_backtest('1 hour', '6 hours', 0);
+
+DROP EXTENSION tiktrack;

@@ -55,3 +55,5 @@ SELECT f.method, f.training_posts, f.views = tiktrack.views_at_age(t.id, '6 hour
 	   tiktrack.views_at_age(t.id, '7 days') BETWEEN f.low AND f.high AS truth_inside
 FROM truth t, tiktrack.forecast_views(t.id, '7 days', 0.8, t.posted_at + interval '6 hours') f
 WHERE t.id = 7012;
+
+DROP EXTENSION tiktrack;

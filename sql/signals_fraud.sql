@@ -78,3 +78,5 @@ FROM unnest(ARRAY[0, 9999, 10000, 99999, 100000, 499999, 500000, 999999, 1000000
 SELECT * FROM tiktrack.fraud_signals('nobody');
 SELECT * FROM tiktrack.authenticity('nobody');
 SELECT * FROM tiktrack.fraud_signals('real', NULL);
+
+DROP EXTENSION tiktrack;
