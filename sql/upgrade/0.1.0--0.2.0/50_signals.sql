@@ -266,13 +266,17 @@ BEGIN
 		RETURN;
 	END IF;
 
-	-- The creator's own earlier posts observed at this age, 30 most recent.
+	-- The creator's own earlier posts observed at this age, 30 most
+	-- recent: the posts are sorted first (OFFSET 0 keeps the subquery),
+	-- so the nested loop stops probing once it has 30.
 	SELECT array_agg(x.value) INTO sample
 	FROM (SELECT round(c.views)::float8 AS value
-		  FROM tiktrack.videos o
+		  FROM (SELECT o.id, o.posted_at FROM tiktrack.videos o
+				WHERE o.creator_id = v.creator_id AND o.id <> v.id AND o.id > 0
+				  AND o.posted_at < v.posted_at
+				ORDER BY o.posted_at DESC, o.id DESC
+				OFFSET 0) o
 		  CROSS JOIN LATERAL tiktrack.interpolated_counters(o.id, o.posted_at, o.posted_at + a) c
-		  WHERE o.creator_id = v.creator_id AND o.id <> v.id AND o.id > 0
-			AND o.posted_at < v.posted_at
 		  ORDER BY o.posted_at DESC, o.id DESC
 		  LIMIT 30) x;
 	kind := 'creator';
