@@ -277,6 +277,7 @@ BEGIN
 				ORDER BY o.posted_at DESC, o.id DESC
 				OFFSET 0) o
 		  CROSS JOIN LATERAL tiktrack.interpolated_counters(o.id, o.posted_at, o.posted_at + a) c
+		  WHERE c.views IS NOT NULL
 		  ORDER BY o.posted_at DESC, o.id DESC
 		  LIMIT 30) x;
 	kind := 'creator';
@@ -284,7 +285,8 @@ BEGIN
 		SELECT array_agg(round(c.views)::float8) INTO sample
 		FROM tiktrack.videos o
 		CROSS JOIN LATERAL tiktrack.interpolated_counters(o.id, o.posted_at, o.posted_at + a) c
-		WHERE o.creator_id IS DISTINCT FROM v.creator_id AND o.id > 0 AND o.posted_at IS NOT NULL;
+		WHERE o.creator_id IS DISTINCT FROM v.creator_id AND o.id > 0 AND o.posted_at IS NOT NULL
+		  AND c.views IS NOT NULL;
 		kind := 'all';
 	END IF;
 	IF coalesce(cardinality(sample), 0) < 5 THEN
@@ -507,14 +509,16 @@ BEGIN
 	FROM tiktrack.videos o
 	CROSS JOIN LATERAL tiktrack.interpolated_counters(o.id, o.posted_at, o.posted_at + model_age) ca
 	CROSS JOIN LATERAL tiktrack.interpolated_counters(o.id, o.posted_at, o.posted_at + horizon) ch
-	WHERE o.creator_id = v.creator_id AND o.id <> v.id AND o.id > 0;
+	WHERE o.creator_id = v.creator_id AND o.id <> v.id AND o.id > 0
+	  AND ca.views IS NOT NULL AND ch.views IS NOT NULL;
 	kind := 'creator';
 	IF coalesce(cardinality(r), 0) < 5 THEN
 		SELECT array_agg(ln(round(ch.views) + 1) - ln(round(ca.views) + 1)) INTO r
 		FROM tiktrack.videos o
 		CROSS JOIN LATERAL tiktrack.interpolated_counters(o.id, o.posted_at, o.posted_at + model_age) ca
 		CROSS JOIN LATERAL tiktrack.interpolated_counters(o.id, o.posted_at, o.posted_at + horizon) ch
-		WHERE o.id <> v.id AND o.id > 0 AND o.posted_at IS NOT NULL;
+		WHERE o.id <> v.id AND o.id > 0 AND o.posted_at IS NOT NULL
+		  AND ca.views IS NOT NULL AND ch.views IS NOT NULL;
 		kind := 'all';
 	END IF;
 	IF coalesce(cardinality(r), 0) < 5 THEN
@@ -579,7 +583,8 @@ BEGIN
 				FROM tiktrack.videos o
 				CROSS JOIN LATERAL tiktrack.interpolated_counters(o.id, o.posted_at, o.posted_at + age) ca
 				CROSS JOIN LATERAL tiktrack.interpolated_counters(o.id, o.posted_at, o.posted_at + horizon) ch
-				WHERE o.id > 0 AND o.posted_at IS NOT NULL) x) d
+				WHERE o.id > 0 AND o.posted_at IS NOT NULL
+				  AND ca.views IS NOT NULL AND ch.views IS NOT NULL) x) d
 	CROSS JOIN LATERAL tiktrack.forecast_backtest_arrays(d.grps, d.vas, d.vhs, confidence, 5) b;
 END
 $$;
