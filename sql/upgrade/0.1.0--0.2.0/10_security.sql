@@ -119,6 +119,7 @@ BEGIN
 	RETURN NEW;
 END
 $$;
+REVOKE EXECUTE ON FUNCTION tiktrack.creators_check_tokens() FROM PUBLIC;
 COMMENT ON FUNCTION tiktrack.creators_check_tokens() IS
 	'Trigger function: a creator inserted as authorized without tokens (restored from a dump, where tokens never are) becomes reauthorization_needed, with the reason in last_error.';
 
