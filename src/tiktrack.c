@@ -19,6 +19,7 @@
 #include "endpoints.h"
 #include "events.h"
 #include "shmem.h"
+#include "signals.h"
 #include "tiktrack.h"
 #include "worker.h"
 
@@ -42,6 +43,7 @@ _PG_init(void)
 	endpoints_define_gucs();
 	events_define_gucs();
 	worker_define_gucs();
+	signals_define_gucs();
 
 	MarkGUCPrefixReserved("tiktrack");
 
