@@ -1,9 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * worker_status.c
- *	  SQL functions reading the worker's state, counters and rate
- *	  limiters from shared memory (tiktrack.worker_status is built on
- *	  them).
+ *	  SQL functions reading the state and counters of the worker of the
+ *	  session's database and the rate limiters (shared by every database)
+ *	  from shared memory (tiktrack.worker_status is built on them).
  *
  *-------------------------------------------------------------------------
  */
@@ -12,6 +12,7 @@
 #include "access/htup_details.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
@@ -34,11 +35,12 @@ tiktrack_worker_info(PG_FUNCTION_ARGS)
 	TupleDesc	desc;
 	Datum		values[7];
 	bool		nulls[7] = {false};
-	TiktrackShared *s = palloc(sizeof(TiktrackShared));
+	TiktrackDatabaseSlot *s = palloc(sizeof(TiktrackDatabaseSlot));
 
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
-	tiktrack_read_shared(s);
+	/* The worker of this session's database. */
+	(void) tiktrack_read_database_slot(MyDatabaseId, s);
 
 	values[0] = Int32GetDatum(s->worker_pid);
 	nulls[0] = (s->worker_pid == 0);
@@ -58,13 +60,15 @@ Datum
 tiktrack_worker_counters(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	TiktrackDatabaseSlot *s = palloc(sizeof(TiktrackDatabaseSlot));
 	int64		minute[TT_NUM_COUNTERS];
 	int64		hour[TT_NUM_COUNTERS];
 	int64		total[TT_NUM_COUNTERS];
 	int			c;
 
 	InitMaterializedSRF(fcinfo, 0);
-	tiktrack_read_counters(GetCurrentTimestamp(), minute, hour, total);
+	(void) tiktrack_read_database_slot(MyDatabaseId, s);
+	tiktrack_read_counters(s, GetCurrentTimestamp(), minute, hour, total);
 	for (c = 0; c < TT_NUM_COUNTERS; c++)
 	{
 		Datum		values[4];
@@ -114,17 +118,18 @@ Datum
 tiktrack_rate_limits(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	TiktrackShared *s = palloc(sizeof(TiktrackShared));
+	RateLimiter *limiters = palloc(sizeof(RateLimiter) * TT_NUM_LIMITERS);
 	TimestampTz now = GetCurrentTimestamp();
 	int			l;
 
 	InitMaterializedSRF(fcinfo, 0);
 	if (!tiktrack_shmem_available())
 		return (Datum) 0;
-	tiktrack_read_shared(s);
+	/* One budget per TikTok app: the same for every database. */
+	tiktrack_read_limiters(limiters);
 	for (l = 0; l < TT_NUM_LIMITERS; l++)
 	{
-		RateLimiter *rl = &s->limiters[l];
+		RateLimiter *rl = &limiters[l];
 		Datum		values[8];
 		bool		nulls[8] = {false};
 
