@@ -460,8 +460,12 @@ tiktrack_launcher_main(Datum main_arg)
 		}
 
 		now = GetCurrentTimestamp();
+		/* Created in a database we may not have read yet: read them now. */
 		if (tiktrack_launcher_take_recheck())
+		{
 			recheck_databases_without_worker(now);
+			next_scan = now;
+		}
 		if (reap_stopped_workers(now))
 			next_scan = now;
 		if (now >= next_scan)
