@@ -11,16 +11,30 @@
 
 #include "access/htup_details.h"
 #include "fmgr.h"
+#include "commands/dbcommands.h"
 #include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
 #include "shmem.h"
+#include "worker.h"
 
 PG_FUNCTION_INFO_V1(tiktrack_worker_info);
 PG_FUNCTION_INFO_V1(tiktrack_worker_counters);
 PG_FUNCTION_INFO_V1(tiktrack_rate_limits);
+
+/* False when tiktrack.database restricts the workers to another database. */
+static bool
+database_is_served(void)
+{
+	char	   *name;
+
+	if (tiktrack_database == NULL || tiktrack_database[0] == '\0')
+		return true;
+	name = get_database_name(MyDatabaseId);
+	return name != NULL && strcmp(name, tiktrack_database) == 0;
+}
 
 static Datum
 timestamp_or_null(TimestampTz t, bool *isnull)
@@ -36,16 +50,19 @@ tiktrack_worker_info(PG_FUNCTION_ARGS)
 	Datum		values[7];
 	bool		nulls[7] = {false};
 	TiktrackDatabaseSlot *s = palloc(sizeof(TiktrackDatabaseSlot));
+	bool		has_slot;
 
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
 	/* The worker of this session's database. */
-	(void) tiktrack_read_database_slot(MyDatabaseId, s);
+	has_slot = tiktrack_read_database_slot(MyDatabaseId, s);
 
 	values[0] = Int32GetDatum(s->worker_pid);
 	nulls[0] = (s->worker_pid == 0);
 	if (!tiktrack_shmem_available())
 		values[1] = CStringGetTextDatum("not running (tiktrack is not in shared_preload_libraries)");
+	else if (!has_slot && !database_is_served())
+		values[1] = CStringGetTextDatum("not served (tiktrack.database)");
 	else
 		values[1] = CStringGetTextDatum(tiktrack_worker_state_names[s->worker_state]);
 	values[2] = timestamp_or_null(s->worker_state_since, &nulls[2]);
