@@ -87,6 +87,7 @@ typedef struct LauncherDb
 	BackgroundWorkerHandle *handle; /* NULL for an adopted worker */
 	pid_t		adopted_pid;
 	TimestampTz started_at;
+	TimestampTz stopped_at;
 	TimestampTz next_start;
 	int			failures;		/* consecutive */
 	bool		start_failure_logged;
@@ -284,6 +285,7 @@ worker_exited(LauncherDb *db, TimestampTz now)
 		db->handle = NULL;
 	}
 	db->adopted_pid = 0;
+	db->stopped_at = now;
 
 	/* A worker of a previous launcher still runs there: keep that one. */
 	other_slot = tiktrack_slot_of_running_worker(db->dboid, &other_pid);
@@ -305,7 +307,11 @@ worker_exited(LauncherDb *db, TimestampTz now)
 		forget_slot(db);
 		db->state = DB_NO_EXTENSION;
 		db->failures = 0;
-		db->next_start = TimestampTzPlusMilliseconds(now, LAUNCHER_RECHECK_S * 1000);
+		/* Created while that worker looked: look again soon, not later. */
+		if (tiktrack_launcher_recheck_requested_at() >= db->started_at)
+			db->next_start = TimestampTzPlusMilliseconds(now, 1000);
+		else
+			db->next_start = TimestampTzPlusMilliseconds(now, LAUNCHER_RECHECK_S * 1000);
 		return false;
 	}
 
@@ -353,8 +359,12 @@ recheck_databases_without_worker(TimestampTz now)
 
 	hash_seq_init(&seq, databases);
 	while ((db = hash_seq_search(&seq)) != NULL)
+	{
+		/* at most once a second, however often sessions ask */
 		if (db->state == DB_NO_EXTENSION)
-			db->next_start = now;
+			db->next_start = Min(db->next_start,
+								 TimestampTzPlusMilliseconds(db->stopped_at, 1000));
+	}
 }
 
 static void
@@ -424,6 +434,8 @@ tiktrack_launcher_main(Datum main_arg)
 {
 	HASHCTL		ctl;
 	TimestampTz next_scan = 0;
+	TimestampTz recheck_seen = 0;
+	TimestampTz recheck_at;
 
 	pqsignal(SIGHUP, SignalHandlerForConfigReload);
 	pqsignal(SIGTERM, die);
@@ -461,8 +473,10 @@ tiktrack_launcher_main(Datum main_arg)
 
 		now = GetCurrentTimestamp();
 		/* Created in a database we may not have read yet: read them now. */
-		if (tiktrack_launcher_take_recheck())
+		recheck_at = tiktrack_launcher_recheck_requested_at();
+		if (recheck_at > recheck_seen)
 		{
+			recheck_seen = recheck_at;
 			recheck_databases_without_worker(now);
 			next_scan = now;
 		}

@@ -135,8 +135,9 @@ slot_of_database(Oid dboid)
 }
 
 /*
- * Sets the latch of the worker of this session's database.  Without one
- * (the extension was just created here, or the worker is restarting) the
+ * Sets the latch of the worker of this session's database.  When this
+ * database has no worker that found the extension (its install script
+ * calls this, and the launcher may have looked a moment before), the
  * launcher is asked to look at the databases without a worker at once.
  */
 void
@@ -150,9 +151,9 @@ tiktrack_wake_worker(void)
 	slot = slot_of_database(MyDatabaseId);
 	if (slot != NULL && slot->worker_latch != NULL)
 		SetLatch(slot->worker_latch);
-	else
+	if (slot == NULL || slot->worker_state == TT_WORKER_STARTING)
 	{
-		tiktrack_shared->launcher_recheck = true;
+		tiktrack_shared->launcher_recheck_at = GetCurrentTimestamp();
 		if (tiktrack_shared->launcher_latch != NULL)
 			SetLatch(tiktrack_shared->launcher_latch);
 	}
@@ -233,17 +234,16 @@ tiktrack_launcher_detach(int code, Datum arg)
 	LWLockRelease(tiktrack_shared->lock);
 }
 
-/* True once after a session created the extension somewhere. */
-bool
-tiktrack_launcher_take_recheck(void)
+/* When a session last created the extension somewhere (0: never). */
+TimestampTz
+tiktrack_launcher_recheck_requested_at(void)
 {
-	bool		recheck;
+	TimestampTz at;
 
-	LWLockAcquire(tiktrack_shared->lock, LW_EXCLUSIVE);
-	recheck = tiktrack_shared->launcher_recheck;
-	tiktrack_shared->launcher_recheck = false;
+	LWLockAcquire(tiktrack_shared->lock, LW_SHARED);
+	at = tiktrack_shared->launcher_recheck_at;
 	LWLockRelease(tiktrack_shared->lock);
-	return recheck;
+	return at;
 }
 
 /*

@@ -138,7 +138,8 @@ typedef struct TiktrackShared
 	/* The launcher, while it runs. */
 	pid_t		launcher_pid;
 	Latch	   *launcher_latch;
-	bool		launcher_recheck;	/* a session created the extension */
+	TimestampTz launcher_recheck_at;	/* when a session last created the
+										 * extension */
 	TiktrackHold holds[TT_MAX_HOLDS];
 
 	/* TikTok's budget: one per app, shared by every database. */
@@ -161,7 +162,7 @@ extern void tiktrack_wake_worker_at_commit(void);
 /* the launcher's side */
 extern void tiktrack_launcher_attach(Latch *latch);
 extern void tiktrack_launcher_detach(int code, Datum arg);
-extern bool tiktrack_launcher_take_recheck(void);
+extern TimestampTz tiktrack_launcher_recheck_requested_at(void);
 extern int	tiktrack_slot_assign(Oid dboid);
 extern void tiktrack_slot_release(int slot);
 extern int	tiktrack_slot_of_running_worker(Oid dboid, pid_t *pid);
