@@ -2,7 +2,8 @@
 # without a restart: a third database starts fetching as soon as the
 # extension is created there, and DROP EXTENSION stops its worker.  A
 # launcher that is terminated comes back and takes over the running
-# workers instead of starting second ones.
+# workers instead of starting second ones.  tiktrack.database, when set,
+# restricts the workers to that database.
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -58,6 +59,16 @@ is(TiktrackWorker::worker_pids_in($node, 'postgres') . ' ' . TiktrackWorker::wor
 $node->safe_psql('third', 'CREATE EXTENSION tiktrack');
 TiktrackWorker::worker_pid($node, 'third');
 ok(1, 'the new launcher starts a worker for a new extension');
+
+# ---- tiktrack.database restricts the workers to one database ----
+$node->append_conf('postgresql.conf', "tiktrack.database = 'second'\n");
+$node->restart;
+TiktrackWorker::worker_pid($node, 'second');
+sleep(1);
+is(TiktrackWorker::worker_pids_in($node, 'postgres') . '|' . TiktrackWorker::worker_pids_in($node, 'third'), '|',
+	'with tiktrack.database set, no other database gets a worker');
+is($node->safe_psql('postgres', 'SELECT state FROM tiktrack.worker_status'), 'not served (tiktrack.database)',
+	'and worker_status there says why');
 
 $node->stop;
 done_testing();
