@@ -1,6 +1,6 @@
 # Two databases tracking at once: the launcher starts one worker in each
-# (tiktrack.database unset), each database sees its own worker in
-# tiktrack.worker_status, and both spend one request budget (the TikTok
+# (tiktrack.database unset), each database sees its own worker and its
+# counters in tiktrack.worker_status, and both spend one request budget (the TikTok
 # app's): together they send no more than the budget allows.
 use strict;
 use warnings;
@@ -71,6 +71,21 @@ for my $db (qw(postgres two))
 }
 is($node->safe_psql('postgres', "SELECT limits FROM tiktrack.rate_limits() WHERE limiter = 'display $query'"),
 	'60/min', 'the budget is the configured one, not twice it');
+
+# ---- counters are per database ----
+$node->append_conf('postgresql.conf', "tiktrack.worker_enabled = off\n");
+$node->reload;
+for my $db (qw(postgres two))
+{
+	TiktrackWorker::wait_for($node, 'SELECT state FROM tiktrack.worker_status', 'disabled', 10,
+		"database $db: worker paused", $db);
+}
+for my $db (qw(postgres two))
+{
+	is($node->safe_psql($db, q{SELECT total FROM tiktrack.worker_counters() WHERE counter = 'snapshots'}),
+		$node->safe_psql($db, 'SELECT count(*) FROM tiktrack.snapshots'),
+		"database $db: worker_status counts the snapshots of its own database");
+}
 
 $node->stop;
 done_testing();

@@ -68,5 +68,21 @@ is($starts, 0, 'no worker was started again in a dropped database');
 unlike($log, qr/database .* does not exist|stopped \d+ times in a row/, 'no restart loop in the log');
 unlike($log, qr/PANIC|terminated by signal/, 'no crash');
 
+# ---- the database tiktrack.database names, dropped WITH (FORCE) ----
+# (the one worker of old restarted every second, failing to connect)
+$node->safe_psql('postgres', 'CREATE DATABASE target');
+$node->safe_psql('target', 'CREATE EXTENSION tiktrack');
+$node->append_conf('postgresql.conf', "tiktrack.database = 'target'\n");
+$node->restart;
+TiktrackWorker::worker_pid($node, 'target');
+$logpos = -s $node->logfile;
+$node->safe_psql('postgres', 'DROP DATABASE target WITH (FORCE)');
+sleep(4);
+$log = substr(slurp_file($node->logfile), $logpos);
+unlike($log, qr/database .* does not exist|tiktrack worker started|stopped \d+ times in a row/,
+	'dropping the one database served starts nothing again');
+is($node->safe_psql('postgres', q{SELECT count(*) FROM pg_stat_activity WHERE backend_type = 'tiktrack worker'}),
+	'0', 'no worker left');
+
 $node->stop;
 done_testing();
