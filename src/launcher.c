@@ -9,7 +9,7 @@
  * The launcher's loop, on its latch:
  *
  *	1. reap: a worker that stopped either found no extension (look again
- *	   after LAUNCHER_RECHECK_S, or when a session creates it) or failed
+ *	   after 15 s up to 5 min, or when a session creates it) or failed
  *	   (start it again after a pause that doubles, from 1 s up to a
  *	   minute, while it keeps failing: never a crash loop);
  *	2. scan pg_database (every LAUNCHER_SCAN_S, and after a worker
@@ -58,8 +58,13 @@
 
 /* How often pg_database is read. */
 #define LAUNCHER_SCAN_S 5
-/* How often a database without the extension is looked at again. */
+/*
+ * How often a database without the extension is looked at again: after
+ * 15 s, doubling to 5 min while it stays without.  Only a fallback: a
+ * session that creates the extension asks the launcher at once.
+ */
 #define LAUNCHER_RECHECK_S 15
+#define LAUNCHER_MAX_RECHECK_S 300
 /* Pauses before restarting a failed worker: 1 s, doubling up to this. */
 #define LAUNCHER_MAX_BACKOFF_S 60
 /* A worker that ran this long had not been failing. */
@@ -90,6 +95,7 @@ typedef struct LauncherDb
 	TimestampTz stopped_at;
 	TimestampTz next_start;
 	int			failures;		/* consecutive */
+	int			absent_checks;	/* consecutive looks without the extension */
 	bool		start_failure_logged;
 } LauncherDb;
 
@@ -304,17 +310,22 @@ worker_exited(LauncherDb *db, TimestampTz now)
 	}
 	if (db->slot >= 0 && tiktrack_slot_exit_reason(db->slot) == TT_EXIT_NO_EXTENSION)
 	{
+		int64		recheck_s;
+
 		forget_slot(db);
 		db->state = DB_NO_EXTENSION;
 		db->failures = 0;
+		db->absent_checks++;
+		recheck_s = Min((int64) LAUNCHER_RECHECK_S << Min(db->absent_checks - 1, 5),
+						LAUNCHER_MAX_RECHECK_S);
 		/* Created while that worker looked: look again soon, not later. */
 		if (tiktrack_launcher_recheck_requested_at() >= db->started_at)
-			db->next_start = TimestampTzPlusMilliseconds(now, 1000);
-		else
-			db->next_start = TimestampTzPlusMilliseconds(now, LAUNCHER_RECHECK_S * 1000);
+			recheck_s = 1;
+		db->next_start = TimestampTzPlusMilliseconds(now, recheck_s * 1000);
 		return false;
 	}
 
+	db->absent_checks = 0;
 	if (TimestampDifferenceExceeds(db->started_at, now, LAUNCHER_HEALTHY_S * 1000))
 		db->failures = 0;
 	db->failures++;

@@ -10,8 +10,8 @@
  * connected to it can tell, so the launcher starts a worker in every
  * database it does not know yet; a worker that finds no extension exits
  * at once, quietly, saying so in its slot (shmem.h), and the launcher
- * looks again every LAUNCHER_RECHECK_S, or at once when a session of that
- * database creates the extension (its install script wakes the worker of
+ * looks again after a while (15 s, doubling up to 5 min), or at once when
+ * a session of that database creates the extension (its install script wakes the worker of
  * its database, which without a worker asks the launcher).
  *
  * A process utility hook in every session keeps the workers out of the
