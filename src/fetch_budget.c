@@ -169,25 +169,30 @@ blocked_until(int limiter)
 int64
 fetch_budget_wait(int limiter, int n)
 {
-	int64		waited_us = 0;
+	TimestampTz start;
+	bool		slept = false;
 
 	if (limiter < 0 || !tiktrack_shmem_available())
 		return 0;
 	ensure_configured(limiter);
+	start = GetCurrentTimestamp();
 	for (;;)
 	{
 		int64		wait_us = tiktrack_rate_acquire(limiter, n);
+		/* Time really waited: a latch set by anyone ends a sleep early. */
+		int64		waited_us = GetCurrentTimestamp() - start;
 
-		if (wait_us == 0)
-			return 0;
-		if (waited_us + wait_us > (int64) FETCH_BUDGET_MAX_WAIT_MS * 1000)
+		if (wait_us == 0 || waited_us + wait_us > (int64) FETCH_BUDGET_MAX_WAIT_MS * 1000)
+		{
+			if (slept)
+				tiktrack_rate_note_wait(limiter, waited_us);
 			return wait_us;
-		tiktrack_rate_note_wait(limiter, wait_us);
+		}
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 (long) ((wait_us + 999) / 1000), PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
-		waited_us += wait_us;
+		slept = true;
 	}
 }
 

@@ -444,7 +444,7 @@ void
 tiktrack_launcher_main(Datum main_arg)
 {
 	HASHCTL		ctl;
-	TimestampTz next_scan = 0;
+	TimestampTz next_scan;
 	TimestampTz recheck_seen = 0;
 	TimestampTz recheck_at;
 
@@ -468,6 +468,7 @@ tiktrack_launcher_main(Datum main_arg)
 	ereport(LOG, (errmsg("tiktrack launcher started")));
 	scan_databases(GetCurrentTimestamp());
 	adopt_running_workers();
+	next_scan = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), LAUNCHER_SCAN_S * 1000);
 
 	for (;;)
 	{
