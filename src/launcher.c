@@ -217,8 +217,8 @@ scan_databases(TimestampTz now)
 		db->gone = true;
 		if (db->state == DB_RUNNING && db->handle != NULL)
 			TerminateBackgroundWorker(db->handle);
-		else if (db->state == DB_RUNNING && db->adopted_pid != 0)
-			kill(db->adopted_pid, SIGTERM);
+		else if (db->state == DB_RUNNING)
+			tiktrack_terminate_database_worker(db->dboid);
 	}
 }
 
@@ -578,14 +578,10 @@ drops_tiktrack(Node *stmt)
 static void
 clear_database_of_worker(Oid dboid)
 {
-	pid_t		pid;
-
 	tiktrack_hold_database(dboid, TimestampTzPlusMilliseconds(GetCurrentTimestamp(),
 															   DATABASE_HOLD_S * 1000));
-	pid = tiktrack_database_worker_pid(dboid);
 	/* Same as DROP DATABASE ... WITH (FORCE) does; the worker loses nothing. */
-	if (pid != 0)
-		kill(pid, SIGTERM);
+	tiktrack_terminate_database_worker(dboid);
 }
 
 static void

@@ -13,6 +13,8 @@
  */
 #include "postgres.h"
 
+#include <signal.h>
+
 #include "access/xact.h"
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -376,21 +378,23 @@ tiktrack_release_hold(Oid dboid)
 	LWLockRelease(tiktrack_shared->lock);
 }
 
-/* The pid of the worker attached in dboid, or 0. */
-pid_t
-tiktrack_database_worker_pid(Oid dboid)
+/*
+ * Sends SIGTERM to the worker attached in dboid, if any.  Under the lock,
+ * so that the pid cannot be a stale one: a worker clears it under the
+ * lock before it goes.
+ */
+void
+tiktrack_terminate_database_worker(Oid dboid)
 {
 	TiktrackDatabaseSlot *slot;
-	pid_t		pid = 0;
 
 	if (!tiktrack_shmem_available())
-		return 0;
+		return;
 	LWLockAcquire(tiktrack_shared->lock, LW_SHARED);
 	slot = slot_of_database(dboid);
-	if (slot != NULL)
-		pid = slot->worker_pid;
+	if (slot != NULL && slot->worker_pid != 0)
+		(void) kill(slot->worker_pid, SIGTERM);
 	LWLockRelease(tiktrack_shared->lock);
-	return pid;
 }
 
 /* ---- the worker's registration and state ---- */

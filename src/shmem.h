@@ -172,7 +172,7 @@ extern TimestampTz tiktrack_database_held_until(Oid dboid);
 /* sessions that need a database to themselves */
 extern void tiktrack_hold_database(Oid dboid, TimestampTz until);
 extern void tiktrack_release_hold(Oid dboid);
-extern pid_t tiktrack_database_worker_pid(Oid dboid);
+extern void tiktrack_terminate_database_worker(Oid dboid);
 
 /* the worker's registration in its database's slot and its state */
 extern bool tiktrack_worker_attach(int slot, Latch *latch);
