@@ -27,8 +27,6 @@
  */
 #include "postgres.h"
 
-#include <signal.h>
-
 #include "access/heapam.h"
 #include "access/htup_details.h"
 #include "access/table.h"
@@ -346,17 +344,30 @@ reap_stopped_workers(TimestampTz now)
 	HASH_SEQ_STATUS seq;
 	LauncherDb *db;
 	bool		failed = false;
+	bool		stopped = false;
 
 	hash_seq_init(&seq, databases);
 	while ((db = hash_seq_search(&seq)) != NULL)
 	{
 		if (db->state == DB_RUNNING && worker_stopped(db))
+		{
+			stopped = true;
 			failed |= worker_exited(db, now);
+		}
 		else if (db->state != DB_RUNNING && db->gone)
 		{
 			forget_slot(db);
 			hash_search(databases, &db->dboid, HASH_REMOVE, NULL);
 		}
+	}
+
+	/* A worker process is free now: the databases that found none try again. */
+	if (stopped)
+	{
+		hash_seq_init(&seq, databases);
+		while ((db = hash_seq_search(&seq)) != NULL)
+			if (db->state != DB_RUNNING && db->start_failure_logged)
+				db->next_start = now;
 	}
 	return failed;
 }
