@@ -169,30 +169,33 @@ blocked_until(int limiter)
 int64
 fetch_budget_wait(int limiter, int n)
 {
-	TimestampTz start;
-	bool		slept = false;
+	TimestampTz deadline;
 
 	if (limiter < 0 || !tiktrack_shmem_available())
 		return 0;
 	ensure_configured(limiter);
-	start = GetCurrentTimestamp();
+	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), FETCH_BUDGET_MAX_WAIT_MS);
 	for (;;)
 	{
 		int64		wait_us = tiktrack_rate_acquire(limiter, n);
-		/* Time really waited: a latch set by anyone ends a sleep early. */
-		int64		waited_us = GetCurrentTimestamp() - start;
+		TimestampTz start;
 
-		if (wait_us == 0 || waited_us + wait_us > (int64) FETCH_BUDGET_MAX_WAIT_MS * 1000)
-		{
-			if (slept)
-				tiktrack_rate_note_wait(limiter, waited_us);
+		if (wait_us == 0)
+			return 0;
+
+		/*
+		 * Measure against the clock, not the sum of the waits asked for: the
+		 * latch may wake us early (an interrupt, a notification), and such a
+		 * wake-up must not count as time waited.
+		 */
+		if (GetCurrentTimestamp() + wait_us > deadline)
 			return wait_us;
-		}
+		start = GetCurrentTimestamp();
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 (long) ((wait_us + 999) / 1000), PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
+		tiktrack_rate_note_wait(limiter, GetCurrentTimestamp() - start);
 		CHECK_FOR_INTERRUPTS();
-		slept = true;
 	}
 }
 

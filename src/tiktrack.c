@@ -18,6 +18,7 @@
 #include "utils/guc.h"
 
 #include "endpoints.h"
+#include "events.h"
 #include "launcher.h"
 #include "shmem.h"
 #include "tiktrack.h"
@@ -41,6 +42,7 @@ _PG_init(void)
 							 NULL, NULL, NULL);
 
 	endpoints_define_gucs();
+	events_define_gucs();
 	worker_define_gucs();
 
 	MarkGUCPrefixReserved("tiktrack");

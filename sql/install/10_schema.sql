@@ -45,6 +45,7 @@ INSERT INTO tiktrack.currencies (code, minor_units, name) VALUES
 CREATE FUNCTION tiktrack.caption_tags(caption text, sigil text)
 RETURNS text[]
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT coalesce(array_agg(tag ORDER BY first_pos), '{}')
 	FROM (

@@ -4,7 +4,7 @@
  * ROI, ROAS, CPM, CPV, engagement, completion-weighted views, top hashtags),
  * now or as of a past moment, per campaign, per post and per creator.
  *
- * Definitions (see also metrics.md and each object's COMMENT):
+ * Definitions (see also doc/metrics.md and each object's COMMENT):
  *   spend       = creator fees of all the campaign's posts + agency fee,
  *                 in minor units of the campaign currency ("cents").
  *   engagement  = likes + comments + shares + saves, a counter the API did
@@ -518,7 +518,11 @@ SELECT v.id AS video_id,
 	   (coalesce(l.likes, 0) + coalesce(l.comments, 0) + coalesce(l.shares, 0) + coalesce(l.saves, 0))::float8
 		   / nullif(l.views, 0) AS engagement_rate,
 	   l.snapshot_count,
-	   l.source
+	   l.source,
+	   -- 0.2.0 (sql/install/80_bi.sql comments every column)
+	   v.last_error,
+	   v.last_error_at,
+	   v.next_fetch_at
 FROM tiktrack.videos v
 LEFT JOIN tiktrack.creators cr ON cr.id = v.creator_id
 LEFT JOIN tiktrack.latest_snapshots l ON l.video_id = v.id;
@@ -550,8 +554,31 @@ SELECT cp.campaign_id,
 	   s.captured_at,
 	   CASE WHEN s.captured_at IS NULL THEN 'pending' ELSE 'published' END AS status,
 	   s.state AS tracking_state,
-	   cp.added_at
+	   cp.added_at,
+	   -- 0.2.0: why a post is pending, money units, a picture of its growth
+	   s.last_error,
+	   CASE WHEN s.captured_at IS NULL THEN
+		   CASE s.state
+			   WHEN 'tracking' THEN coalesce('the first fetch failed and is retried: ' || s.last_error,
+											 'the first fetch is not done yet')
+			   WHEN 'resolving' THEN 'the short link is not resolved yet' || coalesce(': ' || s.last_error, '')
+			   WHEN 'awaiting_authorization' THEN 'the creator has not authorized tiktrack' || coalesce(': ' || s.last_error, '')
+			   WHEN 'failing' THEN 'fetches keep failing: ' || coalesce(s.last_error, 'no error recorded')
+			   WHEN 'unavailable' THEN 'TikTok does not serve the video (deleted or private)' || coalesce(': ' || s.last_error, '')
+			   WHEN 'stopped' THEN 'tracking was stopped before the first snapshot'
+			   WHEN 'completed' THEN 'tracking ended before the first snapshot'
+		   END
+	   END AS pending_reason,
+	   k.currency,
+	   cur.minor_units AS currency_minor_units,
+	   tiktrack.sparkline(ARRAY(SELECT h.views::float8
+								FROM (SELECT h.views, h.captured_at FROM tiktrack.snapshots h
+									  WHERE h.video_id = cp.video_id
+									  ORDER BY h.captured_at DESC LIMIT 20) h
+								ORDER BY h.captured_at)) AS views_trend
 FROM tiktrack.campaign_posts cp
+JOIN tiktrack.campaigns k ON k.id = cp.campaign_id
+JOIN tiktrack.currencies cur ON cur.code = k.currency
 JOIN tiktrack.creators cr ON cr.id = cp.creator_id
 JOIN tiktrack.video_latest_stats s ON s.video_id = cp.video_id;
 COMMENT ON VIEW tiktrack.campaign_post_stats IS
@@ -575,7 +602,9 @@ SELECT g.campaign_id,
 	   g.engagement_rate,
 	   g.roi,
 	   g.roas,
-	   g.cpm_cents
+	   g.cpm_cents,
+	   k.currency,							-- 0.2.0
+	   cur.minor_units AS currency_minor_units
 FROM (SELECT x.campaign_id,
 			 x.creator_id,
 			 count(*) FILTER (WHERE x.is_post) AS posts,
@@ -601,7 +630,9 @@ FROM (SELECT x.campaign_id,
 			SELECT cv.campaign_id, cv.creator_id, false, 0, cv.revenue_cents, 0, 0, 0, 0, 0, NULL
 			FROM tiktrack.conversions cv) x
 	  GROUP BY x.campaign_id, x.creator_id) g
-JOIN tiktrack.creators cr ON cr.id = g.creator_id;
+JOIN tiktrack.creators cr ON cr.id = g.creator_id
+JOIN tiktrack.campaigns k ON k.id = g.campaign_id
+JOIN tiktrack.currencies cur ON cur.code = k.currency;
 COMMENT ON VIEW tiktrack.campaign_creator_stats IS
 	'Per campaign and creator (every creator with a post or a conversion in the campaign): posts (and how many have a snapshot), creator fees, GMV and number of conversions attributed to the creator, views and engagement summed over the posts'' latest snapshots, engagement_rate = engagement / views (ratio of sums), roi = (gmv - creator fees) / creator fees, roas = gmv / creator fees, cpm_cents = creator fees / views * 1000 (the C aggregates tiktrack.engagement_rate, roi, roas, cpm). The campaign''s agency fee is not split over creators: it is in campaign_metrics only. Money in minor units of the campaign currency.';
 
@@ -733,7 +764,9 @@ SELECT c.id AS campaign_id,
 	   m.total_engagement,
 	   m.engagement_rate,
 	   m.completion_weighted_views,
-	   c.created_at
+	   c.created_at,
+	   (SELECT cur.minor_units FROM tiktrack.currencies cur
+		WHERE cur.code = c.currency) AS currency_minor_units	-- 0.2.0
 FROM tiktrack.campaigns c
 CROSS JOIN LATERAL tiktrack.campaign_metrics(c.id) m;
 COMMENT ON VIEW tiktrack.campaign_summary IS
