@@ -373,7 +373,7 @@ connect_creator(PG_FUNCTION_ARGS)
 	char	   *refresh_token = NULL;
 	int32		expires_in = PG_ARGISNULL(2) ? 86400 : PG_GETARG_INT32(2);
 	int32		refresh_expires_in = PG_ARGISNULL(3) ? -1 : PG_GETARG_INT32(3);
-	char	   *apiname = PG_ARGISNULL(4) ? "display" : text_to_cstring(PG_GETARG_TEXT_PP(4));
+	char	   *apiname;
 	FetchApi	api;
 	TtUser		u;
 	FetchCall **calls;
@@ -383,6 +383,13 @@ connect_creator(PG_FUNCTION_ARGS)
 	TimestampTz now = GetCurrentTimestamp();
 	int			i;
 
+	/* a NULL api is a mistake, not a request for the default */
+	if (PG_ARGISNULL(4))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("api must not be NULL"),
+				 errhint("Use 'display' (Login Kit tokens) or 'business' (TikTok account holder tokens).")));
+	apiname = text_to_cstring(PG_GETARG_TEXT_PP(4));
 	if (strcmp(apiname, "display") == 0)
 		api = FETCH_API_DISPLAY;
 	else if (strcmp(apiname, "business") == 0)
@@ -400,6 +407,11 @@ connect_creator(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("expires_in must be positive, got %d", expires_in)));
+	if (!PG_ARGISNULL(3) && refresh_expires_in <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("refresh_expires_in must be positive, got %d", refresh_expires_in),
+				 errhint("Pass the refresh token's lifetime in seconds as TikTok gave it, or NULL when it gave none.")));
 	access_token = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	/* they go into HTTP headers: no CR LF, nothing but a token */
 	token_check_argument("access_token", access_token);
@@ -429,14 +441,26 @@ connect_creator(PG_FUNCTION_ARGS)
 static Datum
 disconnect_creator(PG_FUNCTION_ARGS)
 {
-	char	   *handle = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	bool		purge = PG_GETARG_BOOL(1);
+	char	   *handle;
+	bool		purge;
 	int64		creator_id;
 	FetchBatch *b;
 	FetchCredentials *cred;
 	Oid			types[1] = {INT8OID};
 	Datum		v[1];
 
+	/* not STRICT: a NULL must not silently do nothing */
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("handle must not be NULL")));
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("purge must not be NULL"),
+				 errhint("Pass true to also delete what TikTok supplied through the authorization, false (the default) to keep it.")));
+	handle = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	purge = PG_GETARG_BOOL(1);
 	creator_id = fetch_creator_id_by_handle(handle);
 
 	b = fetch_prepare_creators(&creator_id, 1);

@@ -196,7 +196,7 @@ COMMENT ON FUNCTION tiktrack.connect_creator(text, text, integer, integer, text)
 CREATE FUNCTION tiktrack.disconnect_creator(handle text, purge boolean DEFAULT false)
 RETURNS void
 AS 'MODULE_PATHNAME', 'tiktrack_disconnect_creator'
-LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE SECURITY DEFINER
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp;
 REVOKE EXECUTE ON FUNCTION tiktrack.disconnect_creator(text, boolean) FROM PUBLIC;
 COMMENT ON FUNCTION tiktrack.disconnect_creator(text, boolean) IS

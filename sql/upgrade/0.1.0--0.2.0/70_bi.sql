@@ -53,9 +53,9 @@ SELECT v.id AS video_id,
 	   l.completion_rate,
 	   l.avg_watch_time_s,
 	   CASE WHEN l.video_id IS NOT NULL
-			THEN coalesce(l.likes, 0) + coalesce(l.comments, 0) + coalesce(l.shares, 0) + coalesce(l.saves, 0)
+			THEN coalesce(l.likes, 0)::numeric + coalesce(l.comments, 0) + coalesce(l.shares, 0) + coalesce(l.saves, 0)
 	   END AS engagement,
-	   (coalesce(l.likes, 0) + coalesce(l.comments, 0) + coalesce(l.shares, 0) + coalesce(l.saves, 0))::float8
+	   (coalesce(l.likes, 0)::numeric + coalesce(l.comments, 0) + coalesce(l.shares, 0) + coalesce(l.saves, 0))::float8
 		   / nullif(l.views, 0) AS engagement_rate,
 	   l.snapshot_count,
 	   l.source,
@@ -138,11 +138,11 @@ FROM (SELECT x.campaign_id,
 			 x.creator_id,
 			 count(*) FILTER (WHERE x.is_post) AS posts,
 			 count(x.captured_at) AS posts_published,
-			 sum(x.cost_cents)::bigint AS creator_fee_cents,
-			 sum(x.revenue_cents)::bigint AS gmv_cents,
+			 sum(x.cost_cents) AS creator_fee_cents,
+			 sum(x.revenue_cents) AS gmv_cents,
 			 count(*) FILTER (WHERE NOT x.is_post) AS conversions,
-			 sum(x.views)::bigint AS views,
-			 sum(x.likes + x.comments + x.shares + x.saves)::bigint AS engagement,
+			 sum(x.views) AS views,
+			 sum(x.likes) + sum(x.comments) + sum(x.shares) + sum(x.saves) AS engagement,
 			 tiktrack.engagement_rate(x.views, x.likes, x.comments, x.shares, x.saves) AS engagement_rate,
 			 tiktrack.roi(x.revenue_cents, x.cost_cents) AS roi,
 			 tiktrack.roas(x.revenue_cents, x.cost_cents) AS roas,
