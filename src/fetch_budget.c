@@ -139,8 +139,8 @@ limiter_settings(int limiter)
 }
 
 /*
- * The worker sets the buckets when it starts; a server whose worker has
- * not (yet) done so gets them set by the first synchronous call.
+ * The launcher sets the buckets when it starts; a server whose launcher
+ * has not (yet) done so gets them set by the first synchronous call.
  */
 static void
 ensure_configured(int limiter)

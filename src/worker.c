@@ -5,8 +5,10 @@
  *	  the stats of authorized creators on their schedule, within TikTok's
  *	  rate limits, without ever holding a transaction during network I/O.
  *
- * One static worker, registered when the library is preloaded, connects
- * to tiktrack.database.  Each round of its latch-driven loop
+ * One worker per database in which the extension is installed, started by
+ * the launcher (launcher.c), connects to its database by oid and exits
+ * at once, quietly, when it finds no extension there (the launcher looks
+ * again later).  Each round of its latch-driven loop
  *
  *	1. claims due videos (FOR UPDATE SKIP LOCKED through videos_due_idx),
  *	   lets the rate limiters admit or postpone each creator's requests,
@@ -29,8 +31,9 @@
  * An ERROR in a round is reported, the round's claims are released with
  * a failure counted, and the loop goes on (a poison batch therefore ends
  * up 'failing' instead of crash-looping the worker).  SIGTERM
- * (pg_terminate_backend, shutdown) exits through FATAL with code 1, so
- * the postmaster restarts the worker after bgw_restart_time.
+ * (pg_terminate_backend, DROP DATABASE, shutdown) exits through FATAL,
+ * and the launcher starts the worker again after a pause if its database
+ * is still there.
  *
  *-------------------------------------------------------------------------
  */
@@ -41,6 +44,7 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "commands/dbcommands.h"
 #include "commands/extension.h"
 #include "common/pg_prng.h"
 #include "executor/spi.h"
@@ -61,6 +65,7 @@
 
 #include "fetch.h"
 #include "fetch_budget.h"
+#include "launcher.h"
 #include "rate_limit.h"
 #include "schedule.h"
 #include "search_path.h"
@@ -102,7 +107,6 @@ int			tiktrack_business_throttle_wait_s = 300;
 
 /* Longest sleep, so maintenance runs even when nothing is due. */
 #define MAX_SLEEP_MS 60000L
-#define EXTENSION_POLL_MS 5000L
 #define ERROR_PAUSE_MS 1000L
 
 /* ---- state of this process ---- */
@@ -113,6 +117,10 @@ static bool release_claims_pending = false;
 static bool orphans_released = false;
 static char last_round_error[256];
 static TimestampTz next_prune_at = 0;
+static bool extension_served = false;	/* found the extension at start */
+static char database_name[NAMEDATALEN];
+
+static void exit_without_extension(void) pg_attribute_noreturn();
 
 /* One claimed video, as the claim returned it. */
 typedef struct ClaimedVideo
@@ -151,9 +159,9 @@ worker_define_gucs(void)
 	/* A server-start setting can only be defined while preloading. */
 	if (process_shared_preload_libraries_in_progress)
 		DefineCustomStringVariable("tiktrack.database",
-								   "Database the tiktrack background worker connects to.",
-								   "The worker idles until the extension is created there.",
-								   &tiktrack_database, "postgres",
+								   "Restricts the tiktrack workers to this one database.",
+								   "Empty (the default): every database in which the extension is installed gets a worker.",
+								   &tiktrack_database, "",
 								   PGC_POSTMASTER, 0, NULL, NULL, NULL);
 	define_seconds("tiktrack.early_interval",
 				   "Time between snapshots of a video during its early window.",
@@ -212,23 +220,6 @@ worker_define_gucs(void)
 				   "Pause after the Business API throttled us (code 40100).",
 				   "TikTok asks for 5 minutes after a per-minute throttle.",
 				   &tiktrack_business_throttle_wait_s, 300, 0, PGC_SIGHUP);
-}
-
-void
-worker_register(void)
-{
-	BackgroundWorker bgw;
-
-	memset(&bgw, 0, sizeof(bgw));
-	bgw.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	bgw.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	/* Exit code 1 (FATAL, pg_terminate_backend) restarts us this soon. */
-	bgw.bgw_restart_time = 1;
-	snprintf(bgw.bgw_library_name, BGW_MAXLEN, "tiktrack");
-	snprintf(bgw.bgw_function_name, BGW_MAXLEN, "tiktrack_worker_main");
-	snprintf(bgw.bgw_name, BGW_MAXLEN, "tiktrack worker");
-	snprintf(bgw.bgw_type, BGW_MAXLEN, "tiktrack worker");
-	RegisterBackgroundWorker(&bgw);
 }
 
 /* ---- small helpers ---- */
@@ -1074,12 +1065,7 @@ worker_run_once(void)
 	bool		more = false;
 
 	if (!check_extension())
-	{
-		set_state(TT_WORKER_WAITING_FOR_EXTENSION, NULL);
-		orphans_released = false;
-		release_claims_pending = false;
-		return EXTENSION_POLL_MS;
-	}
+		exit_without_extension();
 	if (!tiktrack_worker_enabled)
 	{
 		set_state(TT_WORKER_DISABLED, NULL);
@@ -1161,6 +1147,45 @@ recover_from_error(void)
 	ResetLatch(MyLatch);
 }
 
+/*
+ * No extension in this database (never created, or dropped): the worker
+ * exits with code 0, telling the launcher why through its slot.
+ */
+static void
+exit_without_extension(void)
+{
+	ereport(extension_served ? LOG : DEBUG1,
+			(errmsg("tiktrack worker exits: extension \"tiktrack\" is not installed in database \"%s\"",
+					database_name)));
+	tiktrack_worker_set_exit_reason(TT_EXIT_NO_EXTENSION);
+	proc_exit(0);
+}
+
+/*
+ * Connects to the database the launcher chose (bgw_main_arg) and attaches
+ * to its slot; exits quietly if there is nothing to do there.
+ */
+static void
+worker_connect(Datum main_arg)
+{
+	char	   *name;
+
+	BackgroundWorkerInitializeConnectionByOid(DatumGetObjectId(main_arg), InvalidOid, 0);
+	/* our statements resolve to pg_catalog and tiktrack only (search_path.h) */
+	search_path_pin_session();
+	pgstat_report_appname("tiktrack worker");
+	StartTransactionCommand();
+	name = get_database_name(MyDatabaseId);
+	strlcpy(database_name, name ? name : "?", sizeof(database_name));
+	CommitTransactionCommand();
+	if (!tiktrack_worker_attach(launcher_worker_slot(), MyLatch))
+		proc_exit(0);			/* another worker serves this database */
+	on_shmem_exit(tiktrack_worker_detach, (Datum) 0);
+	if (!check_extension())
+		exit_without_extension();
+	extension_served = true;
+}
+
 void
 tiktrack_worker_main(Datum main_arg)
 {
@@ -1170,18 +1195,13 @@ tiktrack_worker_main(Datum main_arg)
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 
-	BackgroundWorkerInitializeConnection(tiktrack_database, NULL, 0);
-	/* our statements resolve to pg_catalog and tiktrack only (search_path.h) */
-	search_path_pin_session();
-	pgstat_report_appname("tiktrack worker");
-	tiktrack_worker_attach(MyLatch);
-	on_shmem_exit(tiktrack_worker_detach, (Datum) 0);
+	worker_connect(main_arg);
 	fetch_budget_configure();
 
 	batch_cxt = AllocSetContextCreate(TopMemoryContext, "tiktrack worker batch",
 									  ALLOCSET_DEFAULT_SIZES);
 
-	ereport(LOG, (errmsg("tiktrack worker started in database \"%s\"", tiktrack_database)));
+	ereport(LOG, (errmsg("tiktrack worker started in database \"%s\"", database_name)));
 
 	if (sigsetjmp(local_sigjmp_buf, 1) != 0)
 		recover_from_error();

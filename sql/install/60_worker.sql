@@ -359,14 +359,14 @@ RETURNS record
 AS 'MODULE_PATHNAME', 'tiktrack_worker_info'
 LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION tiktrack.worker_info() IS
-	'The background worker''s process id (NULL when not running), state, start time, number of starts since the server started, and last successful request per API, from shared memory.';
+	'The background worker of the current database (one per database with the extension, started by the tiktrack launcher): its process id (NULL when not running), state, start time, number of starts since the database got a worker, and last successful request per API, from shared memory.';
 
 CREATE FUNCTION tiktrack.worker_counters()
 RETURNS TABLE (counter text, last_minute bigint, last_hour bigint, total bigint)
 AS 'MODULE_PATHNAME', 'tiktrack_worker_counters'
 LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION tiktrack.worker_counters() IS
-	'The background worker''s counters (requests, snapshots, creator_stats, videos_claimed, rate_limit_waits, and errors by kind) over the last minute, the last hour and since the server started.';
+	'The counters of the background worker of the current database (requests, snapshots, creator_stats, videos_claimed, rate_limit_waits, and errors by kind) over the last minute, the last hour and since the database got a worker.';
 
 CREATE FUNCTION tiktrack.rate_limits()
 RETURNS TABLE (limiter text, limits text, available integer, speed float8,
@@ -428,5 +428,5 @@ REVOKE ALL ON FUNCTION tiktrack.claim_due_videos(integer, interval),
 	tiktrack.notify_snapshots_created(bigint[], timestamptz)
 	FROM PUBLIC;
 
--- A worker waiting for the extension starts as soon as it is created.
+-- The launcher starts this database's worker as soon as the extension is created.
 SELECT tiktrack.wake_worker_on_commit();
