@@ -41,8 +41,13 @@
 
 #include <limits.h>
 
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
 #include "access/xact.h"
+#include "catalog/indexing.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_extension.h"
 #include "catalog/pg_type.h"
 #include "commands/dbcommands.h"
 #include "commands/extension.h"
@@ -57,6 +62,7 @@
 #include "storage/proc.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -118,6 +124,18 @@ static bool orphans_released = false;
 static char last_round_error[256];
 static TimestampTz next_prune_at = 0;
 static bool extension_served = false;	/* found the extension at start */
+static bool version_mismatch_logged = false;
+
+/* What the worker finds of tiktrack in its database. */
+typedef enum ExtensionState
+{
+	EXTENSION_MISSING,
+	EXTENSION_OTHER_VERSION,	/* waiting for ALTER EXTENSION UPDATE */
+	EXTENSION_READY,
+} ExtensionState;
+
+/* How often a worker waiting for ALTER EXTENSION UPDATE looks again. */
+#define VERSION_CHECK_MS 5000
 static char database_name[NAMEDATALEN];
 
 static void exit_without_extension(void) pg_attribute_noreturn();
@@ -378,16 +396,66 @@ extension_is_ready(void)
 		OidIsValid(get_relname_relid("fetch_log", ns));
 }
 
-static bool
+/*
+ * The version of tiktrack installed in this database into buf ("" when
+ * it is not installed).  Called inside a transaction.
+ */
+static void
+installed_version(char *buf, Size size)
+{
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	buf[0] = '\0';
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber, F_NAMEEQ,
+				CStringGetDatum("tiktrack"));
+	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tup, Anum_pg_extension_extversion,
+									 RelationGetDescr(rel), &isnull);
+
+		if (!isnull)
+			strlcpy(buf, TextDatumGetCString(d), size);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+}
+
+/*
+ * Whether the extension is there, and at the version of this library.
+ * After a new library is installed, a database still at an older version
+ * has the older schema, which this library's statements do not fit: the
+ * worker waits for ALTER EXTENSION tiktrack UPDATE instead of failing
+ * every round (the update's commit wakes it).
+ */
+static ExtensionState
 check_extension(void)
 {
-	bool		ready;
+	ExtensionState state = EXTENSION_MISSING;
+	char		version[NAMEDATALEN];
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
-	ready = extension_is_ready();
+	if (extension_is_ready())
+	{
+		installed_version(version, sizeof(version));
+		state = strcmp(version, TIKTRACK_VERSION) == 0 ? EXTENSION_READY : EXTENSION_OTHER_VERSION;
+	}
 	CommitTransactionCommand();
-	return ready;
+
+	if (state == EXTENSION_OTHER_VERSION && !version_mismatch_logged)
+		ereport(LOG,
+				(errmsg("tiktrack worker waits: database \"%s\" has tiktrack %s, the library is %s",
+						database_name, version, TIKTRACK_VERSION),
+				 errhint("Run ALTER EXTENSION tiktrack UPDATE in that database.")));
+	version_mismatch_logged = (state == EXTENSION_OTHER_VERSION);
+	return state;
 }
 
 /* ---- claims ---- */
@@ -1064,8 +1132,16 @@ worker_run_once(void)
 	int			nclaimed;
 	bool		more = false;
 
-	if (!check_extension())
-		exit_without_extension();
+	switch (check_extension())
+	{
+		case EXTENSION_MISSING:
+			exit_without_extension();
+		case EXTENSION_OTHER_VERSION:
+			set_state(TT_WORKER_WAITING_FOR_EXTENSION, NULL);
+			return VERSION_CHECK_MS;
+		case EXTENSION_READY:
+			break;
+	}
 	if (!tiktrack_worker_enabled)
 	{
 		set_state(TT_WORKER_DISABLED, NULL);
@@ -1181,7 +1257,7 @@ worker_connect(Datum main_arg)
 	if (!tiktrack_worker_attach(launcher_worker_slot(), MyLatch))
 		proc_exit(0);			/* another worker serves this database */
 	on_shmem_exit(tiktrack_worker_detach, (Datum) 0);
-	if (!check_extension())
+	if (check_extension() == EXTENSION_MISSING)
 		exit_without_extension();
 	extension_served = true;
 }
