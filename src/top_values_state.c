@@ -68,16 +68,55 @@ top_values_flatten_into(ExpandedObjectHeader *eohptr, void *result, Size allocat
 	top_values_state_write(&e->state, VARDATA(result));
 }
 
-/* A new, empty state in its own child context of parent. */
-static TopValuesExpanded *
-top_values_expanded_create(MemoryContext parent, int32 n, uint32 size)
+/*
+ * The memory context of the states under an aggregate's context: one child
+ * of it, shared by all its states, found again by name.
+ *
+ * Why not a context per state, as expanded objects usually have: hash
+ * aggregation measures its memory after each new group by walking every
+ * child context, so a context per group made 100,000 groups cost seconds.
+ * Sharing is safe because the executor deletes a transition value's
+ * context (DeleteExpandedObject) only when the transition function returns
+ * a different object than it got, and ours always return the R/W object
+ * they were given; resetting the aggregate's context deletes the shared
+ * one with it, and the next state makes a new one.
+ */
+static const char states_context_name[] = "tiktrack top_values states";
+
+static MemoryContext
+top_values_states_context(MemoryContext aggcontext)
 {
-	MemoryContext context = AllocSetContextCreate(parent, "tiktrack top_values state",
-												  ALLOCSET_SMALL_SIZES);
+	for (MemoryContext child = aggcontext->firstchild; child != NULL; child = child->nextchild)
+	{
+		if (child->name == states_context_name)
+			return child;
+	}
+	/* (The macro form insists on a literal; the name must be this array.) */
+	return AllocSetContextCreateInternal(aggcontext, states_context_name, ALLOCSET_DEFAULT_SIZES);
+}
+
+/* A new, empty state under the aggregate's context. */
+static TopValuesExpanded *
+top_values_expanded_create(MemoryContext aggcontext, int32 n, uint32 size)
+{
+	MemoryContext context = top_values_states_context(aggcontext);
 	TopValuesExpanded *e = MemoryContextAlloc(context, sizeof(TopValuesExpanded));
 
 	EOH_init_header(&e->hdr, &top_values_methods, context);
 	top_values_state_init(&e->state, context, n, size);
+	return e;
+}
+
+/* A state under the aggregate's context read from a flat value. */
+static TopValuesExpanded *
+top_values_expanded_from_flat(MemoryContext aggcontext, Datum d)
+{
+	MemoryContext context = top_values_states_context(aggcontext);
+	TopValuesExpanded *e = MemoryContextAlloc(context, sizeof(TopValuesExpanded));
+	struct varlena *flat = PG_DETOAST_DATUM(d);
+
+	EOH_init_header(&e->hdr, &top_values_methods, context);
+	top_values_state_read(&e->state, context, VARDATA(flat), VARSIZE(flat) - VARHDRSZ);
 	return e;
 }
 
@@ -119,6 +158,8 @@ top_values_state_for_update(Datum d, MemoryContext aggcontext)
 
 	if (is_top_values_expanded(d) && VARATT_IS_EXTERNAL_EXPANDED_RW(DatumGetPointer(d)))
 		return (TopValuesExpanded *) DatumGetEOHP(d);
+	if (!is_top_values_expanded(d))
+		return top_values_expanded_from_flat(aggcontext, d);
 	from = top_values_state_for_reading(d);
 	e = top_values_expanded_create(aggcontext, from->n, from->table->members);
 	top_values_state_merge(&e->state, from);
@@ -170,11 +211,24 @@ tiktrack_top_values_state_combine(PG_FUNCTION_ARGS)
 			PG_RETURN_NULL();
 		PG_RETURN_DATUM(PG_GETARG_DATUM(0));
 	}
-	b = top_values_state_for_reading(PG_GETARG_DATUM(1));
 	if (PG_ARGISNULL(0))
-		e = top_values_expanded_create(aggcontext, b->n, b->table->members);
-	else
-		e = top_values_state_for_update(PG_GETARG_DATUM(0), aggcontext);
+	{
+		/*
+		 * The first partial state: a copy of it becomes ours (an expanded
+		 * one belongs to whoever made it, e.g. a partial aggregate below).
+		 */
+		if (!is_top_values_expanded(PG_GETARG_DATUM(1)))
+			e = top_values_expanded_from_flat(aggcontext, PG_GETARG_DATUM(1));
+		else
+		{
+			b = top_values_state_for_reading(PG_GETARG_DATUM(1));
+			e = top_values_expanded_create(aggcontext, b->n, b->table->members);
+			top_values_state_merge(&e->state, b);
+		}
+		PG_RETURN_DATUM(EOHPGetRWDatum(&e->hdr));
+	}
+	b = top_values_state_for_reading(PG_GETARG_DATUM(1));
+	e = top_values_state_for_update(PG_GETARG_DATUM(0), aggcontext);
 	top_values_state_merge(&e->state, b);
 	PG_RETURN_DATUM(EOHPGetRWDatum(&e->hdr));
 }
