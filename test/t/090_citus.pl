@@ -164,6 +164,33 @@ is($coord->safe_psql('postgres', sprintf($all, 'snaps')),
 	$coord->safe_psql('postgres', sprintf($all, 'snaps_local')),
 	'all eight: results identical to one node');
 
+# The contrast: 0.1.0's top_values, state "internal" (recreated here from
+# the entry points the library keeps for 0.1.0), cannot be shipped, so
+# Citus pulls the raw rows to the coordinator instead.
+$coord->safe_psql('postgres', q{
+	CREATE FUNCTION old_accum(internal, text[], integer) RETURNS internal
+		AS '$libdir/tiktrack', 'tiktrack_top_values_accum' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+	CREATE FUNCTION old_combine(internal, internal) RETURNS internal
+		AS '$libdir/tiktrack', 'tiktrack_top_values_combine' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+	CREATE FUNCTION old_serialize(internal) RETURNS bytea
+		AS '$libdir/tiktrack', 'tiktrack_top_values_serialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+	CREATE FUNCTION old_deserialize(bytea, internal) RETURNS internal
+		AS '$libdir/tiktrack', 'tiktrack_top_values_deserialize' LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+	CREATE FUNCTION old_final(internal) RETURNS jsonb
+		AS '$libdir/tiktrack', 'tiktrack_top_values_final' LANGUAGE C IMMUTABLE PARALLEL SAFE;
+	CREATE AGGREGATE old_top_values(text[], integer) (
+		SFUNC = old_accum, STYPE = internal, FINALFUNC = old_final, COMBINEFUNC = old_combine,
+		SERIALFUNC = old_serialize, DESERIALFUNC = old_deserialize, PARALLEL = SAFE);
+});
+my $old = 'SELECT creator_id, old_top_values(hashtags, 5) FROM %s GROUP BY creator_id ORDER BY creator_id';
+like(plan_of(sprintf($old, 'snaps')),
+	qr/Query: SELECT creator_id, hashtags AS old_top_values, 5 AS old_top_values FROM public\.snaps_\d+ snaps WHERE true\n/,
+	'0.1.0-style internal state: Citus ships the raw rows instead');
+is($coord->safe_psql('postgres', sprintf($old, 'snaps')),
+	$coord->safe_psql('postgres',
+		'SELECT creator_id, tiktrack.top_values(hashtags, 5) FROM snaps GROUP BY creator_id ORDER BY creator_id'),
+	'0.1.0-style and 0.2.0 top_values agree');
+
 # Grouped by the distribution column, whole aggregates run on the shards.
 my $by_video = 'SELECT video_id, ' . join(', ', map { $aggregates{$_} } sort keys %aggregates)
   . ' FROM %s GROUP BY video_id ORDER BY video_id';
