@@ -340,10 +340,11 @@ COMMENT ON AGGREGATE tiktrack.completion_weighted_views(bigint, float8) IS
  * its own (an expanded object while the aggregate runs, flat only when it
  * leaves it), so parallel workers and Citus shards count partially and the
  * leader or coordinator combines.  SSPACE: a state is a hash table of at
- * least 64 slots plus the values, a few kB; 8192 is also what the planner
- * assumed for 0.1.0's internal state, so it keeps choosing between hashed
- * and sorted grouping as before (with the 32 bytes it would otherwise guess
- * for a varlena, it hashed 100,000 groups at once, 1.7 times slower).
+ * least 64 slots plus the values, a few kB.  The planner counts 8176 plus
+ * two pointers, 8192 bytes a group, exactly what it assumed for 0.1.0's
+ * internal state, so it chooses between hashed and sorted grouping as
+ * before (with the 32 bytes it guesses for a varlena, it hashed 100,000
+ * groups at once, 1.7 times slower).
  */
 CREATE TYPE tiktrack.top_values_state;
 
@@ -411,7 +412,7 @@ COMMENT ON FUNCTION tiktrack.top_values_final(tiktrack.top_values_state) IS
 CREATE AGGREGATE tiktrack.top_values(items text[], n integer) (
 	SFUNC = tiktrack.top_values_accum,
 	STYPE = tiktrack.top_values_state,
-	SSPACE = 8192,
+	SSPACE = 8176,
 	FINALFUNC = tiktrack.top_values_final,
 	COMBINEFUNC = tiktrack.top_values_combine,
 	PARALLEL = SAFE
