@@ -25,6 +25,7 @@
  */
 #include "postgres.h"
 
+#include "access/detoast.h"
 #include "fmgr.h"
 #include "lib/stringinfo.h"
 #include "utils/builtins.h"
@@ -120,11 +121,27 @@ top_values_expanded_from_flat(MemoryContext aggcontext, Datum d)
 	return e;
 }
 
+/*
+ * The expanded object behind a datum, if it is one of ours.  (The server's
+ * DatumGetEOHP() is out of line; this runs once a row.)
+ */
+static inline TopValuesExpanded *
+top_values_expanded_of(Datum d)
+{
+	varatt_expanded ptr;
+
+	if (!VARATT_IS_EXTERNAL_EXPANDED(DatumGetPointer(d)))
+		return NULL;
+	VARATT_EXTERNAL_GET_POINTER(ptr, DatumGetPointer(d));
+	if (ptr.eohptr->eoh_methods != &top_values_methods)
+		return NULL;
+	return (TopValuesExpanded *) ptr.eohptr;
+}
+
 static inline bool
 is_top_values_expanded(Datum d)
 {
-	return VARATT_IS_EXTERNAL_EXPANDED(DatumGetPointer(d)) &&
-		DatumGetEOHP(d)->eoh_methods == &top_values_methods;
+	return top_values_expanded_of(d) != NULL;
 }
 
 /*
@@ -134,11 +151,12 @@ is_top_values_expanded(Datum d)
 static const TopValuesState *
 top_values_state_for_reading(Datum d)
 {
+	TopValuesExpanded *e = top_values_expanded_of(d);
 	TopValuesState *state;
 	struct varlena *flat;
 
-	if (is_top_values_expanded(d))
-		return &((TopValuesExpanded *) DatumGetEOHP(d))->state;
+	if (e != NULL)
+		return &e->state;
 	flat = PG_DETOAST_DATUM(d);
 	state = palloc(sizeof(TopValuesState));
 	top_values_state_read(state, CurrentMemoryContext, VARDATA(flat), VARSIZE(flat) - VARHDRSZ);
@@ -150,17 +168,17 @@ top_values_state_for_reading(Datum d)
  * expanded object as it is, anything else (a flat value, or a read-only
  * reference) copied into a new expanded object under aggcontext.
  */
-static TopValuesExpanded *
+static inline TopValuesExpanded *
 top_values_state_for_update(Datum d, MemoryContext aggcontext)
 {
 	const TopValuesState *from;
-	TopValuesExpanded *e;
+	TopValuesExpanded *e = top_values_expanded_of(d);
 
-	if (is_top_values_expanded(d) && VARATT_IS_EXTERNAL_EXPANDED_RW(DatumGetPointer(d)))
-		return (TopValuesExpanded *) DatumGetEOHP(d);
-	if (!is_top_values_expanded(d))
+	if (likely(e != NULL) && VARATT_IS_EXTERNAL_EXPANDED_RW(DatumGetPointer(d)))
+		return e;
+	if (e == NULL)
 		return top_values_expanded_from_flat(aggcontext, d);
-	from = top_values_state_for_reading(d);
+	from = &e->state;
 	e = top_values_expanded_create(aggcontext, from->n, from->table->members);
 	top_values_state_merge(&e->state, from);
 	return e;
