@@ -633,3 +633,480 @@ END
 $$;
 COMMENT ON FUNCTION tiktrack.attributed_order_revenue(bigint, timestamptz) IS
 	'Internal: revenue (minor units, exact) of the campaign''s orders up to as_of that its rules attribute to some creator (a campaign code or an eligible touch); part of tiktrack.campaign_metrics() GMV.';
+
+/* ---- performance-based pay ---- */
+
+CREATE FUNCTION tiktrack.check_pay_terms(terms jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	k text;
+	e record;
+	v jsonb;
+	n numeric;
+BEGIN
+	IF jsonb_typeof(terms) IS DISTINCT FROM 'object' THEN
+		RAISE EXCEPTION 'pay terms must be a JSON object, got %', coalesce(jsonb_typeof(terms), 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Keys: base_cents, view_bonuses, commission_rate, cpm_cents, cap_cents, measure_after, renewal.';
+	END IF;
+	FOR k, v IN SELECT * FROM jsonb_each(terms) LOOP
+		CASE k
+		WHEN 'base_cents', 'cap_cents' THEN
+			IF jsonb_typeof(v) IS DISTINCT FROM 'number' OR (v #>> '{}')::numeric < 0
+			   OR (v #>> '{}')::numeric <> trunc((v #>> '{}')::numeric)
+			   OR (v #>> '{}')::numeric > 9223372036854775807 THEN
+				RAISE EXCEPTION 'pay terms: % must be a whole number of minor units >= 0, got %', k, v
+					USING ERRCODE = 'invalid_parameter_value';
+			END IF;
+		WHEN 'commission_rate' THEN
+			IF jsonb_typeof(v) IS DISTINCT FROM 'number' OR (v #>> '{}')::numeric NOT BETWEEN 0 AND 1 THEN
+				RAISE EXCEPTION 'pay terms: commission_rate must be a number from 0 to 1, got %', v
+					USING ERRCODE = 'invalid_parameter_value',
+						  HINT = 'A 10 % commission is 0.1.';
+			END IF;
+		WHEN 'cpm_cents' THEN
+			IF jsonb_typeof(v) IS DISTINCT FROM 'number' OR (v #>> '{}')::numeric < 0 THEN
+				RAISE EXCEPTION 'pay terms: cpm_cents must be a number >= 0, got %', v
+					USING ERRCODE = 'invalid_parameter_value';
+			END IF;
+		WHEN 'measure_after' THEN
+			BEGIN
+				IF jsonb_typeof(v) IS DISTINCT FROM 'string' OR (v #>> '{}')::interval < interval '0' THEN
+					RAISE EXCEPTION USING ERRCODE = 'invalid_datetime_format';
+				END IF;
+			EXCEPTION WHEN data_exception THEN
+				RAISE EXCEPTION 'pay terms: measure_after must be an interval >= 0 as a string, got %', v
+					USING ERRCODE = 'invalid_parameter_value',
+						  HINT = 'For example "30 days".';
+			END;
+		WHEN 'view_bonuses' THEN
+			IF jsonb_typeof(v) IS DISTINCT FROM 'array' THEN
+				RAISE EXCEPTION 'pay terms: view_bonuses must be an array of {"views": n, "bonus_cents": b}, got %', v
+					USING ERRCODE = 'invalid_parameter_value';
+			END IF;
+			FOR e IN SELECT x.elem FROM jsonb_array_elements(v) x(elem) LOOP
+				IF jsonb_typeof(e.elem) IS DISTINCT FROM 'object'
+				   OR EXISTS (SELECT FROM jsonb_object_keys(e.elem) j WHERE j NOT IN ('views', 'bonus_cents'))
+				   OR jsonb_typeof(e.elem -> 'views') IS DISTINCT FROM 'number'
+				   OR jsonb_typeof(e.elem -> 'bonus_cents') IS DISTINCT FROM 'number' THEN
+					RAISE EXCEPTION 'pay terms: view bonus % is not {"views": n, "bonus_cents": b}', e.elem
+						USING ERRCODE = 'invalid_parameter_value';
+				END IF;
+				FOREACH n IN ARRAY ARRAY[(e.elem ->> 'views')::numeric, (e.elem ->> 'bonus_cents')::numeric] LOOP
+					IF n < 0 OR n <> trunc(n) OR n > 9223372036854775807 THEN
+						RAISE EXCEPTION 'pay terms: view bonus % needs whole numbers >= 0', e.elem
+							USING ERRCODE = 'invalid_parameter_value';
+					END IF;
+				END LOOP;
+			END LOOP;
+		WHEN 'renewal' THEN
+			IF jsonb_typeof(v) IS DISTINCT FROM 'object' THEN
+				RAISE EXCEPTION 'pay terms: renewal must be an object, got %', v
+					USING ERRCODE = 'invalid_parameter_value',
+						  HINT = 'Keys: min_roas, min_engagement_rate, max_cpm_cents.';
+			END IF;
+			FOR e IN SELECT x.key, x.value FROM jsonb_each(v) x LOOP
+				IF e.key NOT IN ('min_roas', 'min_engagement_rate', 'max_cpm_cents') THEN
+					RAISE EXCEPTION 'pay terms: unknown renewal criterion "%"', e.key
+						USING ERRCODE = 'invalid_parameter_value',
+							  HINT = 'Keys: min_roas, min_engagement_rate, max_cpm_cents.';
+				END IF;
+				IF jsonb_typeof(e.value) IS DISTINCT FROM 'number' OR (e.value #>> '{}')::numeric < 0 THEN
+					RAISE EXCEPTION 'pay terms: renewal % must be a number >= 0, got %', e.key, e.value
+						USING ERRCODE = 'invalid_parameter_value';
+				END IF;
+			END LOOP;
+		ELSE
+			RAISE EXCEPTION 'pay terms: unknown key "%"', k
+				USING ERRCODE = 'invalid_parameter_value',
+					  HINT = 'Keys: base_cents, view_bonuses, commission_rate, cpm_cents, cap_cents, measure_after, renewal.';
+		END CASE;
+	END LOOP;
+	RETURN terms;
+END
+$$;
+COMMENT ON FUNCTION tiktrack.check_pay_terms(jsonb) IS
+	'Internal: returns the pay terms unchanged when valid (see tiktrack.set_pay_terms), raises invalid_parameter_value naming the bad key or value otherwise.';
+
+CREATE FUNCTION tiktrack.set_pay_terms(campaign_id bigint, creator_handle text, terms jsonb)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	c tiktrack.campaigns := tiktrack.campaign_or_error(set_pay_terms.campaign_id);
+	v_creator bigint := tiktrack.campaign_creator_or_error(c.id, set_pay_terms.creator_handle);
+	v_terms jsonb := tiktrack.check_pay_terms(set_pay_terms.terms);
+BEGIN
+	INSERT INTO tiktrack.pay_terms AS p (campaign_id, creator_id, terms)
+		VALUES (c.id, v_creator, v_terms)
+		ON CONFLICT ON CONSTRAINT pay_terms_pkey DO UPDATE
+			SET terms = excluded.terms, updated_at = now();
+END
+$$;
+COMMENT ON FUNCTION tiktrack.set_pay_terms(bigint, text, jsonb) IS
+	'Sets (replaces) the performance-based pay of a creator with a post in the campaign. terms keys, all optional, unknown keys rejected: base_cents (default: the creator''s post fees in the campaign), view_bonuses ([{"views": n, "bonus_cents": b}, ...]: every tier the creator''s measured views reach pays its bonus once), commission_rate (0..1 of the revenue attributed to the creator under the campaign''s rules), cpm_cents (pay per 1,000 measured views), cap_cents (the most the creator earns in total), measure_after (interval as a string, default "30 days": a post''s views count as tiktrack.views_at_age(measure_after), or its latest views while younger), renewal ({"min_roas", "min_engagement_rate", "max_cpm_cents"}: renewal is suggested when all given hold). Amounts in minor units of the campaign currency. See tiktrack.payouts().';
+
+/*
+ * The figures of tiktrack.payouts(), without its side effect (the renewal
+ * notification), for campaign_metrics() spend too.
+ */
+CREATE FUNCTION tiktrack.payout_figures(campaign_id bigint, as_of timestamptz)
+RETURNS TABLE (creator_id bigint, handle text, has_terms boolean, measured_views bigint,
+			   base_cents bigint, bonus_cents bigint, commission_cents bigint, cpm_pay_cents bigint,
+			   total_cents bigint, paid_cents bigint, due_cents bigint, final boolean, renewal boolean,
+			   attributed_cents float8, roas float8, engagement_rate float8, cpm_cents float8)
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_at timestamptz := coalesce(payout_figures.as_of, now());
+	v_model text := (tiktrack.attribution_rules(payout_figures.campaign_id)).model;
+	v_needs_revenue boolean;
+BEGIN
+	-- Attribution walks every order: only when some terms need revenue.
+	SELECT coalesce(bool_or(pt.terms ? 'commission_rate' OR pt.terms -> 'renewal' ? 'min_roas'), false)
+		INTO v_needs_revenue
+		FROM tiktrack.pay_terms pt WHERE pt.campaign_id = payout_figures.campaign_id;
+
+	RETURN QUERY
+	WITH who AS (
+		SELECT cp.creator_id, sum(cp.fee_cents) AS fees, pt.terms,
+			   coalesce((pt.terms ->> 'measure_after')::interval, interval '30 days') AS measure_after
+		FROM tiktrack.campaign_posts cp
+		LEFT JOIN tiktrack.pay_terms pt
+			ON pt.campaign_id = cp.campaign_id AND pt.creator_id = cp.creator_id
+		WHERE cp.campaign_id = payout_figures.campaign_id
+		GROUP BY cp.creator_id, pt.terms
+	),
+	posts AS (
+		-- Each post's counters at v_at and its measured views.
+		SELECT cp.creator_id, s.views, s.engagement,
+			   (v.posted_at IS NOT NULL AND v_at - v.posted_at >= w.measure_after) AS matured,
+			   CASE WHEN v.posted_at IS NOT NULL AND v_at - v.posted_at >= w.measure_after
+					THEN coalesce(tiktrack.views_at_age(cp.video_id, w.measure_after), s.views)
+					ELSE s.views END AS measured
+		FROM tiktrack.campaign_posts cp
+		JOIN who w ON w.creator_id = cp.creator_id
+		JOIN tiktrack.videos v ON v.id = cp.video_id
+		LEFT JOIN LATERAL (
+			SELECT h.views,
+				   coalesce(h.likes, 0) + coalesce(h.comments, 0) + coalesce(h.shares, 0) + coalesce(h.saves, 0) AS engagement
+			FROM tiktrack.snapshots h
+			WHERE h.video_id = cp.video_id AND h.captured_at <= v_at
+			ORDER BY h.captured_at DESC
+			LIMIT 1) s ON true
+		WHERE cp.campaign_id = payout_figures.campaign_id
+	),
+	per AS (
+		SELECT p.creator_id, coalesce(sum(p.measured), 0)::bigint AS mviews,
+			   sum(p.engagement)::float8 / nullif(sum(p.views), 0) AS er,
+			   bool_and(p.matured) AS final
+		FROM posts p GROUP BY p.creator_id
+	),
+	revenue AS (
+		SELECT r.creator_id,
+			   CASE v_model WHEN 'last_touch' THEN r.lt_revenue WHEN 'first_touch' THEN r.ft_revenue
+							WHEN 'linear' THEN r.li_revenue WHEN 'time_decay' THEN r.td_revenue
+							ELSE r.pb_revenue END AS cents
+		FROM tiktrack.attribution_all(payout_figures.campaign_id, payout_figures.as_of) r
+		WHERE v_needs_revenue AND r.creator_id IS NOT NULL
+	),
+	parts AS (
+		SELECT w.creator_id, w.terms, p.mviews, p.er, p.final,
+			   coalesce(rv.cents, 0) AS attributed,
+			   coalesce((w.terms ->> 'base_cents')::numeric, w.fees) AS base,
+			   coalesce((SELECT sum((b ->> 'bonus_cents')::numeric)
+						 FROM jsonb_array_elements(w.terms -> 'view_bonuses') b
+						 WHERE (b ->> 'views')::numeric <= p.mviews), 0) AS bonus,
+			   round(coalesce((w.terms ->> 'commission_rate')::numeric, 0)
+					 * coalesce(rv.cents, 0)::numeric) AS commission,
+			   round(coalesce((w.terms ->> 'cpm_cents')::numeric, 0) * p.mviews / 1000) AS cpm_pay,
+			   (w.terms ->> 'cap_cents')::numeric AS cap
+		FROM who w
+		JOIN per p ON p.creator_id = w.creator_id
+		LEFT JOIN revenue rv ON rv.creator_id = w.creator_id
+	),
+	totals AS (
+		SELECT x.*, least(x.base + x.bonus + x.commission + x.cpm_pay, x.cap) AS total,
+			   (SELECT coalesce(sum(pay.amount_cents), 0) FROM tiktrack.payments pay
+				WHERE pay.campaign_id = payout_figures.campaign_id AND pay.creator_id = x.creator_id
+				  AND pay.paid_at <= v_at) AS paid
+		FROM parts x
+	)
+	SELECT t.creator_id, cr.handle, t.terms IS NOT NULL, t.mviews,
+		   t.base::bigint, t.bonus::bigint, t.commission::bigint, t.cpm_pay::bigint,
+		   t.total::bigint, t.paid::bigint, (t.total - t.paid)::bigint, t.final,
+		   coalesce(t.terms ? 'renewal'
+					AND (NOT t.terms -> 'renewal' ? 'min_roas'
+						 OR t.attributed / nullif(t.total, 0)::float8 >= (t.terms #>> '{renewal,min_roas}')::float8)
+					AND (NOT t.terms -> 'renewal' ? 'min_engagement_rate'
+						 OR t.er >= (t.terms #>> '{renewal,min_engagement_rate}')::float8)
+					AND (NOT t.terms -> 'renewal' ? 'max_cpm_cents'
+						 OR t.total::float8 * 1000 / nullif(t.mviews, 0) <= (t.terms #>> '{renewal,max_cpm_cents}')::float8),
+					false),
+		   t.attributed,
+		   t.attributed / nullif(t.total, 0)::float8,
+		   t.er,
+		   t.total::float8 * 1000 / nullif(t.mviews, 0)
+	FROM totals t
+	JOIN tiktrack.creators cr ON cr.id = t.creator_id
+	ORDER BY cr.handle;
+END
+$$;
+COMMENT ON FUNCTION tiktrack.payout_figures(bigint, timestamptz) IS
+	'Internal: the rows of tiktrack.payouts() (without its renewal notification), with whether the creator has pay terms and the figures renewal is judged on (attributed revenue, ROAS on the payout, engagement rate, CPM on measured views).';
+
+CREATE FUNCTION tiktrack.payouts(campaign_id bigint, as_of timestamptz DEFAULT NULL)
+RETURNS TABLE (creator_id bigint, handle text, measured_views bigint, base_cents bigint,
+			   bonus_cents bigint, commission_cents bigint, cpm_pay_cents bigint, total_cents bigint,
+			   paid_cents bigint, due_cents bigint, final boolean, renewal boolean)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	c tiktrack.campaigns := tiktrack.campaign_or_error(payouts.campaign_id);
+	f record;
+BEGIN
+	FOR f IN SELECT * FROM tiktrack.payout_figures(c.id, payouts.as_of) LOOP
+		creator_id := f.creator_id;
+		handle := f.handle;
+		measured_views := f.measured_views;
+		base_cents := f.base_cents;
+		bonus_cents := f.bonus_cents;
+		commission_cents := f.commission_cents;
+		cpm_pay_cents := f.cpm_pay_cents;
+		total_cents := f.total_cents;
+		paid_cents := f.paid_cents;
+		due_cents := f.due_cents;
+		final := f.final;
+		renewal := f.renewal;
+		RETURN NEXT;
+		-- The first time a creator's renewal holds (judged now), once.
+		IF f.renewal AND payouts.as_of IS NULL THEN
+			UPDATE tiktrack.pay_terms pt SET renewal_notified_at = now()
+				WHERE pt.campaign_id = c.id AND pt.creator_id = f.creator_id
+				  AND pt.renewal_notified_at IS NULL;
+			IF FOUND THEN
+				PERFORM pg_notify('tiktrack_events', json_build_object(
+					'event', 'creator.renewal_suggested',
+					'campaign_id', c.id,
+					'creator_id', f.creator_id,
+					'creator', f.handle,
+					'at', now(),
+					'total_cents', f.total_cents,
+					'attributed_cents', f.attributed_cents,
+					'roas', f.roas,
+					'engagement_rate', f.engagement_rate,
+					'cpm_cents', f.cpm_cents)::text);
+			END IF;
+		END IF;
+	END LOOP;
+END
+$$;
+COMMENT ON FUNCTION tiktrack.payouts(bigint, timestamptz) IS
+	'What each creator of the campaign earns under their pay terms (tiktrack.set_pay_terms), by handle, now or as of a past moment: measured_views (sum over their posts of views_at_age(measure_after), or the latest views at as_of while a post is younger), base_cents (terms base_cents, default the post fees), bonus_cents (every view_bonuses tier reached, once), commission_cents (commission_rate x revenue attributed to the creator under the campaign''s rules up to as_of), cpm_pay_cents (cpm_cents x measured views / 1000), total_cents = their sum capped at cap_cents, paid_cents (tiktrack.record_payment ledger up to as_of), due_cents = total - paid. Amounts are rounded to whole minor units half away from zero. final: every post is at least measure_after old; renewal: the terms'' renewal criteria all hold (ROAS = attributed revenue / total, engagement rate of the posts, CPM = total / measured views x 1000). A creator without terms earns the post fees. Called without as_of, sends creator.renewal_suggested on channel tiktrack_events the first time a creator''s renewal holds.';
+
+CREATE FUNCTION tiktrack.record_payment(campaign_id bigint,
+										creator_handle text,
+										amount_cents bigint,
+										paid_at timestamptz DEFAULT now(),
+										reference text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	c tiktrack.campaigns := tiktrack.campaign_or_error(record_payment.campaign_id);
+	v_creator bigint := tiktrack.campaign_creator_or_error(c.id, record_payment.creator_handle);
+	v_id bigint;
+	p tiktrack.payments;
+BEGIN
+	IF record_payment.amount_cents IS NULL OR record_payment.amount_cents = 0 THEN
+		RAISE EXCEPTION 'amount_cents must not be zero, got %', coalesce(record_payment.amount_cents::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'A negative amount records a clawback.';
+	END IF;
+	IF record_payment.paid_at IS NULL OR NOT isfinite(record_payment.paid_at) THEN
+		RAISE EXCEPTION 'paid_at must be a finite time, got %', coalesce(record_payment.paid_at::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF btrim(record_payment.reference) = '' THEN
+		RAISE EXCEPTION 'reference must not be empty (pass NULL when there is none)'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	INSERT INTO tiktrack.payments AS x (campaign_id, creator_id, amount_cents, paid_at, reference)
+		VALUES (c.id, v_creator, record_payment.amount_cents, record_payment.paid_at, record_payment.reference)
+		ON CONFLICT ON CONSTRAINT payments_reference_key DO NOTHING
+		RETURNING x.id INTO v_id;
+	IF v_id IS NULL THEN
+		SELECT * INTO STRICT p FROM tiktrack.payments x
+			WHERE x.campaign_id = c.id AND x.reference = record_payment.reference;
+		IF p.creator_id <> v_creator OR p.amount_cents <> record_payment.amount_cents
+		   OR p.paid_at <> record_payment.paid_at THEN
+			RAISE EXCEPTION 'payment "%" of campaign % was recorded with different data', record_payment.reference, c.id
+				USING ERRCODE = 'unique_violation',
+					  DETAIL = format('Recorded: creator_id %s, amount_cents %s, paid_at %s.', p.creator_id, p.amount_cents, p.paid_at),
+					  HINT = 'A reference counts once per campaign.';
+		END IF;
+		v_id := p.id;
+	END IF;
+	RETURN v_id;
+END
+$$;
+COMMENT ON FUNCTION tiktrack.record_payment(bigint, text, bigint, timestamptz, text) IS
+	'Records a payment to a creator of the campaign in the payout ledger (minor units of the campaign currency; negative for a clawback) and returns its id; tiktrack.payouts() paid_cents and due_cents come from it. Idempotent on reference: the same reference with the same data returns the same id, with other data is an ERROR (unique_violation).';
+
+/* ---- earned media value ---- */
+
+CREATE FUNCTION tiktrack.add_rate_card(name text,
+									   valid_from date,
+									   currency text,
+									   per_1000_views_cents float8,
+									   per_like_cents float8,
+									   per_comment_cents float8,
+									   per_share_cents float8,
+									   per_save_cents float8 DEFAULT 0)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_name text := btrim(add_rate_card.name);
+	v_currency text := upper(btrim(add_rate_card.currency));
+	v_other text;
+	u record;
+BEGIN
+	IF v_name IS NULL OR v_name = '' THEN
+		RAISE EXCEPTION 'rate card name must not be empty'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF add_rate_card.valid_from IS NULL OR NOT isfinite(add_rate_card.valid_from) THEN
+		RAISE EXCEPTION 'valid_from must be a finite date, got %', coalesce(add_rate_card.valid_from::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF v_currency IS NULL OR NOT EXISTS (SELECT FROM tiktrack.currencies cur WHERE cur.code = v_currency) THEN
+		RAISE EXCEPTION 'unknown currency "%"', coalesce(add_rate_card.currency, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Use an ISO 4217 code listed in tiktrack.currencies, e.g. USD or EUR.';
+	END IF;
+	FOR u IN SELECT * FROM (VALUES ('per_1000_views_cents', add_rate_card.per_1000_views_cents),
+								   ('per_like_cents', add_rate_card.per_like_cents),
+								   ('per_comment_cents', add_rate_card.per_comment_cents),
+								   ('per_share_cents', add_rate_card.per_share_cents),
+								   ('per_save_cents', add_rate_card.per_save_cents)) x(what, val)
+	LOOP
+		-- NaN sorts above infinity in PostgreSQL: one test catches both.
+		IF u.val IS NULL OR u.val < 0 OR u.val >= 'Infinity'::float8 THEN
+			RAISE EXCEPTION '% must be a finite number >= 0, got %', u.what, coalesce(u.val::text, 'NULL')
+				USING ERRCODE = 'invalid_parameter_value';
+		END IF;
+	END LOOP;
+	SELECT rc.currency INTO v_other FROM tiktrack.rate_cards rc
+		WHERE rc.name = v_name AND rc.currency <> v_currency LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION 'rate card "%" is in %, not %', v_name, v_other, v_currency
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'A card has one currency; give a card in another currency another name.';
+	END IF;
+	INSERT INTO tiktrack.rate_cards AS rc (name, valid_from, currency, per_1000_views_cents, per_like_cents,
+										   per_comment_cents, per_share_cents, per_save_cents)
+		VALUES (v_name, add_rate_card.valid_from, v_currency, add_rate_card.per_1000_views_cents::numeric,
+				add_rate_card.per_like_cents::numeric, add_rate_card.per_comment_cents::numeric,
+				add_rate_card.per_share_cents::numeric, add_rate_card.per_save_cents::numeric)
+		ON CONFLICT ON CONSTRAINT rate_cards_pkey DO UPDATE
+			SET per_1000_views_cents = excluded.per_1000_views_cents, per_like_cents = excluded.per_like_cents,
+				per_comment_cents = excluded.per_comment_cents, per_share_cents = excluded.per_share_cents,
+				per_save_cents = excluded.per_save_cents;
+END
+$$;
+COMMENT ON FUNCTION tiktrack.add_rate_card(text, date, text, float8, float8, float8, float8, float8) IS
+	'Adds a version of a rate card for earned media value, valid for posts posted (UTC date) from valid_from until the card''s next version; unit values in minor units of currency (fractions allowed; one published TikTok card: 689 per 1,000 views, 9 per like, 352 per comment, 172 per share, in US cents). Adding the same name and valid_from again replaces that version''s values. A card has one currency.';
+
+CREATE FUNCTION tiktrack.emv(campaign_id bigint, rate_card text, as_of timestamptz DEFAULT NULL)
+RETURNS float8
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	c tiktrack.campaigns := tiktrack.campaign_or_error(emv.campaign_id);
+	v_currency text;
+	v_missing record;
+	v_emv numeric;
+BEGIN
+	SELECT rc.currency INTO v_currency FROM tiktrack.rate_cards rc WHERE rc.name = btrim(emv.rate_card) LIMIT 1;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'rate card "%" does not exist', coalesce(emv.rate_card, 'NULL')
+			USING ERRCODE = 'no_data_found',
+				  HINT = 'tiktrack.add_rate_card() adds one; tiktrack.rate_cards lists them.';
+	END IF;
+	IF v_currency <> c.currency THEN
+		RAISE EXCEPTION 'rate card "%" is in %, campaign % is in %', btrim(emv.rate_card), v_currency, c.id, c.currency
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = format('EMV does not convert currencies: add a rate card in %s.', c.currency);
+	END IF;
+
+	WITH post AS (
+		SELECT cp.video_id, s.views, s.likes, s.comments, s.shares, s.saves,
+			   (coalesce(v.posted_at, s.captured_at) AT TIME ZONE 'UTC')::date AS day
+		FROM tiktrack.campaign_posts cp
+		JOIN tiktrack.videos v ON v.id = cp.video_id
+		JOIN LATERAL (
+			SELECT h.captured_at, h.views, h.likes, h.comments, h.shares, h.saves
+			FROM tiktrack.snapshots h
+			WHERE h.video_id = cp.video_id AND h.captured_at <= coalesce(emv.as_of, 'infinity')
+			ORDER BY h.captured_at DESC
+			LIMIT 1) s ON true
+		WHERE cp.campaign_id = c.id
+	),
+	valued AS (
+		SELECT p.video_id, p.day, card.per_1000_views_cents IS NOT NULL AS priced,
+			   coalesce(p.views, 0) * card.per_1000_views_cents / 1000
+			   + coalesce(p.likes, 0) * card.per_like_cents
+			   + coalesce(p.comments, 0) * card.per_comment_cents
+			   + coalesce(p.shares, 0) * card.per_share_cents
+			   + coalesce(p.saves, 0) * card.per_save_cents AS value
+		FROM post p
+		LEFT JOIN LATERAL (
+			SELECT rc.* FROM tiktrack.rate_cards rc
+			WHERE rc.name = btrim(emv.rate_card) AND rc.valid_from <= p.day
+			ORDER BY rc.valid_from DESC
+			LIMIT 1) card ON true
+	)
+	SELECT coalesce(sum(x.value), 0),
+		   (SELECT y FROM valued y WHERE NOT y.priced ORDER BY y.day, y.video_id LIMIT 1)
+		INTO v_emv, v_missing
+		FROM valued x;
+	IF v_missing.video_id IS NOT NULL THEN
+		RAISE EXCEPTION 'rate card "%" has no version valid on % (post %)', btrim(emv.rate_card), v_missing.day, v_missing.video_id
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Add a version valid from that date or earlier with tiktrack.add_rate_card().';
+	END IF;
+	RETURN v_emv::float8;
+END
+$$;
+COMMENT ON FUNCTION tiktrack.emv(bigint, text, timestamptz) IS
+	'Earned media value of a campaign in minor units of its currency: over its posts, views / 1000 x per_1000_views_cents + likes x per_like_cents + comments x per_comment_cents + shares x per_share_cents + saves x per_save_cents, with each post''s latest snapshot (at or before as_of; an unreported counter counts 0) and the version of the rate card valid on its posted_at (UTC date; the snapshot''s date while posted_at is unknown). A card in another currency than the campaign''s, or without a version valid on a post''s date, is an ERROR (invalid_parameter_value) with a hint: no silent FX. EMV is never part of ROI.';
+
+/* ---- holdout lift ---- */
+
+CREATE FUNCTION tiktrack.holdout_lift(exposed_users bigint,
+									  exposed_conversions bigint,
+									  holdout_users bigint,
+									  holdout_conversions bigint,
+									  confidence float8 DEFAULT 0.95,
+									  OUT exposed_rate float8,
+									  OUT holdout_rate float8,
+									  OUT lift float8,
+									  OUT ci_low float8,
+									  OUT ci_high float8,
+									  OUT p_value float8,
+									  OUT incremental_conversions float8)
+RETURNS record
+LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'tiktrack_holdout_lift';
+COMMENT ON FUNCTION tiktrack.holdout_lift(bigint, bigint, bigint, bigint, float8) IS
+	'Incremental effect of exposure measured against a holdout group: exposed_rate = exposed_conversions / exposed_users, holdout_rate likewise, lift = exposed_rate / holdout_rate - 1 (NULL when the holdout has no conversion); ci_low, ci_high: its confidence interval from the log relative risk (Katz: se = sqrt(1/a - 1/n1 + 1/c - 1/n2), z the normal quantile of (1 + confidence) / 2; NULL unless both groups have a conversion); p_value of the pooled two-proportion z-test, two-sided (NULL when nobody or everybody converted); incremental_conversions = exposed_conversions - holdout_rate x exposed_users. Users must be positive, conversions between 0 and users, confidence strictly between 0 and 1 (else invalid_parameter_value).';
