@@ -106,7 +106,9 @@ tt_holdout_lift(int64_t exposed_users, int64_t exposed_conversions,
 	{
 		double		log_rr = log(result->exposed_rate) - log(result->holdout_rate);
 		double		se = sqrt(1 / a - 1 / n1 + 1 / c - 1 / n2);
-		double		z = tt_normal_quantile((1 + confidence) / 2);
+		/* Upper tail (1 - confidence) / 2: exact even when confidence is
+		 * within an ulp of 1, where (1 + confidence) / 2 would round to 1. */
+		double		z = -tt_normal_quantile((1 - confidence) / 2);
 
 		result->ci_low = exp(log_rr - z * se) - 1;
 		result->ci_high = exp(log_rr + z * se) - 1;
