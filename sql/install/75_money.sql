@@ -396,7 +396,7 @@ BEGIN
 	INSERT INTO tiktrack.attribution_settings AS s (campaign_id, model, click_lookback, view_lookback, half_life)
 		VALUES (c.id, set_attribution.model, set_attribution.click_lookback,
 				set_attribution.view_lookback, set_attribution.half_life)
-		ON CONFLICT (campaign_id) DO UPDATE
+		ON CONFLICT ON CONSTRAINT attribution_settings_pkey DO UPDATE
 			SET model = excluded.model, click_lookback = excluded.click_lookback,
 				view_lookback = excluded.view_lookback, half_life = excluded.half_life,
 				updated_at = now();
@@ -1034,7 +1034,8 @@ AS $$
 DECLARE
 	c tiktrack.campaigns := tiktrack.campaign_or_error(emv.campaign_id);
 	v_currency text;
-	v_missing record;
+	v_missing_video bigint;
+	v_missing_day date;
 	v_emv numeric;
 BEGIN
 	SELECT rc.currency INTO v_currency FROM tiktrack.rate_cards rc WHERE rc.name = btrim(emv.rate_card) LIMIT 1;
@@ -1077,11 +1078,12 @@ BEGIN
 			LIMIT 1) card ON true
 	)
 	SELECT coalesce(sum(x.value), 0),
-		   (SELECT y FROM valued y WHERE NOT y.priced ORDER BY y.day, y.video_id LIMIT 1)
-		INTO v_emv, v_missing
+		   (SELECT y.video_id FROM valued y WHERE NOT y.priced ORDER BY y.day, y.video_id LIMIT 1),
+		   (SELECT min(y.day) FROM valued y WHERE NOT y.priced)
+		INTO v_emv, v_missing_video, v_missing_day
 		FROM valued x;
-	IF v_missing.video_id IS NOT NULL THEN
-		RAISE EXCEPTION 'rate card "%" has no version valid on % (post %)', btrim(emv.rate_card), v_missing.day, v_missing.video_id
+	IF v_missing_video IS NOT NULL THEN
+		RAISE EXCEPTION 'rate card "%" has no version valid on % (post %)', btrim(emv.rate_card), v_missing_day, v_missing_video
 			USING ERRCODE = 'invalid_parameter_value',
 				  HINT = 'Add a version valid from that date or earlier with tiktrack.add_rate_card().';
 	END IF;
