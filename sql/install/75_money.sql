@@ -1112,3 +1112,59 @@ LANGUAGE c IMMUTABLE STRICT PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'tiktrack_holdout_lift';
 COMMENT ON FUNCTION tiktrack.holdout_lift(bigint, bigint, bigint, bigint, float8) IS
 	'Incremental effect of exposure measured against a holdout group: exposed_rate = exposed_conversions / exposed_users, holdout_rate likewise, lift = exposed_rate / holdout_rate - 1 (NULL when the holdout has no conversion); ci_low, ci_high: its confidence interval from the log relative risk (Katz: se = sqrt(1/a - 1/n1 + 1/c - 1/n2), z the normal quantile of (1 + confidence) / 2; NULL unless both groups have a conversion); p_value of the pooled two-proportion z-test, two-sided (NULL when nobody or everybody converted); incremental_conversions = exposed_conversions - holdout_rate x exposed_users. Users must be positive, conversions between 0 and users, confidence strictly between 0 and 1 (else invalid_parameter_value).';
+
+/* ---- budget pacing ---- */
+
+CREATE FUNCTION tiktrack.campaign_pacing(campaign_id bigint, as_of timestamptz DEFAULT now())
+RETURNS TABLE (budget_cents bigint, spend_cents bigint, flight_elapsed float8, budget_used float8,
+			   pacing_index float8, views bigint, projected_views bigint,
+			   projected_cpm_cents float8, projected_cpv_cents float8)
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	c tiktrack.campaigns := tiktrack.campaign_or_error(campaign_pacing.campaign_id);
+	v_at timestamptz := campaign_pacing.as_of;
+	m record;
+BEGIN
+	IF v_at IS NULL OR NOT isfinite(v_at) THEN
+		RAISE EXCEPTION 'as_of must be a finite time, got %', coalesce(v_at::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	SELECT x.spend_cents, x.total_views INTO m FROM tiktrack.campaign_metrics(c.id, v_at) x;
+
+	budget_cents := c.budget_cents;
+	spend_cents := m.spend_cents;
+	views := m.total_views;
+	flight_elapsed := CASE WHEN c.starts_at IS NULL OR c.ends_at IS NULL THEN NULL
+						   WHEN v_at <= c.starts_at THEN 0
+						   WHEN v_at >= c.ends_at THEN 1
+						   ELSE extract(epoch FROM v_at - c.starts_at) / extract(epoch FROM c.ends_at - c.starts_at)
+					  END;
+	budget_used := spend_cents::float8 / nullif(budget_cents, 0);
+	pacing_index := budget_used / nullif(flight_elapsed, 0);
+
+	-- Each post's forecast at the end of the flight (30 days of age when
+	-- the flight has no end); its views now where there is no forecast.
+	SELECT coalesce(sum(coalesce(f.predicted, s.views, 0)), 0)::bigint INTO projected_views
+	FROM tiktrack.campaign_posts cp
+	JOIN tiktrack.videos v ON v.id = cp.video_id
+	LEFT JOIN LATERAL (
+		SELECT h.views FROM tiktrack.snapshots h
+		WHERE h.video_id = cp.video_id AND h.captured_at <= v_at
+		ORDER BY h.captured_at DESC LIMIT 1) s ON true
+	LEFT JOIN LATERAL (
+		SELECT fv.predicted
+		FROM tiktrack.forecast_views(cp.video_id,
+									 greatest(coalesce(c.ends_at - v.posted_at, interval '30 days'), interval '0'),
+									 0.8, v_at) fv
+		WHERE v.posted_at <= v_at) f ON true
+	WHERE cp.campaign_id = c.id;
+
+	projected_cpm_cents := spend_cents::float8 * 1000 / nullif(projected_views, 0);
+	projected_cpv_cents := spend_cents::float8 / nullif(projected_views, 0);
+	RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION tiktrack.campaign_pacing(bigint, timestamptz) IS
+	'Budget pacing of a campaign at as_of: budget_cents (the campaign''s budget), spend_cents (tiktrack.campaign_metrics() spend as of as_of, payouts included), flight_elapsed (share of the flight from starts_at to ends_at elapsed, 0..1; NULL without both dates), budget_used = spend / budget (NULL without a budget), pacing_index = budget_used / flight_elapsed (above 1: spending ahead of the flight), views (latest at as_of), projected_views (sum over the posts of tiktrack.forecast_views() predicted views at the flight''s end, or at 30 days of age when the campaign has no end; a post without a forecast counts its views now, a post not yet posted 0), projected_cpm_cents = spend / projected_views x 1000 and projected_cpv_cents = spend / projected_views. Depends on tiktrack.forecast_views() (signals).';
