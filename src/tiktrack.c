@@ -18,6 +18,7 @@
 
 #include "endpoints.h"
 #include "shmem.h"
+#include "signals.h"
 #include "tiktrack.h"
 #include "worker.h"
 
@@ -40,6 +41,7 @@ _PG_init(void)
 
 	endpoints_define_gucs();
 	worker_define_gucs();
+	signals_define_gucs();
 
 	MarkGUCPrefixReserved("tiktrack");
 

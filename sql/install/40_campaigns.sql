@@ -668,56 +668,28 @@ AS $$
 DECLARE
 	c tiktrack.campaigns := tiktrack.campaign_or_error(post_windows.campaign_id);
 BEGIN
+	-- The counters at each age are those of tiktrack.views_at_age (the
+	-- same primitive, tiktrack.interpolated_counters: two index steps per
+	-- post and age); engagement adds saves.
 	RETURN QUERY
-	WITH at_age AS (
-		SELECT cp.video_id, cp.creator_id, v.posted_at, w.label,
-			   -- Linear interpolation between the snapshots around the
-			   -- moment (exact when one was taken at that moment).
-			   CASE WHEN b.captured_at = a.captured_at THEN b.views::numeric
-					ELSE b.views + (a.views - b.views)
-							* extract(epoch FROM v.posted_at + w.age - b.captured_at)
-							/ extract(epoch FROM a.captured_at - b.captured_at)
-			   END AS views,
-			   CASE WHEN b.captured_at = a.captured_at THEN b.engagement::numeric
-					ELSE b.engagement + (a.engagement - b.engagement)
-							* extract(epoch FROM v.posted_at + w.age - b.captured_at)
-							/ extract(epoch FROM a.captured_at - b.captured_at)
-			   END AS engagement
-		FROM tiktrack.campaign_posts cp
-		JOIN tiktrack.videos v ON v.id = cp.video_id
-		CROSS JOIN (VALUES ('24h', interval '24 hours'), ('72h', interval '72 hours'),
-						   ('7d', interval '7 days'), ('30d', interval '30 days')) AS w(label, age)
-		LEFT JOIN LATERAL (
-			SELECT h.captured_at, h.views,
-				   coalesce(h.likes, 0) + coalesce(h.comments, 0) + coalesce(h.shares, 0) + coalesce(h.saves, 0) AS engagement
-			FROM tiktrack.snapshots h
-			WHERE h.video_id = cp.video_id AND h.captured_at <= v.posted_at + w.age
-			ORDER BY h.captured_at DESC LIMIT 1) b ON true
-		LEFT JOIN LATERAL (
-			SELECT h.captured_at, h.views,
-				   coalesce(h.likes, 0) + coalesce(h.comments, 0) + coalesce(h.shares, 0) + coalesce(h.saves, 0) AS engagement
-			FROM tiktrack.snapshots h
-			WHERE h.video_id = cp.video_id AND h.captured_at >= v.posted_at + w.age
-			ORDER BY h.captured_at LIMIT 1) a ON true
-		WHERE cp.campaign_id = c.id
-	)
-	SELECT x.video_id, cr.handle, x.posted_at,
-		   round(max(x.views) FILTER (WHERE x.label = '24h'))::bigint,
-		   round(max(x.engagement) FILTER (WHERE x.label = '24h'))::bigint,
-		   round(max(x.views) FILTER (WHERE x.label = '72h'))::bigint,
-		   round(max(x.engagement) FILTER (WHERE x.label = '72h'))::bigint,
-		   round(max(x.views) FILTER (WHERE x.label = '7d'))::bigint,
-		   round(max(x.engagement) FILTER (WHERE x.label = '7d'))::bigint,
-		   round(max(x.views) FILTER (WHERE x.label = '30d'))::bigint,
-		   round(max(x.engagement) FILTER (WHERE x.label = '30d'))::bigint
-	FROM at_age x
-	JOIN tiktrack.creators cr ON cr.id = x.creator_id
-	GROUP BY x.video_id, cr.handle, x.posted_at
-	ORDER BY x.posted_at NULLS LAST, cr.handle, x.video_id;
+	SELECT cp.video_id, cr.handle, v.posted_at,
+		   round(w1.views)::bigint, round(w1.engagement + w1.saves)::bigint,
+		   round(w3.views)::bigint, round(w3.engagement + w3.saves)::bigint,
+		   round(w7.views)::bigint, round(w7.engagement + w7.saves)::bigint,
+		   round(w30.views)::bigint, round(w30.engagement + w30.saves)::bigint
+	FROM tiktrack.campaign_posts cp
+	JOIN tiktrack.videos v ON v.id = cp.video_id
+	JOIN tiktrack.creators cr ON cr.id = cp.creator_id
+	LEFT JOIN LATERAL tiktrack.interpolated_counters(v.id, v.posted_at, v.posted_at + interval '24 hours') w1 ON true
+	LEFT JOIN LATERAL tiktrack.interpolated_counters(v.id, v.posted_at, v.posted_at + interval '72 hours') w3 ON true
+	LEFT JOIN LATERAL tiktrack.interpolated_counters(v.id, v.posted_at, v.posted_at + interval '7 days') w7 ON true
+	LEFT JOIN LATERAL tiktrack.interpolated_counters(v.id, v.posted_at, v.posted_at + interval '30 days') w30 ON true
+	WHERE cp.campaign_id = c.id
+	ORDER BY v.posted_at NULLS LAST, cr.handle, cp.video_id;
 END
 $$;
 COMMENT ON FUNCTION tiktrack.post_windows(bigint) IS
-	'Each campaign post''s cumulative views and engagement (likes + comments + shares + saves) at 24 hours, 72 hours, 7 days and 30 days after posted_at, so posts can be compared at the same age. The value at a moment is interpolated linearly between the last snapshot at or before it and the first at or after it (exact when a snapshot was taken at that moment), rounded to a whole count; it is NULL until a snapshot at or after the moment exists, when no snapshot precedes it, and while posted_at is unknown. An unknown campaign id is an ERROR.';
+	'Each campaign post''s cumulative views and engagement (likes + comments + shares + saves) at 24 hours, 72 hours, 7 days and 30 days after posted_at, so posts can be compared at the same age. Each value is computed as tiktrack.views_at_age computes views: exact when a snapshot was taken at that moment, else interpolated linearly between the last snapshot before it and the first after it (from 0 at posted_at before the first snapshot), rounded to a whole count (halves away from zero); it is NULL until a snapshot at or after the moment exists and while posted_at is unknown. An unknown campaign id is an ERROR.';
 
 CREATE VIEW tiktrack.campaign_summary AS
 SELECT c.id AS campaign_id,
