@@ -7,6 +7,7 @@ CREATE EXTENSION tiktrack;
 \set SHOW_CONTEXT never
 SET timezone = 'UTC';
 SET datestyle = 'ISO, YMD';
+SET intervalstyle = 'postgres';
 
 -- A campaign with the same four creators for each journey, so that every
 -- journey's credit is seen alone.  The order of each journey happens at

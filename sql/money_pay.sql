@@ -7,6 +7,7 @@ CREATE EXTENSION tiktrack;
 \set SHOW_CONTEXT never
 SET timezone = 'UTC';
 SET datestyle = 'ISO, YMD';
+SET intervalstyle = 'postgres';
 
 SELECT tiktrack.create_campaign('Pay', 'USD', 5000) AS p \gset
 SELECT status FROM tiktrack.add_posts(:p, '[

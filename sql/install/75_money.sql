@@ -1142,7 +1142,12 @@ BEGIN
 						   ELSE extract(epoch FROM v_at - c.starts_at) / extract(epoch FROM c.ends_at - c.starts_at)
 					  END;
 	budget_used := spend_cents::float8 / nullif(budget_cents, 0);
-	pacing_index := budget_used / nullif(flight_elapsed, 0);
+	-- As one quotient (spend x flight) / (budget x elapsed): a ratio of two
+	-- rounded ratios would give 2.9999999999999996 for 0.3 / 0.1.
+	pacing_index := CASE WHEN v_at > c.starts_at AND c.ends_at > c.starts_at
+						 THEN spend_cents::float8 * extract(epoch FROM c.ends_at - c.starts_at)::float8
+							  / nullif(budget_cents::float8 * extract(epoch FROM least(v_at, c.ends_at) - c.starts_at)::float8, 0)
+					END;
 
 	-- Each post's forecast at the end of the flight (30 days of age when
 	-- the flight has no end); its views now where there is no forecast.
