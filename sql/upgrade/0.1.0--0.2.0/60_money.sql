@@ -410,13 +410,20 @@ COMMENT ON FUNCTION tiktrack.check_attribution_model(text) IS
 	'Internal: raises invalid_parameter_value unless model is one of last_touch, first_touch, linear, time_decay, position_based.';
 
 /*
- * Every model at once, per creator: one join of the orders with their
- * customers' touches, sorted once per order by (occurred_at, id); each
- * touch's weight under the five models comes from its rank k, the number
- * n of eligible touches and their decay sum in that one window.  Time decay
- * is normalised, so 2^(-(T - t)/H) needs no rescaling (set_attribution
- * keeps lookback / H <= 1000, far from underflow).  A creator NULL row
- * gathers the unattributed orders.
+ * Every model at once, per creator: one hash join of the orders without a
+ * campaign code with their customers' touches, sorted once per order by
+ * (occurred_at, id); each touch's weight under the five models comes from
+ * its rank k, the number n of eligible touches and their decay sum in that
+ * one window.  Time decay is normalised, so 2^(-(T - t)/H) needs no
+ * rescaling (set_attribution keeps lookback / H <= 1000, far from
+ * underflow).
+ *
+ * The unattributed row needs no second probe of the touches: every model
+ * credits a touched order whole, so the orders taken by touches are what
+ * last_touch credited; the rest of the orders without a code are
+ * unattributed.  The join is read once (a CTE read twice would be
+ * materialized and keep the join from running in parallel, as the plain
+ * last-touch query does); only the small per-creator totals are reused.
  */
 CREATE FUNCTION tiktrack.attribution_all(campaign_id bigint, as_of timestamptz)
 RETURNS TABLE (creator_id bigint,
@@ -424,7 +431,8 @@ RETURNS TABLE (creator_id bigint,
 			   ft_orders float8, ft_revenue float8,
 			   li_orders float8, li_revenue float8,
 			   td_orders float8, td_revenue float8,
-			   pb_orders float8, pb_revenue float8)
+			   pb_orders float8, pb_revenue float8,
+			   touches bigint)
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -435,67 +443,92 @@ DECLARE
 	v_h float8 := extract(epoch FROM r.half_life);
 BEGIN
 	RETURN QUERY
-	WITH o AS (
-		SELECT o.id, o.customer_key, o.revenue_cents, o.occurred_at, pc.creator_id AS code_creator
-		FROM tiktrack.orders o
-		LEFT JOIN tiktrack.promo_codes pc
-			ON pc.campaign_id = o.campaign_id AND pc.code = upper(btrim(o.promo_code))
-		WHERE o.campaign_id = attribution_all.campaign_id AND o.occurred_at <= v_as_of
-		  AND (o.order_id IS NULL
-			   OR NOT EXISTS (SELECT FROM tiktrack.conversions cv
-							  WHERE cv.campaign_id = o.campaign_id AND cv.order_id = o.order_id))
+	WITH credit AS (
+		-- Per creator and source (touch, code or conversion; NULL creator:
+		-- the orders without a code), the credit under each model.
+		SELECT x.creator_id, x.via_touch,
+			   sum(x.lt) AS lt, sum(x.lt * x.revenue_cents) AS lt_rev,
+			   sum(x.ft) AS ft, sum(x.ft * x.revenue_cents) AS ft_rev,
+			   sum(x.li) AS li, sum(x.li * x.revenue_cents) AS li_rev,
+			   sum(x.td) AS td, sum(x.td * x.revenue_cents) AS td_rev,
+			   sum(x.pb) AS pb, sum(x.pb * x.revenue_cents) AS pb_rev,
+			   count(*) FILTER (WHERE x.via_touch) AS touches
+		FROM (
+			SELECT w.creator_id, true AS via_touch, w.revenue_cents,
+				   CASE WHEN w.k = w.n THEN 1 ELSE 0 END::float8 AS lt,
+				   CASE WHEN w.k = 1 THEN 1 ELSE 0 END::float8 AS ft,
+				   1::float8 / w.n AS li,
+				   w.decay / w.decay_sum AS td,
+				   CASE WHEN w.n = 1 THEN 1
+						WHEN w.n = 2 THEN 0.5
+						WHEN w.k = 1 OR w.k = w.n THEN 0.4
+						ELSE 0.2 / (w.n - 2) END::float8 AS pb
+			FROM (
+				SELECT j.revenue_cents, j.creator_id, j.decay,
+					   row_number() OVER w AS k,
+					   count(*) OVER w AS n,
+					   sum(j.decay) OVER w AS decay_sum
+				FROM (
+					SELECT o.id, o.revenue_cents, t.creator_id, t.occurred_at, t.id AS touch_id,
+						   pg_catalog.power(2::float8, extract(epoch FROM t.occurred_at - o.occurred_at) / v_h) AS decay
+					FROM tiktrack.orders o
+					JOIN tiktrack.touches t
+						ON t.campaign_id = o.campaign_id
+					   AND t.customer_key = o.customer_key
+					   AND t.occurred_at <= o.occurred_at
+					   AND t.occurred_at >= o.occurred_at - v_reach
+					   AND t.occurred_at >= o.occurred_at - CASE t.kind WHEN 'click' THEN r.click_lookback ELSE r.view_lookback END
+					WHERE o.campaign_id = attribution_all.campaign_id AND o.occurred_at <= v_as_of
+					  AND NOT EXISTS (SELECT FROM tiktrack.promo_codes pc
+									  WHERE pc.campaign_id = o.campaign_id AND pc.code = upper(btrim(o.promo_code)))
+					  -- (an order_id NULL matches no conversion)
+					  AND NOT EXISTS (SELECT FROM tiktrack.conversions cv
+									  WHERE cv.campaign_id = o.campaign_id AND cv.order_id = o.order_id)
+				) j
+				-- One window, one sort: row_number ignores the frame.
+				WINDOW w AS (PARTITION BY j.id ORDER BY j.occurred_at, j.touch_id
+							 ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
+			) w
+			UNION ALL
+			-- Every order once: to its code's creator (codes outrank links),
+			-- else to the NULL creator.
+			SELECT pc.creator_id, false, o.revenue_cents, 1, 1, 1, 1, 1
+			FROM tiktrack.orders o
+			LEFT JOIN tiktrack.promo_codes pc
+				ON pc.campaign_id = o.campaign_id AND pc.code = upper(btrim(o.promo_code))
+			WHERE o.campaign_id = attribution_all.campaign_id AND o.occurred_at <= v_as_of
+			  AND NOT EXISTS (SELECT FROM tiktrack.conversions cv
+							  WHERE cv.campaign_id = o.campaign_id AND cv.order_id = o.order_id)
+			UNION ALL
+			-- Sales the brand attributed itself.
+			SELECT cv.creator_id, false, cv.revenue_cents, 1, 1, 1, 1, 1
+			FROM tiktrack.conversions cv
+			WHERE cv.campaign_id = attribution_all.campaign_id AND cv.occurred_at <= v_as_of
+		) x
+		GROUP BY x.creator_id, x.via_touch
 	),
-	ranked AS (
-		SELECT o.id, o.revenue_cents, t.creator_id,
-			   row_number() OVER w AS k,
-			   count(t.id) OVER wa AS n,
-			   pg_catalog.power(2::float8, extract(epoch FROM t.occurred_at - o.occurred_at) / v_h) AS decay,
-			   sum(pg_catalog.power(2::float8, extract(epoch FROM t.occurred_at - o.occurred_at) / v_h)) OVER wa AS decay_sum
-		FROM o
-		LEFT JOIN tiktrack.touches t
-			ON t.campaign_id = attribution_all.campaign_id
-		   AND t.customer_key = o.customer_key
-		   AND t.occurred_at <= o.occurred_at
-		   AND t.occurred_at >= o.occurred_at - v_reach
-		   AND t.occurred_at >= o.occurred_at - CASE t.kind WHEN 'click' THEN r.click_lookback ELSE r.view_lookback END
-		WHERE o.code_creator IS NULL
-		WINDOW w AS (PARTITION BY o.id ORDER BY t.occurred_at, t.id),
-			   wa AS (w ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)
-	),
-	credit AS (
-		-- Touches (n = 0: no eligible touch, the unattributed row).
-		SELECT x.creator_id, x.revenue_cents,
-			   CASE WHEN x.n = 0 OR x.k = x.n THEN 1 ELSE 0 END::float8 AS lt,
-			   CASE WHEN x.n = 0 OR x.k = 1 THEN 1 ELSE 0 END::float8 AS ft,
-			   CASE WHEN x.n = 0 THEN 1 ELSE 1::float8 / x.n END AS li,
-			   CASE WHEN x.n = 0 THEN 1 ELSE x.decay / x.decay_sum END AS td,
-			   CASE WHEN x.n <= 1 THEN 1
-					WHEN x.n = 2 THEN 0.5
-					WHEN x.k = 1 OR x.k = x.n THEN 0.4
-					ELSE 0.2 / (x.n - 2) END::float8 AS pb
-		FROM ranked x
-		UNION ALL
-		-- Codes outrank links.
-		SELECT o.code_creator, o.revenue_cents, 1, 1, 1, 1, 1
-		FROM o WHERE o.code_creator IS NOT NULL
-		UNION ALL
-		-- Sales the brand attributed itself.
-		SELECT cv.creator_id, cv.revenue_cents, 1, 1, 1, 1, 1
-		FROM tiktrack.conversions cv
-		WHERE cv.campaign_id = attribution_all.campaign_id AND cv.occurred_at <= v_as_of
+	taken AS (
+		SELECT coalesce(sum(c.lt), 0) AS orders, coalesce(sum(c.lt_rev), 0) AS revenue
+		FROM credit c WHERE c.via_touch
 	)
-	SELECT x.creator_id,
-		   sum(x.lt), sum(x.lt * x.revenue_cents),
-		   sum(x.ft), sum(x.ft * x.revenue_cents),
-		   sum(x.li), sum(x.li * x.revenue_cents),
-		   sum(x.td), sum(x.td * x.revenue_cents),
-		   sum(x.pb), sum(x.pb * x.revenue_cents)
-	FROM credit x
-	GROUP BY x.creator_id;
+	SELECT c.creator_id,
+		   sum(c.lt), sum(c.lt_rev), sum(c.ft), sum(c.ft_rev), sum(c.li), sum(c.li_rev),
+		   sum(c.td), sum(c.td_rev), sum(c.pb), sum(c.pb_rev), sum(c.touches)::bigint
+	FROM credit c
+	WHERE c.creator_id IS NOT NULL
+	GROUP BY c.creator_id
+	UNION ALL
+	-- Unattributed: orders without a code that no touch took.
+	SELECT NULL, u.orders, u.revenue, u.orders, u.revenue, u.orders, u.revenue,
+		   u.orders, u.revenue, u.orders, u.revenue, 0::bigint
+	FROM (SELECT coalesce(sum(c.lt), 0) - t.orders AS orders, coalesce(sum(c.lt_rev), 0) - t.revenue AS revenue
+		  FROM credit c, taken t
+		  WHERE c.creator_id IS NULL AND NOT c.via_touch
+		  GROUP BY t.orders, t.revenue) u;
 END
 $$;
 COMMENT ON FUNCTION tiktrack.attribution_all(bigint, timestamptz) IS
-	'Internal: credited orders and revenue of a campaign per creator (NULL: unattributed) under all five models at once, with the campaign''s lookbacks and half-life; tiktrack.attribution() and tiktrack.attribution_models() present it.';
+	'Internal: credited orders and revenue of a campaign per creator (NULL: unattributed) under all five models at once, with the campaign''s lookbacks and half-life, and the number of eligible touches (per order); tiktrack.attribution() and tiktrack.attribution_models() present it.';
 
 -- The creators an attribution report lists: posts, codes, conversions.
 CREATE FUNCTION tiktrack.attribution_report(campaign_id bigint, as_of timestamptz)
@@ -521,15 +554,8 @@ BEGIN
 		SELECT a.creator_id FROM a WHERE a.creator_id IS NOT NULL
 		UNION
 		SELECT NULL::bigint
-	),
-	tc AS (
-		SELECT t.creator_id, count(*) AS touches
-		FROM tiktrack.touches t
-		WHERE t.campaign_id = attribution_report.campaign_id
-		  AND t.occurred_at <= coalesce(attribution_report.as_of, 'infinity')
-		GROUP BY t.creator_id
 	)
-	SELECT w.creator_id, cr.handle, coalesce(tc.touches, 0),
+	SELECT w.creator_id, cr.handle, coalesce(a.touches, 0),
 		   coalesce(a.lt_orders, 0), coalesce(a.lt_revenue, 0),
 		   coalesce(a.ft_orders, 0), coalesce(a.ft_revenue, 0),
 		   coalesce(a.li_orders, 0), coalesce(a.li_revenue, 0),
@@ -538,12 +564,11 @@ BEGIN
 	FROM who w
 	LEFT JOIN tiktrack.creators cr ON cr.id = w.creator_id
 	LEFT JOIN a ON a.creator_id IS NOT DISTINCT FROM w.creator_id
-	LEFT JOIN tc ON tc.creator_id = w.creator_id
 	ORDER BY cr.handle NULLS LAST;
 END
 $$;
 COMMENT ON FUNCTION tiktrack.attribution_report(bigint, timestamptz) IS
-	'Internal: tiktrack.attribution_all() for every creator of the campaign (posts, codes, credited touches), with handles, touch counts and a NULL creator row for unattributed orders.';
+	'Internal: tiktrack.attribution_all() for every creator of the campaign (posts, codes, credited touches), with handles and a NULL creator row for unattributed orders.';
 
 CREATE FUNCTION tiktrack.attribution(campaign_id bigint, model text DEFAULT NULL, as_of timestamptz DEFAULT NULL)
 RETURNS TABLE (creator_id bigint, handle text, orders float8, revenue_cents float8, touches bigint)
@@ -568,7 +593,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION tiktrack.attribution(bigint, text, timestamptz) IS
-	'Orders and revenue (minor units) of a campaign credited to each of its creators (those with posts, codes or credited touches), by handle, plus a row with NULL creator for unattributed orders. Rules, in order: a direct conversion (record_conversion) credits its creator fully; an order whose promo code is one of the campaign''s codes credits that code''s creator fully in every model; otherwise its eligible touches (same customer_key, clicks with T - click_lookback <= t <= T, views within view_lookback), ordered by (occurred_at, id), share it: last_touch (1 to the last), first_touch (1 to the first), linear (1/n each), time_decay (2^(-(T - t)/half_life), normalised), position_based (n = 1: 1; n = 2: 0.5 each; n >= 3: 0.4 first, 0.4 last, 0.2/(n - 2) each in between); no eligible touch: unattributed. orders = sum of the creator''s weights, revenue_cents = sum of weight x order revenue; touches = the creator''s touches recorded up to as_of. model NULL: the campaign''s model (tiktrack.set_attribution); lookbacks and half-life always the campaign''s. as_of: only orders, conversions and touches that occurred at or before it. Errors: unknown campaign (no_data_found), unknown model (invalid_parameter_value).';
+	'Orders and revenue (minor units) of a campaign credited to each of its creators (those with posts, codes or credited touches), by handle, plus a row with NULL creator for unattributed orders. Rules, in order: a direct conversion (record_conversion) credits its creator fully; an order whose promo code is one of the campaign''s codes credits that code''s creator fully in every model; otherwise its eligible touches (same customer_key, clicks with T - click_lookback <= t <= T, views within view_lookback), ordered by (occurred_at, id), share it: last_touch (1 to the last), first_touch (1 to the first), linear (1/n each), time_decay (2^(-(T - t)/half_life), normalised), position_based (n = 1: 1; n = 2: 0.5 each; n >= 3: 0.4 first, 0.4 last, 0.2/(n - 2) each in between); no eligible touch: unattributed. orders = sum of the creator''s weights, revenue_cents = sum of weight x order revenue; touches = the creator''s eligible touches of orders without a code (a touch counts once per order it is eligible for). model NULL: the campaign''s model (tiktrack.set_attribution); lookbacks and half-life always the campaign''s. as_of: only orders, conversions and touches that occurred at or before it. Errors: unknown campaign (no_data_found), unknown model (invalid_parameter_value).';
 
 CREATE FUNCTION tiktrack.attribution_models(campaign_id bigint, as_of timestamptz DEFAULT NULL)
 RETURNS TABLE (creator_id bigint, handle text, last_touch float8, first_touch float8,
@@ -606,9 +631,8 @@ BEGIN
 	FROM tiktrack.orders o
 	WHERE o.campaign_id = attributed_order_revenue.campaign_id
 	  AND o.occurred_at <= coalesce(attributed_order_revenue.as_of, 'infinity')
-	  AND (o.order_id IS NULL
-		   OR NOT EXISTS (SELECT FROM tiktrack.conversions cv
-						  WHERE cv.campaign_id = o.campaign_id AND cv.order_id = o.order_id))
+	  AND NOT EXISTS (SELECT FROM tiktrack.conversions cv
+					  WHERE cv.campaign_id = o.campaign_id AND cv.order_id = o.order_id)
 	  AND (EXISTS (SELECT FROM tiktrack.promo_codes pc
 				   WHERE pc.campaign_id = o.campaign_id AND pc.code = upper(btrim(o.promo_code)))
 		   OR EXISTS (SELECT FROM tiktrack.touches t
@@ -805,7 +829,8 @@ BEGIN
 	),
 	parts AS (
 		SELECT w.creator_id, w.terms, p.mviews, p.er, p.final,
-			   coalesce(rv.cents, 0) AS attributed,
+			   -- NULL when no terms need it (attribution was not run).
+			   CASE WHEN v_needs_revenue THEN coalesce(rv.cents, 0) END AS attributed,
 			   coalesce((w.terms ->> 'base_cents')::numeric, w.fees) AS base,
 			   coalesce((SELECT sum((b ->> 'bonus_cents')::numeric)
 						 FROM jsonb_array_elements(w.terms -> 'view_bonuses') b
@@ -884,7 +909,6 @@ BEGIN
 					'campaign_id', c.id,
 					'creator_id', f.creator_id,
 					'creator', f.handle,
-					'at', now(),
 					'total_cents', f.total_cents,
 					'attributed_cents', f.attributed_cents,
 					'roas', f.roas,
