@@ -639,19 +639,33 @@ BEGIN
 		RETURN 0;
 	END IF;
 	r := tiktrack.attribution_rules(attributed_order_revenue.campaign_id);
-	SELECT coalesce(sum(o.revenue_cents), 0) INTO v_sum
-	FROM tiktrack.orders o
-	WHERE o.campaign_id = attributed_order_revenue.campaign_id
-	  AND o.occurred_at <= coalesce(attributed_order_revenue.as_of, 'infinity')
-	  AND NOT EXISTS (SELECT FROM tiktrack.conversions cv
-					  WHERE cv.campaign_id = o.campaign_id AND cv.order_id = o.order_id)
-	  AND (EXISTS (SELECT FROM tiktrack.promo_codes pc
-				   WHERE pc.campaign_id = o.campaign_id AND pc.code = upper(btrim(o.promo_code)))
-		   OR EXISTS (SELECT FROM tiktrack.touches t
+	-- Two plain semi-joins (an OR of EXISTS would probe per order).
+	SELECT coalesce(sum(x.revenue_cents), 0) INTO v_sum
+	FROM (
+		SELECT o.revenue_cents
+		FROM tiktrack.orders o
+		WHERE o.campaign_id = attributed_order_revenue.campaign_id
+		  AND o.occurred_at <= coalesce(attributed_order_revenue.as_of, 'infinity')
+		  AND NOT EXISTS (SELECT FROM tiktrack.conversions cv
+						  WHERE cv.campaign_id = o.campaign_id AND cv.order_id = o.order_id)
+		  AND EXISTS (SELECT FROM tiktrack.promo_codes pc
+					  WHERE pc.campaign_id = o.campaign_id AND pc.code = upper(btrim(o.promo_code)))
+		UNION ALL
+		SELECT o.revenue_cents
+		FROM tiktrack.orders o
+		WHERE o.campaign_id = attributed_order_revenue.campaign_id
+		  AND o.occurred_at <= coalesce(attributed_order_revenue.as_of, 'infinity')
+		  AND NOT EXISTS (SELECT FROM tiktrack.conversions cv
+						  WHERE cv.campaign_id = o.campaign_id AND cv.order_id = o.order_id)
+		  AND NOT EXISTS (SELECT FROM tiktrack.promo_codes pc
+						  WHERE pc.campaign_id = o.campaign_id AND pc.code = upper(btrim(o.promo_code)))
+		  AND EXISTS (SELECT FROM tiktrack.touches t
 					  WHERE t.campaign_id = o.campaign_id AND t.customer_key = o.customer_key
 						AND t.occurred_at <= o.occurred_at
+						AND t.occurred_at >= o.occurred_at - greatest(r.click_lookback, r.view_lookback)
 						AND t.occurred_at >= o.occurred_at
-							- CASE t.kind WHEN 'click' THEN r.click_lookback ELSE r.view_lookback END));
+							- CASE t.kind WHEN 'click' THEN r.click_lookback ELSE r.view_lookback END)
+	) x;
 	RETURN v_sum;
 END
 $$;
@@ -662,7 +676,8 @@ COMMENT ON FUNCTION tiktrack.attributed_order_revenue(bigint, timestamptz) IS
 
 CREATE FUNCTION tiktrack.check_pay_terms(terms jsonb)
 RETURNS jsonb
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+-- STABLE: reading an interval depends on the session (IntervalStyle).
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
