@@ -1,8 +1,8 @@
--- Timings for test/bench/attribution.sh (psql variables: campaign, runs).
--- Each query runs `runs` times inside the server; best and median wall
--- time in milliseconds, and the ratio to the plain-SQL last-touch query
--- (a window function over the join of orders and touches under the same
--- rules) measured in the same run.
+-- Timings for test/bench/attribution.sh (psql variables: campaign, runs,
+-- creators).  The queries run in turn, `runs` rounds, inside the server;
+-- best and median wall time in milliseconds, and the median over rounds of
+-- the ratio to the plain-SQL last-touch query (a window function over the
+-- join of orders and touches under the same rules) of the same round.
 \set ON_ERROR_STOP on
 SET client_min_messages = warning;
 
@@ -48,20 +48,40 @@ SELECT sum(revenue_cents) FILTER (WHERE creator_id IS NOT NULL) AS attributed,
 FROM tiktrack.attribution(:campaign, 'last_touch');
 
 \echo
-\echo -- timings (ms, best and median of :runs runs, measured in the server)
-CREATE TEMP TABLE result AS
-SELECT * FROM pg_temp.bench('plain last touch (window function)', :'plain', :runs)
-UNION ALL SELECT * FROM pg_temp.bench('attribution(last_touch)', format('SELECT * FROM tiktrack.attribution(%s, %L)', :campaign, 'last_touch'), :runs)
-UNION ALL SELECT * FROM pg_temp.bench('attribution(first_touch)', format('SELECT * FROM tiktrack.attribution(%s, %L)', :campaign, 'first_touch'), :runs)
-UNION ALL SELECT * FROM pg_temp.bench('attribution(linear)', format('SELECT * FROM tiktrack.attribution(%s, %L)', :campaign, 'linear'), :runs)
-UNION ALL SELECT * FROM pg_temp.bench('attribution(time_decay)', format('SELECT * FROM tiktrack.attribution(%s, %L)', :campaign, 'time_decay'), :runs)
-UNION ALL SELECT * FROM pg_temp.bench('attribution(position_based)', format('SELECT * FROM tiktrack.attribution(%s, %L)', :campaign, 'position_based'), :runs)
-UNION ALL SELECT * FROM pg_temp.bench('attribution_models (all five)', format('SELECT * FROM tiktrack.attribution_models(%s)', :campaign), :runs)
-UNION ALL SELECT * FROM pg_temp.bench('plain last touch again', :'plain', :runs);
-SELECT r.query, r.best_ms, r.median_ms,
-	   round(r.best_ms / p.best_ms, 2) AS x_best, round(r.median_ms / p.median_ms, 2) AS x_median
-FROM result r,
-	 (SELECT min(best_ms) AS best_ms, min(median_ms) AS median_ms FROM result WHERE query LIKE 'plain%') p;
+\echo -- timings (ms, best and median of :runs rounds, measured in the server; each round runs every
+\echo -- query once in turn, and x_round is the median over rounds of the ratio to the plain query of
+\echo -- the same round, which cancels most of a shared machine's drift)
+CREATE TEMP TABLE timing (query text, ord int, round int, ms float8);
+CREATE FUNCTION pg_temp.rounds(queries text[], labels text[], runs int) RETURNS void
+LANGUAGE plpgsql AS $$
+DECLARE
+	t0 timestamptz;
+BEGIN
+	FOR r IN 1 .. runs LOOP
+		FOR q IN 1 .. cardinality(queries) LOOP
+			t0 := clock_timestamp();
+			EXECUTE queries[q];
+			INSERT INTO timing VALUES (labels[q], q, r, extract(epoch FROM clock_timestamp() - t0) * 1000);
+		END LOOP;
+	END LOOP;
+END
+$$;
+SELECT pg_temp.rounds(ARRAY[:'plain',
+							format('SELECT * FROM tiktrack.attribution(%s, %L)', :campaign, 'last_touch'),
+							format('SELECT * FROM tiktrack.attribution(%s, %L)', :campaign, 'first_touch'),
+							format('SELECT * FROM tiktrack.attribution(%s, %L)', :campaign, 'linear'),
+							format('SELECT * FROM tiktrack.attribution(%s, %L)', :campaign, 'time_decay'),
+							format('SELECT * FROM tiktrack.attribution(%s, %L)', :campaign, 'position_based'),
+							format('SELECT * FROM tiktrack.attribution_models(%s)', :campaign)],
+					  ARRAY['plain last touch (window function)', 'attribution(last_touch)', 'attribution(first_touch)',
+							'attribution(linear)', 'attribution(time_decay)', 'attribution(position_based)',
+							'attribution_models (all five)'],
+					  :runs);
+SELECT t.query, round(min(t.ms)::numeric, 1) AS best_ms,
+	   round((percentile_cont(0.5) WITHIN GROUP (ORDER BY t.ms))::numeric, 1) AS median_ms,
+	   round((percentile_cont(0.5) WITHIN GROUP (ORDER BY t.ms / p.ms))::numeric, 2) AS x_round
+FROM timing t JOIN timing p ON p.round = t.round AND p.ord = 1
+GROUP BY t.query, t.ord ORDER BY t.ord;
 
 \echo
 \echo -- payouts of :creators creators (tiers, CPM pay, cap, measured at 30 days; no commission)

@@ -36,7 +36,7 @@ CREATE TABLE tiktrack.touches (
 	CONSTRAINT touches_touch_key UNIQUE (campaign_id, touch_key)
 );
 COMMENT ON TABLE tiktrack.touches IS
-	'A customer''s interactions with a creator''s content in a campaign: click (a tracked link or UTM landing) or view (an exposure the brand can prove, e.g. a pixel). Bulk load with COPY tiktrack.touches (campaign_id, creator_id, customer_key, occurred_at, kind, video_id, touch_key); the CHECKs, foreign keys and the touch_key uniqueness apply to COPY as to tiktrack.record_touch().';
+	'A customer''s interactions with a creator''s content in a campaign: click (a tracked link or UTM landing) or view (an exposure the brand can prove, e.g. a pixel). Bulk load with COPY tiktrack.touches (campaign_id, creator_id, customer_key, occurred_at, kind, video_id, touch_key); the CHECKs, foreign keys and the touch_key uniqueness apply to COPY as to tiktrack.record_touch() (which also requires the creator to have a post in the campaign).';
 COMMENT ON COLUMN tiktrack.touches.customer_key IS 'The brand''s key of the customer (e.g. a hashed e-mail), compared exactly with tiktrack.orders.customer_key.';
 COMMENT ON COLUMN tiktrack.touches.kind IS 'click or view; each has its own lookback (tiktrack.set_attribution).';
 COMMENT ON COLUMN tiktrack.touches.video_id IS 'The post the touch came from, if known.';
