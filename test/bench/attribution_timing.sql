@@ -50,7 +50,7 @@ FROM tiktrack.attribution(:campaign, 'last_touch');
 \echo
 \echo -- timings (ms, best and median of :runs rounds, measured in the server; each round runs every
 \echo -- query once in turn, and x_round is the median over rounds of the ratio to the plain query of
-\echo -- the same round, which cancels most of a shared machine's drift)
+\echo -- the same round, which cancels most of the drift of a shared machine)
 CREATE TEMP TABLE timing (query text, ord int, round int, ms float8);
 CREATE FUNCTION pg_temp.rounds(queries text[], labels text[], runs int) RETURNS void
 LANGUAGE plpgsql AS $$
