@@ -169,25 +169,33 @@ blocked_until(int limiter)
 int64
 fetch_budget_wait(int limiter, int n)
 {
-	int64		waited_us = 0;
+	TimestampTz deadline;
 
 	if (limiter < 0 || !tiktrack_shmem_available())
 		return 0;
 	ensure_configured(limiter);
+	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), FETCH_BUDGET_MAX_WAIT_MS);
 	for (;;)
 	{
 		int64		wait_us = tiktrack_rate_acquire(limiter, n);
+		TimestampTz start;
 
 		if (wait_us == 0)
 			return 0;
-		if (waited_us + wait_us > (int64) FETCH_BUDGET_MAX_WAIT_MS * 1000)
+
+		/*
+		 * Measure against the clock, not the sum of the waits asked for: the
+		 * latch may wake us early (an interrupt, a notification), and such a
+		 * wake-up must not count as time waited.
+		 */
+		if (GetCurrentTimestamp() + wait_us > deadline)
 			return wait_us;
-		tiktrack_rate_note_wait(limiter, wait_us);
+		start = GetCurrentTimestamp();
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 (long) ((wait_us + 999) / 1000), PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
+		tiktrack_rate_note_wait(limiter, GetCurrentTimestamp() - start);
 		CHECK_FOR_INTERRUPTS();
-		waited_us += wait_us;
 	}
 }
 

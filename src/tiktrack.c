@@ -17,6 +17,7 @@
 #include "utils/guc.h"
 
 #include "endpoints.h"
+#include "events.h"
 #include "shmem.h"
 #include "signals.h"
 #include "tiktrack.h"
@@ -40,6 +41,7 @@ _PG_init(void)
 							 NULL, NULL, NULL);
 
 	endpoints_define_gucs();
+	events_define_gucs();
 	worker_define_gucs();
 	signals_define_gucs();
 

@@ -63,6 +63,7 @@
 #include "fetch_budget.h"
 #include "rate_limit.h"
 #include "schedule.h"
+#include "search_path.h"
 #include "shmem.h"
 #include "tiktrack.h"
 #include "worker.h"
@@ -1053,7 +1054,7 @@ prune_fetch_log(void)
 
 	begin_unit(TT_WORKER_MAINTENANCE, "pruning tiktrack.fetch_log");
 	spi_connect();
-	spi_exec("SELECT tiktrack.prune_fetch_log(make_interval(secs => $1), $2)",
+	spi_exec("SELECT tiktrack.prune_fetch_log(pg_catalog.make_interval(secs => $1), $2)",
 			 2, types, values, NULL, SPI_OK_SELECT);
 	deleted = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	SPI_finish();
@@ -1170,6 +1171,8 @@ tiktrack_worker_main(Datum main_arg)
 	BackgroundWorkerUnblockSignals();
 
 	BackgroundWorkerInitializeConnection(tiktrack_database, NULL, 0);
+	/* our statements resolve to pg_catalog and tiktrack only (search_path.h) */
+	search_path_pin_session();
 	pgstat_report_appname("tiktrack worker");
 	tiktrack_worker_attach(MyLatch);
 	on_shmem_exit(tiktrack_worker_detach, (Datum) 0);

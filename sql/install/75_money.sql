@@ -930,24 +930,19 @@ BEGIN
 			UPDATE tiktrack.pay_terms pt SET renewal_notified_at = now()
 				WHERE pt.campaign_id = c.id AND pt.creator_id = f.creator_id
 				  AND pt.renewal_notified_at IS NULL;
-			IF FOUND THEN
+			-- Ids only (any role may LISTEN); tiktrack.events = off: none.
+			IF FOUND AND tiktrack.events_enabled() THEN
 				PERFORM pg_notify('tiktrack_events', json_build_object(
 					'event', 'creator.renewal_suggested',
 					'campaign_id', c.id,
-					'creator_id', f.creator_id,
-					'creator', f.handle,
-					'total_cents', f.total_cents,
-					'attributed_cents', f.attributed_cents,
-					'roas', f.roas,
-					'engagement_rate', f.engagement_rate,
-					'cpm_cents', f.cpm_cents)::text);
+					'creator_id', f.creator_id)::text);
 			END IF;
 		END IF;
 	END LOOP;
 END
 $$;
 COMMENT ON FUNCTION tiktrack.payouts(bigint, timestamptz) IS
-	'What each creator of the campaign earns under their pay terms (tiktrack.set_pay_terms), by handle, now or as of a past moment: measured_views (sum over their posts of views_at_age(measure_after), or the latest views at as_of while a post is younger), base_cents (terms base_cents, default the post fees), bonus_cents (every view_bonuses tier reached, once), commission_cents (commission_rate x revenue attributed to the creator under the campaign''s rules up to as_of), cpm_pay_cents (cpm_cents x measured views / 1000), total_cents = their sum capped at cap_cents, paid_cents (tiktrack.record_payment ledger up to as_of), due_cents = total - paid. Amounts are rounded to whole minor units half away from zero. final: every post is at least measure_after old; renewal: the terms'' renewal criteria all hold (ROAS = attributed revenue / total, engagement rate of the posts, CPM = total / measured views x 1000). A creator without terms earns the post fees. Called without as_of, sends creator.renewal_suggested on channel tiktrack_events the first time a creator''s renewal holds.';
+	'What each creator of the campaign earns under their pay terms (tiktrack.set_pay_terms), by handle, now or as of a past moment: measured_views (sum over their posts of views_at_age(measure_after), or the latest views at as_of while a post is younger), base_cents (terms base_cents, default the post fees), bonus_cents (every view_bonuses tier reached, once), commission_cents (commission_rate x revenue attributed to the creator under the campaign''s rules up to as_of), cpm_pay_cents (cpm_cents x measured views / 1000), total_cents = their sum capped at cap_cents, paid_cents (tiktrack.record_payment ledger up to as_of), due_cents = total - paid. Amounts are rounded to whole minor units half away from zero. final: every post is at least measure_after old; renewal: the terms'' renewal criteria all hold (ROAS = attributed revenue / total, engagement rate of the posts, CPM = total / measured views x 1000). A creator without terms earns the post fees. Called without as_of, sends {"event": "creator.renewal_suggested", "campaign_id", "creator_id"} on channel tiktrack_events (unless tiktrack.events is off) the first time a creator''s renewal holds, once.';
 
 CREATE FUNCTION tiktrack.record_payment(campaign_id bigint,
 										creator_handle text,

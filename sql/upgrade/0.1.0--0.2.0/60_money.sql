@@ -918,24 +918,19 @@ BEGIN
 			UPDATE tiktrack.pay_terms pt SET renewal_notified_at = now()
 				WHERE pt.campaign_id = c.id AND pt.creator_id = f.creator_id
 				  AND pt.renewal_notified_at IS NULL;
-			IF FOUND THEN
+			-- Ids only (any role may LISTEN); tiktrack.events = off: none.
+			IF FOUND AND tiktrack.events_enabled() THEN
 				PERFORM pg_notify('tiktrack_events', json_build_object(
 					'event', 'creator.renewal_suggested',
 					'campaign_id', c.id,
-					'creator_id', f.creator_id,
-					'creator', f.handle,
-					'total_cents', f.total_cents,
-					'attributed_cents', f.attributed_cents,
-					'roas', f.roas,
-					'engagement_rate', f.engagement_rate,
-					'cpm_cents', f.cpm_cents)::text);
+					'creator_id', f.creator_id)::text);
 			END IF;
 		END IF;
 	END LOOP;
 END
 $$;
 COMMENT ON FUNCTION tiktrack.payouts(bigint, timestamptz) IS
-	'What each creator of the campaign earns under their pay terms (tiktrack.set_pay_terms), by handle, now or as of a past moment: measured_views (sum over their posts of views_at_age(measure_after), or the latest views at as_of while a post is younger), base_cents (terms base_cents, default the post fees), bonus_cents (every view_bonuses tier reached, once), commission_cents (commission_rate x revenue attributed to the creator under the campaign''s rules up to as_of), cpm_pay_cents (cpm_cents x measured views / 1000), total_cents = their sum capped at cap_cents, paid_cents (tiktrack.record_payment ledger up to as_of), due_cents = total - paid. Amounts are rounded to whole minor units half away from zero. final: every post is at least measure_after old; renewal: the terms'' renewal criteria all hold (ROAS = attributed revenue / total, engagement rate of the posts, CPM = total / measured views x 1000). A creator without terms earns the post fees. Called without as_of, sends creator.renewal_suggested on channel tiktrack_events the first time a creator''s renewal holds.';
+	'What each creator of the campaign earns under their pay terms (tiktrack.set_pay_terms), by handle, now or as of a past moment: measured_views (sum over their posts of views_at_age(measure_after), or the latest views at as_of while a post is younger), base_cents (terms base_cents, default the post fees), bonus_cents (every view_bonuses tier reached, once), commission_cents (commission_rate x revenue attributed to the creator under the campaign''s rules up to as_of), cpm_pay_cents (cpm_cents x measured views / 1000), total_cents = their sum capped at cap_cents, paid_cents (tiktrack.record_payment ledger up to as_of), due_cents = total - paid. Amounts are rounded to whole minor units half away from zero. final: every post is at least measure_after old; renewal: the terms'' renewal criteria all hold (ROAS = attributed revenue / total, engagement rate of the posts, CPM = total / measured views x 1000). A creator without terms earns the post fees. Called without as_of, sends {"event": "creator.renewal_suggested", "campaign_id", "creator_id"} on channel tiktrack_events (unless tiktrack.events is off) the first time a creator''s renewal holds, once.';
 
 CREATE FUNCTION tiktrack.record_payment(campaign_id bigint,
 										creator_handle text,
@@ -1205,21 +1200,21 @@ COMMENT ON FUNCTION tiktrack.campaign_pacing(bigint, timestamptz) IS
 
 CREATE OR REPLACE FUNCTION tiktrack.campaign_metrics(campaign_id bigint, as_of timestamptz DEFAULT NULL)
 RETURNS TABLE (currency text,
-			   spend_cents bigint,
+			   spend_cents numeric,
 			   agency_fee_cents bigint,
-			   creator_fee_cents bigint,
-			   gmv_cents bigint,
+			   creator_fee_cents numeric,
+			   gmv_cents numeric,
 			   roi float8,
 			   roas float8,
 			   cpm_cents float8,
 			   cpv_cents float8,
 			   cpe_cents float8,
-			   total_views bigint,
-			   total_likes bigint,
-			   total_comments bigint,
-			   total_shares bigint,
-			   total_saves bigint,
-			   total_engagement bigint,
+			   total_views numeric,
+			   total_likes numeric,
+			   total_comments numeric,
+			   total_shares numeric,
+			   total_saves numeric,
+			   total_engagement numeric,
 			   engagement_rate float8,
 			   completion_weighted_views float8,
 			   posts_published bigint,
@@ -1286,7 +1281,11 @@ BEGIN
 	-- Everything that costs, earns or is watched: a row per post (fee,
 	-- counters, caption tags), the agency fee, the sales up to as_of
 	-- (summed).  The C aggregates then give every ratio and the top tags
-	-- in one pass, ratios as ratios of sums.
+	-- in one pass, ratios as ratios of sums.  Totals are numeric: a
+	-- campaign's spend or GMV may pass bigint's 2^63-1 (the C aggregates
+	-- sum in 128 bits).  The sales' sum is fed to them in bigint-sized
+	-- pieces (one row unless it passes 2^63-1; div() is exact where a
+	-- numeric quotient would round).
 	ledger AS (
 		SELECT true AS is_post, s.fee_cents AS cost_cents, 0::bigint AS revenue_cents,
 			   coalesce(s.views, 0) AS views, coalesce(s.likes, 0) AS likes,
@@ -1301,29 +1300,36 @@ BEGIN
 		UNION ALL
 		SELECT false, c.agency_fee_cents, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL
 		UNION ALL
-		SELECT false, 0, coalesce(sum(cv.revenue_cents), 0)::bigint, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL
-		FROM tiktrack.conversions cv
-		WHERE cv.campaign_id = c.id
-		  AND (campaign_metrics.as_of IS NULL OR cv.occurred_at <= campaign_metrics.as_of)
+		SELECT false, 0, g.piece, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL
+		FROM (SELECT coalesce(sum(cv.revenue_cents), 0)
+					 -- and the orders attributed under the campaign's rules
+					 + tiktrack.attributed_order_revenue(c.id, campaign_metrics.as_of) AS total
+			  FROM tiktrack.conversions cv
+			  WHERE cv.campaign_id = c.id
+				AND (campaign_metrics.as_of IS NULL OR cv.occurred_at <= campaign_metrics.as_of)) s
+		CROSS JOIN LATERAL (
+			SELECT least(s.total - (k - 1)::numeric * 9223372036854775807, 9223372036854775807)::bigint AS piece
+			FROM pg_catalog.generate_series(1, pg_catalog.div(s.total + 9223372036854775806, 9223372036854775807)::bigint) k
+			UNION ALL
+			SELECT 0 WHERE s.total = 0) g
 		UNION ALL
-		-- Orders attributed under the campaign's rules, and payouts.
-		SELECT false, v_payouts, tiktrack.attributed_order_revenue(c.id, campaign_metrics.as_of)::bigint,
-			   0, 0, 0, 0, 0, NULL, NULL, NULL, NULL
+		-- What creators with pay terms earn (their post fees count 0 above).
+		SELECT false, v_payouts, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL
 	),
 	total AS (
-		SELECT sum(l.cost_cents)::bigint AS spend,
-			   coalesce(sum(l.cost_cents) FILTER (WHERE l.is_post), 0)::bigint + v_payouts AS creator_fees,
-			   sum(l.revenue_cents)::bigint AS gmv,
+		SELECT sum(l.cost_cents) AS spend,
+			   coalesce(sum(l.cost_cents) FILTER (WHERE l.is_post), 0) + v_payouts AS creator_fees,
+			   sum(l.revenue_cents) AS gmv,
 			   tiktrack.roi(l.revenue_cents, l.cost_cents) AS roi,
 			   tiktrack.roas(l.revenue_cents, l.cost_cents) AS roas,
 			   tiktrack.cpm(l.cost_cents, l.views) AS cpm,
 			   tiktrack.cpv(l.cost_cents, l.views) AS cpv,
-			   sum(l.views)::bigint AS views,
-			   sum(l.likes)::bigint AS likes,
-			   sum(l.comments)::bigint AS comments,
-			   sum(l.shares)::bigint AS shares,
-			   sum(l.saves)::bigint AS saves,
-			   sum(l.likes + l.comments + l.shares + l.saves)::bigint AS engagement,
+			   sum(l.views) AS views,
+			   sum(l.likes) AS likes,
+			   sum(l.comments) AS comments,
+			   sum(l.shares) AS shares,
+			   sum(l.saves) AS saves,
+			   sum(l.likes) + sum(l.comments) + sum(l.shares) + sum(l.saves) AS engagement,
 			   tiktrack.engagement_rate(l.views, l.likes, l.comments, l.shares, l.saves) AS er,
 			   tiktrack.completion_weighted_views(l.views, l.completion_rate) AS cwv,
 			   count(l.captured_at) AS published,
@@ -1341,7 +1347,7 @@ BEGIN
 		   t.roas,
 		   t.cpm,
 		   t.cpv,
-		   t.spend::float8 / nullif(t.engagement, 0),
+		   t.spend::float8 / nullif(t.engagement, 0)::float8,
 		   t.views, t.likes, t.comments, t.shares, t.saves,
 		   t.engagement,
 		   t.er,
@@ -1354,4 +1360,4 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION tiktrack.campaign_metrics(bigint, timestamptz) IS
-	'Dashboard KPIs of a campaign, as one row, now (as_of NULL) or as of a past moment. Each post counts with its latest snapshot, or its latest snapshot at or before as_of; GMV counts conversions that occurred at or before as_of. Money is in minor units of currency. spend = creator fees of all posts + agency fee (as_of does not change it), except that a creator with pay terms (tiktrack.set_pay_terms) costs their tiktrack.payouts() total (as of as_of) instead of their post fees; GMV = direct conversions + orders attributed to a creator under the campaign''s rules (tiktrack.attribution()); roi = (gmv - spend) / spend; roas = gmv / spend; cpm_cents = spend / views * 1000; cpv_cents = spend / views; cpe_cents = spend / engagement (unrounded float8, NULL when the divisor is 0; computed by the C aggregates tiktrack.roi, roas, cpm, cpv, engagement_rate and completion_weighted_views over the posts, the agency fee and the sales). engagement = likes + comments + shares + saves (a counter the API did not report counts 0); engagement_rate = total engagement / total views (a ratio of sums); completion_weighted_views = sum of views x completion_rate over posts whose completion rate is known (NULL if none). posts_published have a snapshot (as of as_of), posts_pending none. top_hashtags and top_mentions: the 10 most frequent in the posts'' captions, [{"value", "count"}] by count then value, count being the number of posts. An unknown campaign id is an ERROR.';
+	'Dashboard KPIs of a campaign, as one row, now (as_of NULL) or as of a past moment. Each post counts with its latest snapshot, or its latest snapshot at or before as_of; GMV counts conversions that occurred at or before as_of. Money is in minor units of currency; sums (money and counters) are numeric, exact beyond bigint. spend = creator fees of all posts + agency fee (as_of does not change it), except that a creator with pay terms (tiktrack.set_pay_terms) costs their tiktrack.payouts() total (as of as_of) instead of their post fees; GMV = direct conversions + orders attributed to a creator under the campaign''s rules (tiktrack.attribution()); roi = (gmv - spend) / spend; roas = gmv / spend; cpm_cents = spend / views * 1000; cpv_cents = spend / views; cpe_cents = spend / engagement (unrounded float8, NULL when the divisor is 0; computed by the C aggregates tiktrack.roi, roas, cpm, cpv, engagement_rate and completion_weighted_views over the posts, the agency fee and the sales). engagement = likes + comments + shares + saves (a counter the API did not report counts 0); engagement_rate = total engagement / total views (a ratio of sums); completion_weighted_views = sum of views x completion_rate over posts whose completion rate is known (NULL if none). posts_published have a snapshot (as of as_of), posts_pending none. top_hashtags and top_mentions: the 10 most frequent in the posts'' captions, [{"value", "count"}] by count then value, count being the number of posts. An unknown campaign id is an ERROR.';
