@@ -34,6 +34,10 @@ SELECT tiktrack.views_at_age(11, '1 hour') AS no_posted_at,
 	   tiktrack.views_at_age(NULL, '1 hour') AS null_id,
 	   tiktrack.views_at_age(10, NULL) AS null_age;
 SELECT tiktrack.views_at_age(999, '1 hour');
+-- A snapshot without a view count (TikTok left it out) gives no value.
+INSERT INTO tiktrack.snapshots (video_id, captured_at, views, source) VALUES
+	(10, '2026-03-01 06:00+00', NULL, 'manual');
+SELECT tiktrack.views_at_age(10, '5 hours 30 minutes') AS unknown, tiktrack.views_at_age(10, '6 hours') AS unknown_exact;
 DELETE FROM tiktrack.videos WHERE id IN (10, 11);
 
 --
@@ -152,7 +156,7 @@ SELECT count(*) FROM tiktrack.early_traction;
 --
 -- The traction.breakout event: storing a snapshot that puts a young post
 -- at breakout records it in traction_alerts and notifies once (the TAP
--- test test/t/080_traction_breakout.pl checks the NOTIFY itself).  Post
+-- test test/t/081_traction_breakout.pl checks the NOTIFY itself).  Post
 -- 110, posted 2 hours ago, has 20,000 views at 1 h against ana's 10
 -- earlier posts (111, posted 7 hours ago, has 20,000 at 1 h too): median
 -- 3,500, index 5.71.

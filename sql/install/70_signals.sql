@@ -76,36 +76,21 @@ END;
 COMMENT ON FUNCTION tiktrack.interpolated_counters(bigint, timestamptz, timestamptz) IS
 	'Internal (the primitive of tiktrack.views_at_age): a video''s views, engagement (likes + comments + shares, unreported counting 0) and saves at a moment, unrounded: exact at a snapshot, else linear in time between the last snapshot before and the first after it (from 0 at posted_at before the first); no row when no snapshot is at or after the moment or the moment precedes posted_at.';
 
--- The video's posted_at, or an ERROR naming the id.
-CREATE FUNCTION tiktrack.video_or_error(video_id bigint)
-RETURNS tiktrack.videos
-LANGUAGE plpgsql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-	v tiktrack.videos;
-BEGIN
-	SELECT * INTO v FROM tiktrack.videos x WHERE x.id = video_or_error.video_id;
-	IF NOT FOUND THEN
-		RAISE EXCEPTION 'video % does not exist', coalesce(video_id::text, 'NULL')
-			USING ERRCODE = 'no_data_found',
-				  HINT = 'See tiktrack.videos for the tracked posts; tiktrack.track() tracks one.';
-	END IF;
-	RETURN v;
-END
-$$;
-COMMENT ON FUNCTION tiktrack.video_or_error(bigint) IS
-	'Internal: returns the tracked video with this id; raises no_data_found naming the id when there is none.';
-
 CREATE FUNCTION tiktrack.views_at_age(video_id bigint, age interval)
 RETURNS bigint
 LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	v tiktrack.videos := tiktrack.video_or_error(views_at_age.video_id);
+	v tiktrack.videos;
 	result bigint;
 BEGIN
+	SELECT * INTO v FROM tiktrack.videos x WHERE x.id = views_at_age.video_id;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'video % does not exist', coalesce(views_at_age.video_id::text, 'NULL')
+			USING ERRCODE = 'no_data_found',
+				  HINT = 'See tiktrack.videos for the tracked posts; tiktrack.track() tracks one.';
+	END IF;
 	IF v.posted_at IS NULL OR age < interval '0' THEN
 		RETURN NULL;
 	END IF;
@@ -244,7 +229,7 @@ LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	v tiktrack.videos := tiktrack.video_or_error(post_id);
+	v tiktrack.videos;
 	a interval;
 	seen bigint;
 	sample float8[];
@@ -252,6 +237,12 @@ DECLARE
 	med float8;
 	idx float8;
 BEGIN
+	SELECT * INTO v FROM tiktrack.videos x WHERE x.id = post_id;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'video % does not exist', coalesce(post_id::text, 'NULL')
+			USING ERRCODE = 'no_data_found',
+				  HINT = 'See tiktrack.videos for the tracked posts; tiktrack.track() tracks one.';
+	END IF;
 	IF as_of IS NULL OR NOT isfinite(as_of) THEN
 		RAISE EXCEPTION 'as_of % is not a usable moment', coalesce(as_of::text, 'NULL')
 			USING ERRCODE = 'invalid_parameter_value';
@@ -266,13 +257,18 @@ BEGIN
 		RETURN;
 	END IF;
 
-	-- The creator's own earlier posts observed at this age, 30 most recent.
+	-- The creator's own earlier posts observed at this age, 30 most
+	-- recent: the posts are sorted first (OFFSET 0 keeps the subquery),
+	-- so the nested loop stops probing once it has 30.
 	SELECT array_agg(x.value) INTO sample
 	FROM (SELECT round(c.views)::float8 AS value
-		  FROM tiktrack.videos o
+		  FROM (SELECT o.id, o.posted_at FROM tiktrack.videos o
+				WHERE o.creator_id = v.creator_id AND o.id <> v.id AND o.id > 0
+				  AND o.posted_at < v.posted_at
+				ORDER BY o.posted_at DESC, o.id DESC
+				OFFSET 0) o
 		  CROSS JOIN LATERAL tiktrack.interpolated_counters(o.id, o.posted_at, o.posted_at + a) c
-		  WHERE o.creator_id = v.creator_id AND o.id <> v.id AND o.id > 0
-			AND o.posted_at < v.posted_at
+		  WHERE c.views IS NOT NULL
 		  ORDER BY o.posted_at DESC, o.id DESC
 		  LIMIT 30) x;
 	kind := 'creator';
@@ -280,7 +276,8 @@ BEGIN
 		SELECT array_agg(round(c.views)::float8) INTO sample
 		FROM tiktrack.videos o
 		CROSS JOIN LATERAL tiktrack.interpolated_counters(o.id, o.posted_at, o.posted_at + a) c
-		WHERE o.creator_id IS DISTINCT FROM v.creator_id AND o.id > 0 AND o.posted_at IS NOT NULL;
+		WHERE o.creator_id IS DISTINCT FROM v.creator_id AND o.id > 0 AND o.posted_at IS NOT NULL
+		  AND c.views IS NOT NULL;
 		kind := 'all';
 	END IF;
 	IF coalesce(cardinality(sample), 0) < 5 THEN
@@ -360,7 +357,7 @@ CREATE TABLE tiktrack.traction_alerts (
 	traction_index float8 NOT NULL
 );
 COMMENT ON TABLE tiktrack.traction_alerts IS
-	'Posts announced as traction.breakout on channel tiktrack_events (each once), with the age, views and traction index that triggered it.';
+	'Posts found at traction status breakout while younger than the early window (each once; announced as traction.breakout on channel tiktrack_events), with the age, views and traction index that triggered it.';
 
 CREATE FUNCTION tiktrack.check_traction_breakout(video_id bigint, as_of timestamptz)
 RETURNS boolean
@@ -369,7 +366,6 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	t record;
-	handle text;
 BEGIN
 	IF EXISTS (SELECT 1 FROM tiktrack.traction_alerts x WHERE x.video_id = check_traction_breakout.video_id) THEN
 		RETURN false;
@@ -384,25 +380,22 @@ BEGIN
 	IF NOT FOUND THEN
 		RETURN false;
 	END IF;
-	SELECT cr.handle INTO handle
-	FROM tiktrack.videos v JOIN tiktrack.creators cr ON cr.id = v.creator_id
-	WHERE v.id = t.video_id;
-	PERFORM pg_notify('tiktrack_events', json_build_object(
-		'event', 'traction.breakout',
-		'video_id', t.video_id,
-		'creator', handle,
-		'age_s', extract(epoch FROM t.age)::bigint,
-		'views', t.views,
-		'traction_index', t.traction_index)::text);
+	-- ids only: any role may LISTEN (the figures are in traction_alerts)
+	IF tiktrack.events_enabled() THEN
+		PERFORM pg_notify('tiktrack_events', json_build_object(
+			'event', 'traction.breakout',
+			'video_id', t.video_id,
+			'creator_id', (SELECT v.creator_id FROM tiktrack.videos v WHERE v.id = t.video_id))::text);
+	END IF;
 	RETURN true;
 END
 $$;
 COMMENT ON FUNCTION tiktrack.check_traction_breakout(bigint, timestamptz) IS
-	'Internal: when a post younger than the early window is at status breakout as of as_of and was never announced, records it in tiktrack.traction_alerts and sends {"event": "traction.breakout", "video_id", "creator", "age_s", "views", "traction_index"} on channel tiktrack_events; returns whether it did.';
+	'Internal: when a post younger than the early window is at status breakout as of as_of and was never announced, records it (age, views, traction index) in tiktrack.traction_alerts and sends {"event": "traction.breakout", "video_id", "creator_id"} on channel tiktrack_events (ids only, as every event; nothing when tiktrack.events is off); returns whether it recorded it.';
 
 CREATE FUNCTION tiktrack.snapshots_traction_breakout()
 RETURNS trigger
-LANGUAGE plpgsql
+LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
@@ -430,12 +423,18 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION tiktrack.snapshots_traction_breakout() IS
-	'Trigger function: for each young post (posted less than the early window ago) among newly stored snapshots, runs tiktrack.check_traction_breakout as of its newest new snapshot.';
+	'Trigger function (security definer): for each young post (posted less than the early window ago) among newly stored snapshots, runs tiktrack.check_traction_breakout as of its newest new snapshot.';
 
 CREATE TRIGGER snapshots_traction_breakout
 	AFTER INSERT ON tiktrack.snapshots
 	REFERENCING NEW TABLE AS new_rows
 	FOR EACH STATEMENT EXECUTE FUNCTION tiktrack.snapshots_traction_breakout();
+-- A trigger function is not checked for EXECUTE when it fires: nobody
+-- needs to call it (as tiktrack.snapshots_keep_latest).  It runs as the
+-- extension's owner (search_path pinned): a role allowed to store
+-- snapshots needs no rights on videos or traction_alerts for the
+-- decision to be taken.
+REVOKE EXECUTE ON FUNCTION tiktrack.snapshots_traction_breakout() FROM PUBLIC;
 
 /*
  * ---- Forecasts ----
@@ -451,7 +450,7 @@ LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-	v tiktrack.videos := tiktrack.video_or_error(forecast_views.video_id);
+	v tiktrack.videos;
 	a interval;
 	model_age interval;
 	seen bigint;
@@ -463,6 +462,12 @@ DECLARE
 	q_lo float8;
 	q_hi float8;
 BEGIN
+	SELECT * INTO v FROM tiktrack.videos x WHERE x.id = forecast_views.video_id;
+	IF NOT FOUND THEN
+		RAISE EXCEPTION 'video % does not exist', coalesce(forecast_views.video_id::text, 'NULL')
+			USING ERRCODE = 'no_data_found',
+				  HINT = 'See tiktrack.videos for the tracked posts; tiktrack.track() tracks one.';
+	END IF;
 	IF horizon IS NULL OR horizon <= interval '0' THEN
 		RAISE EXCEPTION 'horizon % is not a positive interval', coalesce(horizon::text, 'NULL')
 			USING ERRCODE = 'invalid_parameter_value', HINT = 'Give an age such as ''7 days''.';
@@ -503,14 +508,16 @@ BEGIN
 	FROM tiktrack.videos o
 	CROSS JOIN LATERAL tiktrack.interpolated_counters(o.id, o.posted_at, o.posted_at + model_age) ca
 	CROSS JOIN LATERAL tiktrack.interpolated_counters(o.id, o.posted_at, o.posted_at + horizon) ch
-	WHERE o.creator_id = v.creator_id AND o.id <> v.id AND o.id > 0;
+	WHERE o.creator_id = v.creator_id AND o.id <> v.id AND o.id > 0
+	  AND ca.views IS NOT NULL AND ch.views IS NOT NULL;
 	kind := 'creator';
 	IF coalesce(cardinality(r), 0) < 5 THEN
 		SELECT array_agg(ln(round(ch.views) + 1) - ln(round(ca.views) + 1)) INTO r
 		FROM tiktrack.videos o
 		CROSS JOIN LATERAL tiktrack.interpolated_counters(o.id, o.posted_at, o.posted_at + model_age) ca
 		CROSS JOIN LATERAL tiktrack.interpolated_counters(o.id, o.posted_at, o.posted_at + horizon) ch
-		WHERE o.id <> v.id AND o.id > 0 AND o.posted_at IS NOT NULL;
+		WHERE o.id <> v.id AND o.id > 0 AND o.posted_at IS NOT NULL
+		  AND ca.views IS NOT NULL AND ch.views IS NOT NULL;
 		kind := 'all';
 	END IF;
 	IF coalesce(cardinality(r), 0) < 5 THEN
@@ -575,7 +582,8 @@ BEGIN
 				FROM tiktrack.videos o
 				CROSS JOIN LATERAL tiktrack.interpolated_counters(o.id, o.posted_at, o.posted_at + age) ca
 				CROSS JOIN LATERAL tiktrack.interpolated_counters(o.id, o.posted_at, o.posted_at + horizon) ch
-				WHERE o.id > 0 AND o.posted_at IS NOT NULL) x) d
+				WHERE o.id > 0 AND o.posted_at IS NOT NULL
+				  AND ca.views IS NOT NULL AND ch.views IS NOT NULL) x) d
 	CROSS JOIN LATERAL tiktrack.forecast_backtest_arrays(d.grps, d.vas, d.vhs, confidence, 5) b;
 END
 $$;

@@ -528,7 +528,8 @@ DECLARE
 	-- hold secrets.
 	readable_tables constant text[] := ARRAY['currencies', 'creators', 'creator_stats', 'videos',
 											 'snapshots', 'latest_snapshots', 'campaigns',
-											 'campaign_posts', 'conversions', 'fetch_log'];
+											 'campaign_posts', 'conversions', 'fetch_log',
+											 'traction_alerts'];
 	-- Helpers PUBLIC may not call that the readable functions call.
 	readable_helpers constant regprocedure[] := ARRAY['tiktrack.campaign_or_error(bigint)'::regprocedure];
 	r record;
@@ -588,7 +589,7 @@ END
 $$;
 REVOKE EXECUTE ON FUNCTION tiktrack.grant_read(regrole) FROM PUBLIC;
 COMMENT ON FUNCTION tiktrack.grant_read(regrole) IS
-	'Lets the role read what dashboards need: USAGE on schema tiktrack, SELECT on every view of the extension and on the tables of analytics data (currencies, creators, creator_stats, videos, snapshots, latest_snapshots, campaigns, campaign_posts, conversions, fetch_log), EXECUTE on the read-only functions and aggregates. Never the tokens (creator_tokens), pending authorizations (oauth_states), functions that fetch, write or use tokens, or the worker''s helpers. Run it again after ALTER EXTENSION tiktrack UPDATE to cover new objects. Superuser (or the extension''s owner) only.';
+	'Lets the role read what dashboards need: USAGE on schema tiktrack, SELECT on every view of the extension and on the tables of analytics data (currencies, creators, creator_stats, videos, snapshots, latest_snapshots, campaigns, campaign_posts, conversions, fetch_log, traction_alerts), EXECUTE on the read-only functions and aggregates. Never the tokens (creator_tokens), pending authorizations (oauth_states), functions that fetch, write or use tokens, or the worker''s helpers. Run it again after ALTER EXTENSION tiktrack UPDATE to cover new objects. Superuser (or the extension''s owner) only.';
 
 /* ---- every view column described (BI tools show these) ---- */
 
