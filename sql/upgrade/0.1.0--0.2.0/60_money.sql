@@ -164,6 +164,9 @@ END
 $$;
 COMMENT ON FUNCTION tiktrack.campaign_creator_or_error(bigint, text) IS
 	'Internal: the id of the creator (handle in any case, with or without @) with a post in the campaign; raises no_data_found naming the handle otherwise.';
+-- A helper of the write functions (add_promo_code, record_touch,
+-- set_pay_terms, record_payment): not for PUBLIC, like add_posts_check.
+REVOKE EXECUTE ON FUNCTION tiktrack.campaign_creator_or_error(bigint, text) FROM PUBLIC;
 
 -- A campaign's attribution rules, defaults when it has none.
 CREATE FUNCTION tiktrack.attribution_rules(campaign_id bigint,
