@@ -76,7 +76,7 @@ SELECT pg_temp.rounds(ARRAY[:'plain',
 					  ARRAY['plain last touch (window function)', 'attribution(last_touch)', 'attribution(first_touch)',
 							'attribution(linear)', 'attribution(time_decay)', 'attribution(position_based)',
 							'attribution_models (all five)'],
-					  :runs);
+					  :runs) \gset
 SELECT t.query, round(min(t.ms)::numeric, 1) AS best_ms,
 	   round((percentile_cont(0.5) WITHIN GROUP (ORDER BY t.ms))::numeric, 1) AS median_ms,
 	   round((percentile_cont(0.5) WITHIN GROUP (ORDER BY t.ms / p.ms))::numeric, 2) AS x_round
