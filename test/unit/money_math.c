@@ -1,7 +1,7 @@
 /*
  * Standalone checks of the holdout lift statistics (src/money_math.c)
  * against figures computed by hand (and R: qnorm, pnorm, prop.test without
- * continuity correction).  Built and run by test/t/046_money_math.pl;
+ * continuity correction).  Built and run by test/t/047_money_math.pl;
  * prints each failed check and a summary line.
  */
 #include <stdio.h>
