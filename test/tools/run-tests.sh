@@ -45,7 +45,6 @@ if [ -n "${TIKTRACK_PG_ROOT:-}" ]; then
 	fi
 	make -s install DESTDIR="$root" >/dev/null
 	pg_config_args=(PG_CONFIG="$root$bindir/pg_config")
-	export PATH="$root$bindir:$PATH"
 else
 	exec 9>/tmp/tiktrack-install.lock
 	flock 9
