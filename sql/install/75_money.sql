@@ -13,8 +13,8 @@
  *     touches within the click lookback before it, view touches within the
  *     view lookback, both ends inclusive) share it under the model; no
  *     eligible touch: unattributed.
- *   - The same bodies serve the fresh install and the upgrade from 0.1.0
- *     (sql/upgrade/0.1.0--0.2.0/60_money.sql holds the same text).
+ *   - The same file serves the fresh install and the upgrade from 0.1.0
+ *     (sql/upgrade/0.1.0--0.2.0/60_money.sql links to it).
  */
 
 /* ---- tables ---- */

@@ -10,7 +10,9 @@
  *     units next to money columns;
  *   - a small public surface: helpers PUBLIC cannot execute.
  *
- * The same statements are in sql/upgrade/0.1.0--0.2.0/70_bi.sql.
+ * New in 0.2.0: the upgrade script includes this very file
+ * (sql/upgrade/0.1.0--0.2.0/70_bi.sql links to it); what 0.2.0 changes in
+ * objects of 0.1.0 is in 69_bi_existing_objects.sql there.
  */
 
 /* ---- time series ---- */

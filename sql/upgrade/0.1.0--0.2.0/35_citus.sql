@@ -100,14 +100,3 @@ CREATE AGGREGATE tiktrack.top_values(items text[], n integer) (
 COMMENT ON AGGREGATE tiktrack.top_values(text[], integer) IS
 	'The n (1..10000, the same in every row) most frequent elements of the arrays, as jsonb [{"value", "count"}] by count descending, then value in the collation of the arrays; count = number of occurrences (a hashtag once per caption: number of posts). NULL arrays and elements do not count; [] without any. Example: tiktrack.top_values(v.hashtags, 10).';
 
--- Not for PUBLIC, as every aggregate support and type I/O function
--- (80_bi.sql of the install script).
-REVOKE EXECUTE ON FUNCTION
-	tiktrack.top_values_state_in(cstring),
-	tiktrack.top_values_state_out(tiktrack.top_values_state),
-	tiktrack.top_values_state_recv(internal),
-	tiktrack.top_values_state_send(tiktrack.top_values_state),
-	tiktrack.top_values_accum(tiktrack.top_values_state, text[], integer),
-	tiktrack.top_values_combine(tiktrack.top_values_state, tiktrack.top_values_state),
-	tiktrack.top_values_final(tiktrack.top_values_state)
-	FROM PUBLIC;
