@@ -156,7 +156,7 @@ SELECT count(*) FROM tiktrack.early_traction;
 --
 -- The traction.breakout event: storing a snapshot that puts a young post
 -- at breakout records it in traction_alerts and notifies once (the TAP
--- test test/t/081_traction_breakout.pl checks the NOTIFY itself).  Post
+-- test test/t/048_traction_breakout.pl checks the NOTIFY itself).  Post
 -- 110, posted 2 hours ago, has 20,000 views at 1 h against ana's 10
 -- earlier posts (111, posted 7 hours ago, has 20,000 at 1 h too): median
 -- 3,500, index 5.71.
