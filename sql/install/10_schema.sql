@@ -131,7 +131,8 @@ CREATE TABLE tiktrack.videos (
 	last_error	text,
 	last_error_at timestamptz,
 	tracked_at	timestamptz NOT NULL DEFAULT now(),
-	CONSTRAINT videos_placeholder_check CHECK (id > 0 OR (short_url IS NOT NULL AND state IN ('resolving', 'stopped', 'failing')))
+	-- a short link that never resolved ends unavailable, still a placeholder
+	CONSTRAINT videos_placeholder_check CHECK (id > 0 OR (short_url IS NOT NULL AND state IN ('resolving', 'stopped', 'failing', 'unavailable')))
 );
 COMMENT ON TABLE tiktrack.videos IS
 	'One row per tracked post, keyed by TikTok''s numeric item id (a negative placeholder while a short link awaits resolution), with its metadata and tracking state.';

@@ -116,25 +116,33 @@ $$;
 COMMENT ON FUNCTION tiktrack.release_orphaned_claims() IS
 	'Worker, at start: releases the claims of workers that stopped between claiming and writing (crash, kill), making those videos due at once.';
 
-CREATE FUNCTION tiktrack.release_failed_claims(worker_pid integer, retry_after interval, error text)
+CREATE FUNCTION tiktrack.release_failed_claims(worker_pid integer, video_ids bigint[],
+											   retry_after interval, error text,
+											   failing_after integer)
 RETURNS bigint
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 	WITH done AS (
 		UPDATE tiktrack.videos v
-			SET next_fetch_at = CASE WHEN v.next_fetch_at IS NOT NULL THEN now() + retry_after END,
+			SET next_fetch_at = CASE WHEN v.next_fetch_at IS NOT NULL
+									 THEN pg_catalog.now() + release_failed_claims.retry_after END,
 				fetch_failures = v.fetch_failures + 1,
+				-- a failure is a failure on this path too
+				state = CASE WHEN v.state = 'tracking'
+								  AND v.fetch_failures + 1 >= release_failed_claims.failing_after
+							 THEN 'failing' ELSE v.state END,
 				last_error = release_failed_claims.error,
-				last_error_at = now(),
+				last_error_at = pg_catalog.now(),
 				claimed_by = NULL, claimed_at = NULL
-			WHERE v.claimed_by = worker_pid
+			WHERE v.claimed_by = release_failed_claims.worker_pid
+			   OR v.id = ANY (release_failed_claims.video_ids)
 			RETURNING 1
 	)
-	SELECT count(*) FROM done
+	SELECT pg_catalog.count(*) FROM done
 $$;
-COMMENT ON FUNCTION tiktrack.release_failed_claims(integer, interval, text) IS
-	'Worker, after an error in a round: gives that round''s videos back with one failure counted and the error as last_error.';
+COMMENT ON FUNCTION tiktrack.release_failed_claims(integer, bigint[], interval, text, integer) IS
+	'Worker, after an error in a round: gives that round''s videos (those it claimed, and video_ids, whose claim the error may have rolled back) back with one failure counted (failing after failing_after in a row) and the error as last_error.';
 
 CREATE FUNCTION tiktrack.next_due_at()
 RETURNS timestamptz
@@ -414,7 +422,7 @@ COMMENT ON VIEW tiktrack.worker_status IS
 REVOKE ALL ON FUNCTION tiktrack.claim_due_videos(integer, interval),
 	tiktrack.postpone_videos(bigint[], timestamptz[]),
 	tiktrack.release_orphaned_claims(),
-	tiktrack.release_failed_claims(integer, interval, text),
+	tiktrack.release_failed_claims(integer, bigint[], interval, text, integer),
 	tiktrack.claim_due_creators(integer, integer),
 	tiktrack.reschedule_creators(bigint[], timestamptz[]),
 	tiktrack.prune_fetch_log(interval, integer),
