@@ -166,28 +166,42 @@ blocked_until(int limiter)
 	return until > GetCurrentTimestamp() ? until : 0;
 }
 
+/*
+ * The time actually waited counts, not the time asked for: a latch that
+ * is already set (a signal at backend start, a NOTIFY) ends a WaitLatch()
+ * at once, and must not make a short wait look long.
+ */
 int64
 fetch_budget_wait(int limiter, int n)
 {
+	TimestampTz start;
 	int64		waited_us = 0;
 
 	if (limiter < 0 || !tiktrack_shmem_available())
 		return 0;
 	ensure_configured(limiter);
+	start = GetCurrentTimestamp();
 	for (;;)
 	{
 		int64		wait_us = tiktrack_rate_acquire(limiter, n);
 
 		if (wait_us == 0)
+		{
+			if (waited_us > 0)
+				tiktrack_rate_note_wait(limiter, waited_us);
 			return 0;
+		}
 		if (waited_us + wait_us > (int64) FETCH_BUDGET_MAX_WAIT_MS * 1000)
+		{
+			if (waited_us > 0)
+				tiktrack_rate_note_wait(limiter, waited_us);
 			return wait_us;
-		tiktrack_rate_note_wait(limiter, wait_us);
+		}
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 (long) ((wait_us + 999) / 1000), PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
 		CHECK_FOR_INTERRUPTS();
-		waited_us += wait_us;
+		waited_us = GetCurrentTimestamp() - start;
 	}
 }
 
