@@ -193,6 +193,7 @@ tiktrack_worker_detach(int code, Datum arg)
 		tiktrack_shared->worker_latch = NULL;
 		tiktrack_shared->worker_state = TT_WORKER_STOPPED;
 		tiktrack_shared->worker_state_since = GetCurrentTimestamp();
+		memset(tiktrack_shared->waiting_since, 0, sizeof(tiktrack_shared->waiting_since));
 	}
 	LWLockRelease(tiktrack_shared->lock);
 }
@@ -219,6 +220,20 @@ tiktrack_note_success(int api, TimestampTz when)
 	LWLockAcquire(tiktrack_shared->lock, LW_EXCLUSIVE);
 	if (when > tiktrack_shared->last_success[api])
 		tiktrack_shared->last_success[api] = when;
+	LWLockRelease(tiktrack_shared->lock);
+}
+
+void
+tiktrack_note_waiting(const bool *known, const TimestampTz *since)
+{
+	int			api;
+
+	if (!tiktrack_shmem_available())
+		return;
+	LWLockAcquire(tiktrack_shared->lock, LW_EXCLUSIVE);
+	for (api = 0; api < TT_NUM_APIS; api++)
+		if (known[api])
+			tiktrack_shared->waiting_since[api] = since[api];
 	LWLockRelease(tiktrack_shared->lock);
 }
 

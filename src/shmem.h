@@ -102,6 +102,13 @@ typedef struct TiktrackShared
 	int			worker_restarts;	/* starts since the server started */
 	TimestampTz last_success[TT_NUM_APIS];
 
+	/*
+	 * Per API, when the oldest video the worker postponed for lack of
+	 * budget in its last round over that API first fell due (0: none
+	 * waits): how far behind schedule a saturated worker is.
+	 */
+	TimestampTz waiting_since[TT_NUM_APIS];
+
 	RateLimiter limiters[TT_NUM_LIMITERS];
 	TiktrackCounterRing counters;
 } TiktrackShared;
@@ -117,6 +124,8 @@ extern void tiktrack_worker_attach(Latch *latch);
 extern void tiktrack_worker_detach(int code, Datum arg);
 extern void tiktrack_set_worker_state(TiktrackWorkerState state);
 extern void tiktrack_note_success(int api, TimestampTz when);
+/* waiting_since[api] for the APIs with known[api] set */
+extern void tiktrack_note_waiting(const bool *known, const TimestampTz *since);
 
 /* counters */
 extern void tiktrack_count(TiktrackCounter counter, int64 n);

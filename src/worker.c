@@ -54,6 +54,7 @@
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
 #include "utils/guc.h"
+#include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
@@ -126,6 +127,24 @@ static int64 *suspects = NULL;
 static int	nsuspects = 0;
 static int	suspect_group = 0;
 static int64 *round_ids = NULL;		/* the videos of the round in progress */
+
+/*
+ * Places in line of the videos postponed for lack of budget: when each
+ * first fell due.  A postponed video is due again when its limiter has
+ * room, later than it was; its place makes it go before the videos that
+ * fell due meanwhile, so no group is overtaken round after round.  In
+ * memory: a restarted worker forgets places, never videos.
+ */
+typedef struct VideoPlace
+{
+	int64		id;				/* hash key */
+	TimestampTz due_at;
+} VideoPlace;
+
+static HTAB *places = NULL;
+
+/* More remembered places than this are dropped (videos gone meanwhile). */
+#define MAX_PLACES 200000
 static int	nround_ids = 0;
 static bool video_round_running = false;
 
@@ -138,6 +157,8 @@ typedef struct ClaimedVideo
 	TimestampTz posted_at;		/* or SCHEDULE_UNKNOWN_TIME */
 	TimestampTz track_until;
 	int			failures;
+	TimestampTz due_at;			/* its place in line: when it fell due */
+	TimestampTz group_due;		/* the oldest due_at of its (API, creator) */
 	bool		held;			/* a suspect beyond this round's group */
 	bool		admitted;
 	TimestampTz postponed_until;
@@ -492,6 +513,115 @@ compare_claimed_videos(const void *a, const void *b)
 	return x->id < y->id ? -1 : (x->id > y->id ? 1 : 0);
 }
 
+/* Groups in line: the group whose oldest video fell due first goes first. */
+static int
+compare_claimed_groups(const void *a, const void *b)
+{
+	const ClaimedVideo *x = a;
+	const ClaimedVideo *y = b;
+
+	if (x->group_due != y->group_due)
+		return x->group_due < y->group_due ? -1 : 1;
+	return compare_claimed_videos(a, b);
+}
+
+static void
+places_init(void)
+{
+	HASHCTL		ctl;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(int64);
+	ctl.entrysize = sizeof(VideoPlace);
+	ctl.hcxt = TopMemoryContext;
+	places = hash_create("tiktrack worker places in line", 1024, &ctl,
+						 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+}
+
+/* A claimed video's place: the one it kept when postponed, if earlier. */
+static TimestampTz
+place_of(int64 id, TimestampTz due_at)
+{
+	VideoPlace *p;
+
+	if (places == NULL)
+		return due_at;
+	p = hash_search(places, &id, HASH_FIND, NULL);
+	return p && p->due_at < due_at ? p->due_at : due_at;
+}
+
+/* Postponed videos keep their place; admitted ones no longer need one. */
+static void
+keep_places(const ClaimedVideo *v, int n)
+{
+	bool		seen[TT_NUM_APIS] = {false};
+	TimestampTz waiting[TT_NUM_APIS] = {0};
+	int			i;
+
+	/* what waits for the budget, per API, for worker_status */
+	for (i = 0; i < n; i++)
+	{
+		int			api = (int) v[i].api;
+
+		if (api < 0 || api >= TT_NUM_APIS)
+			continue;
+		seen[api] = true;
+		if (!v[i].admitted && !v[i].held &&
+			(waiting[api] == 0 || v[i].due_at < waiting[api]))
+			waiting[api] = v[i].due_at;
+	}
+	tiktrack_note_waiting(seen, waiting);
+
+	if (places == NULL)
+		places_init();
+	else if (hash_get_num_entries(places) > MAX_PLACES)
+	{
+		hash_destroy(places);
+		places_init();
+	}
+	for (i = 0; i < n; i++)
+	{
+		if (v[i].admitted)
+			(void) hash_search(places, &v[i].id, HASH_REMOVE, NULL);
+		else
+		{
+			bool		found;
+			VideoPlace *p = hash_search(places, &v[i].id, HASH_ENTER, &found);
+
+			p->due_at = v[i].due_at;
+		}
+	}
+}
+
+/*
+ * Orders a claim as the budget is spent: (API, creator) groups, oldest
+ * due group first, whatever the creator's id.
+ */
+static void
+order_claimed_videos(ClaimedVideo *v, int n)
+{
+	int			start = 0;
+
+	qsort(v, n, sizeof(ClaimedVideo), compare_claimed_videos);
+	while (start < n)
+	{
+		int			end = start + 1;
+		TimestampTz oldest = v[start].due_at;
+		int			i;
+
+		while (end < n && v[end].api == v[start].api &&
+			   v[end].creator_id == v[start].creator_id)
+		{
+			oldest = Min(oldest, v[end].due_at);
+			end++;
+		}
+		for (i = start; i < end; i++)
+			v[i].group_due = oldest;
+		start = end;
+	}
+	qsort(v, n, sizeof(ClaimedVideo), compare_claimed_groups);
+}
+
 /* Runs the claim; the rows are copied into batch_cxt. */
 static int
 claim_due_videos(ClaimedVideo **out)
@@ -511,7 +641,7 @@ claim_due_videos(ClaimedVideo **out)
 		USECS_PER_SEC / 4;
 	values[0] = Int32GetDatum(tiktrack_batch_size);
 	values[1] = IntervalPGetDatum(window);
-	spi_exec("SELECT video_id, creator_id, api, posted_at, track_until, fetch_failures "
+	spi_exec("SELECT video_id, creator_id, api, posted_at, track_until, fetch_failures, due_at "
 			 "FROM tiktrack.claim_due_videos($1, $2)",
 			 2, types, values, NULL, SPI_OK_SELECT);
 	n = SPI_processed;
@@ -533,8 +663,9 @@ claim_due_videos(ClaimedVideo **out)
 		v[i].posted_at = isnull ? SCHEDULE_UNKNOWN_TIME : DatumGetTimestampTz(d);
 		v[i].track_until = DatumGetTimestampTz(SPI_getbinval(tup, desc, 5, &isnull));
 		v[i].failures = DatumGetInt32(SPI_getbinval(tup, desc, 6, &isnull));
+		v[i].due_at = place_of(v[i].id, DatumGetTimestampTz(SPI_getbinval(tup, desc, 7, &isnull)));
 	}
-	qsort(v, n, sizeof(ClaimedVideo), compare_claimed_videos);
+	order_claimed_videos(v, (int) n);
 	*out = v;
 	return (int) n;
 }
@@ -549,15 +680,16 @@ admit_videos(ClaimedVideo *v, int n, TimestampTz now)
 {
 	int			admitted = 0;
 	int			start = 0;
+	int64		refused[TT_NUM_LIMITERS];	/* wait of a limiter that refused */
 
+	memset(refused, 0, sizeof(refused));
 	while (start < n)
 	{
 		int			end = start + 1;
 		int			limiter;
 		int64		wait = 0;
-		int			i;
-
 		int			nheld = 0;
+		int			i;
 
 		while (end < n && v[end].api == v[start].api &&
 			   v[end].creator_id == v[start].creator_id)
@@ -565,13 +697,19 @@ admit_videos(ClaimedVideo *v, int n, TimestampTz now)
 		for (i = start; i < end; i++)
 			nheld += v[i].held ? 1 : 0;
 		limiter = fetch_budget_for_videos(v[start].api);
-		if (limiter >= 0 && nheld < end - start)
+		if (limiter >= 0 && refused[limiter] > 0)
+		{
+			/* in line behind a group the limiter refused: no overtaking */
+			wait = refused[limiter];
+		}
+		else if (limiter >= 0 && nheld < end - start)
 		{
 			int			requests = (end - start - nheld + IDS_PER_REQUEST - 1) / IDS_PER_REQUEST;
 
 			wait = tiktrack_rate_acquire(limiter, requests);
 			if (wait > 0)
 			{
+				refused[limiter] = wait;
 				tiktrack_rate_note_wait(limiter, wait);
 				tiktrack_count(TT_COUNT_RATE_LIMIT_WAITS, 1);
 			}
@@ -1104,6 +1242,7 @@ run_video_round(TimestampTz *next_due)
 	nclaimed = claim_due_videos(&claimed);
 	hold_suspects(claimed, nclaimed);
 	nadmitted = admit_videos(claimed, nclaimed, now);
+	keep_places(claimed, nclaimed);
 	note_round_videos(claimed, nclaimed);
 	if (nadmitted < nclaimed)
 		postpone_videos(claimed, nclaimed);

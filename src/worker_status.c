@@ -20,6 +20,7 @@
 PG_FUNCTION_INFO_V1(tiktrack_worker_info);
 PG_FUNCTION_INFO_V1(tiktrack_worker_counters);
 PG_FUNCTION_INFO_V1(tiktrack_rate_limits);
+PG_FUNCTION_INFO_V1(tiktrack_worker_backlog);
 
 static Datum
 timestamp_or_null(TimestampTz t, bool *isnull)
@@ -141,5 +142,34 @@ tiktrack_rate_limits(PG_FUNCTION_ARGS)
 		values[7] = Float8GetDatum((double) rl->waited_us / USECS_PER_SEC);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
+	return (Datum) 0;
+}
+
+/*
+ * Per API, since when the oldest video the worker postponed for lack of
+ * budget has been due (the APIs where nothing waits have no row).
+ */
+Datum
+tiktrack_worker_backlog(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	static const char *const api_names[TT_NUM_APIS] = {"none", "display", "business"};
+	TiktrackShared *s = palloc(sizeof(TiktrackShared));
+	int			api;
+
+	InitMaterializedSRF(fcinfo, 0);
+	tiktrack_read_shared(s);
+	for (api = 0; api < TT_NUM_APIS; api++)
+	{
+		Datum		values[2];
+		bool		nulls[2] = {false};
+
+		if (s->waiting_since[api] == 0)
+			continue;
+		values[0] = CStringGetTextDatum(api_names[api]);
+		values[1] = TimestampTzGetDatum(s->waiting_since[api]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	pfree(s);
 	return (Datum) 0;
 }
