@@ -27,6 +27,7 @@
 #include "utils/timestamp.h"
 
 #include "fetch.h"
+#include "latest_snapshots.h"
 #include "snapshot_store.h"
 #include "token_seal.h"
 
@@ -281,9 +282,8 @@ fetch_store_calls(FetchCall **calls, int ncalls)
 }
 
 /*
- * The snapshots of every fetched video in one statement (the statement
- * trigger that maintains latest_snapshots runs once), skipping videos
- * deleted since the fetch was prepared.
+ * The snapshots of every fetched video and their latest_snapshots rows in
+ * one statement, skipping videos deleted since the fetch was prepared.
  */
 static void
 store_snapshots_spi(FetchBatch *b, int lo, int hi)
@@ -300,6 +300,7 @@ store_snapshots_spi(FetchBatch *b, int lo, int hi)
 	ArrayBuildState *col[NCOLS];
 	int			n = 0;
 	int			i;
+	int			rc;
 
 	for (i = 0; i < NCOLS; i++)
 		col[i] = column_new(elem[i]);
@@ -332,16 +333,34 @@ store_snapshots_spi(FetchBatch *b, int lo, int hi)
 		types[i + 1] = get_array_type(elem[i]);
 		values[i + 1] = column_array(col[i]);
 	}
-	exec("INSERT INTO tiktrack.snapshots (video_id, captured_at, views, likes, comments, shares,"
-		 " saves, reach, completion_rate, avg_watch_time_s, total_watch_time_s, source)"
-		 " SELECT u.id, $1, u.views, u.likes, u.comments, u.shares, u.saves, u.reach,"
-		 "  u.completion_rate, u.avg_watch_time_s, u.total_watch_time_s, u.source"
-		 " FROM unnest($2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-		 "  AS u(id, source, views, likes, comments, shares, saves, reach,"
-		 "       completion_rate, avg_watch_time_s, total_watch_time_s)"
-		 " WHERE EXISTS (SELECT 1 FROM tiktrack.videos v WHERE v.id = u.id)"
-		 " ON CONFLICT (video_id, captured_at) DO NOTHING",
-		 NCOLS + 1, types, values, NULL, SPI_OK_INSERT);
+	/*
+	 * The snapshots, and from the rows actually inserted (not those a
+	 * retried batch stored already) their latest_snapshots rows, in one
+	 * statement; the trigger stands aside for it.
+	 */
+	rc = latest_snapshots_execute_bypassing(
+											"WITH ins AS ("
+											" INSERT INTO tiktrack.snapshots (video_id, captured_at, views, likes, comments, shares,"
+											"  saves, reach, completion_rate, avg_watch_time_s, total_watch_time_s, source)"
+											" SELECT u.id, $1, u.views, u.likes, u.comments, u.shares, u.saves, u.reach,"
+											"  u.completion_rate, u.avg_watch_time_s, u.total_watch_time_s, u.source"
+											" FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3),"
+											"  pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6),"
+											"  pg_catalog.unnest($7), pg_catalog.unnest($8), pg_catalog.unnest($9),"
+											"  pg_catalog.unnest($10), pg_catalog.unnest($11), pg_catalog.unnest($12))"
+											"  AS u(id, source, views, likes, comments, shares, saves, reach,"
+											"       completion_rate, avg_watch_time_s, total_watch_time_s)"
+											" WHERE EXISTS (SELECT 1 FROM tiktrack.videos v WHERE v.id = u.id)"
+											" ON CONFLICT (video_id, captured_at) DO NOTHING"
+											" RETURNING *)"
+											" INSERT INTO tiktrack.latest_snapshots AS l (" LATEST_SNAPSHOTS_COLUMNS ")"
+											" SELECT i.video_id, i.captured_at, i.views, i.likes, i.comments, i.shares, i.saves,"
+											"  i.reach, i.completion_rate, i.avg_watch_time_s, i.total_watch_time_s, i.source, 1"
+											" FROM ins i"
+											LATEST_SNAPSHOTS_UPSERT,
+											NCOLS + 1, types, values, NULL);
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "tiktrack store failed (%s): storing snapshots", SPI_result_code_string(rc));
 }
 
 /* How an outcome is named in the statement of store_videos_spi(). */

@@ -200,41 +200,15 @@ CREATE TABLE tiktrack.latest_snapshots (
 	snapshot_count bigint NOT NULL DEFAULT 1
 );
 COMMENT ON TABLE tiktrack.latest_snapshots IS
-	'The most recent snapshot of each video (same columns as snapshots) plus the number of snapshots taken; maintained by a trigger on snapshots.';
+	'The most recent snapshot of each video (same columns as snapshots) plus the number of snapshots taken; maintained by the fetcher''s store step for its batches and by a trigger on snapshots for any other insert.';
 
 CREATE FUNCTION tiktrack.snapshots_keep_latest()
 RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	INSERT INTO tiktrack.latest_snapshots AS l
-		(video_id, captured_at, views, likes, comments, shares, saves, reach,
-		 completion_rate, avg_watch_time_s, total_watch_time_s, source, snapshot_count)
-	SELECT DISTINCT ON (n.video_id)
-		   n.video_id, n.captured_at, n.views, n.likes, n.comments, n.shares, n.saves, n.reach,
-		   n.completion_rate, n.avg_watch_time_s, n.total_watch_time_s, n.source,
-		   count(*) OVER (PARTITION BY n.video_id)
-	FROM new_rows n
-	ORDER BY n.video_id, n.captured_at DESC
-	ON CONFLICT (video_id) DO UPDATE
-		SET snapshot_count = l.snapshot_count + excluded.snapshot_count,
-			captured_at = CASE WHEN excluded.captured_at > l.captured_at THEN excluded.captured_at ELSE l.captured_at END,
-			views = CASE WHEN excluded.captured_at > l.captured_at THEN excluded.views ELSE l.views END,
-			likes = CASE WHEN excluded.captured_at > l.captured_at THEN excluded.likes ELSE l.likes END,
-			comments = CASE WHEN excluded.captured_at > l.captured_at THEN excluded.comments ELSE l.comments END,
-			shares = CASE WHEN excluded.captured_at > l.captured_at THEN excluded.shares ELSE l.shares END,
-			saves = CASE WHEN excluded.captured_at > l.captured_at THEN excluded.saves ELSE l.saves END,
-			reach = CASE WHEN excluded.captured_at > l.captured_at THEN excluded.reach ELSE l.reach END,
-			completion_rate = CASE WHEN excluded.captured_at > l.captured_at THEN excluded.completion_rate ELSE l.completion_rate END,
-			avg_watch_time_s = CASE WHEN excluded.captured_at > l.captured_at THEN excluded.avg_watch_time_s ELSE l.avg_watch_time_s END,
-			total_watch_time_s = CASE WHEN excluded.captured_at > l.captured_at THEN excluded.total_watch_time_s ELSE l.total_watch_time_s END,
-			source = CASE WHEN excluded.captured_at > l.captured_at THEN excluded.source ELSE l.source END;
-	RETURN NULL;
-END
-$$;
+AS 'MODULE_PATHNAME', 'tiktrack_snapshots_keep_latest'
+LANGUAGE C
+SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION tiktrack.snapshots_keep_latest() IS
-	'Trigger function: folds newly inserted snapshots into tiktrack.latest_snapshots.';
+	'Trigger function: folds newly inserted snapshots into tiktrack.latest_snapshots (any INSERT INTO tiktrack.snapshots; the fetcher''s store step keeps latest_snapshots itself, from its batch, in the statement that inserts the snapshots).';
 
 CREATE TRIGGER snapshots_keep_latest
 	AFTER INSERT ON tiktrack.snapshots

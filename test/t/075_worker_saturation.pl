@@ -82,5 +82,23 @@ $node->reload;
 TiktrackWorker::wait_for($node, q{SELECT oldest_due_age_s IS NULL FROM tiktrack.worker_status},
 	't', 20, 'under the budget the worker catches up: nothing is due');
 
+# latest_snapshots: kept by the store step for the worker's batches, by
+# the trigger for a plain INSERT.
+is($node->safe_psql('postgres', q{
+	SELECT count(*) FILTER (WHERE (l.snapshot_count, l.captured_at, l.views)
+							IS DISTINCT FROM (t.n, t.last_at, t.last_views)),
+		   count(*)
+	FROM tiktrack.latest_snapshots l
+	CROSS JOIN LATERAL (
+		SELECT count(*) AS n, max(s.captured_at) AS last_at,
+			   (array_agg(s.views ORDER BY s.captured_at DESC))[1] AS last_views
+		FROM tiktrack.snapshots s WHERE s.video_id = l.video_id) t}), '0|80', 'the store step kept latest_snapshots exact for all 80 videos');
+is($node->safe_psql('postgres', q{
+	INSERT INTO tiktrack.snapshots (video_id, captured_at, views, source)
+	SELECT id, now() + interval '1 day', 123456789, 'manual' FROM tiktrack.videos ORDER BY id LIMIT 1;
+	SELECT l.views || ':' || l.source || ':' || (l.snapshot_count = (SELECT count(*) FROM tiktrack.snapshots s WHERE s.video_id = l.video_id))
+	FROM tiktrack.latest_snapshots l ORDER BY l.video_id LIMIT 1}), '123456789:manual:true',
+	'a plain INSERT INTO tiktrack.snapshots still keeps latest_snapshots right');
+
 $node->stop;
 done_testing();

@@ -137,3 +137,18 @@ COMMENT ON COLUMN tiktrack.worker_status.saturated IS
 COMMENT ON COLUMN tiktrack.worker_status.oldest_due_age_s IS
 	'Per API (display, business, none: creator not authorized), seconds since the oldest due video fell due; near 0 when the worker keeps up.';
 
+
+/*
+ * latest_snapshots kept by the store step itself, set-based from its batch;
+ * the trigger, now C, stands aside for that statement and keeps covering
+ * every other INSERT INTO tiktrack.snapshots.
+ */
+CREATE OR REPLACE FUNCTION tiktrack.snapshots_keep_latest()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'tiktrack_snapshots_keep_latest'
+LANGUAGE C
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION tiktrack.snapshots_keep_latest() IS
+	'Trigger function: folds newly inserted snapshots into tiktrack.latest_snapshots (any INSERT INTO tiktrack.snapshots; the fetcher''s store step keeps latest_snapshots itself, from its batch, in the statement that inserts the snapshots).';
+COMMENT ON TABLE tiktrack.latest_snapshots IS
+	'The most recent snapshot of each video (same columns as snapshots) plus the number of snapshots taken; maintained by the fetcher''s store step for its batches and by a trigger on snapshots for any other insert.';
