@@ -29,11 +29,11 @@ TiktrackWorker::worker_pid($node);
 sub q1 { return $node->safe_psql('postgres', shift); }
 
 # Display creator: five videos answered in one request.
-my ($v_utf8, $v_time, $v_count, $v_good, $v_nul) = map { "740000000000000000$_" } 1 .. 5;
+my ($v_utf8, $v_time, $v_count, $v_good, $v_nul, $v_short) = map { "740000000000000000$_" } 1 .. 6;
 # Business creator: four videos answered in one request.
 my ($b_utf8, $b_time, $b_neg, $b_good) = map { "740000000000000001$_" } 1 .. 4;
 my $pa = $sim->post('/_sim/creators', { handle => 'pa', api => 'display',
-	videos => [ map { { id => $_, caption => "fine $_" } } $v_utf8, $v_time, $v_count, $v_good, $v_nul ] });
+	videos => [ map { { id => $_, caption => "fine $_" } } $v_utf8, $v_time, $v_count, $v_good, $v_nul, $v_short ] });
 my $pb = $sim->post('/_sim/creators', { handle => 'pb', api => 'business',
 	videos => [ map { { id => $_, caption => "fine $_" } } $b_utf8, $b_time, $b_neg, $b_good ] });
 
@@ -47,6 +47,7 @@ $sim->post('/_sim/wire', { video_id => $b_utf8, fields => { caption => { raw_hex
 $sim->post('/_sim/wire', { video_id => $b_time, fields => { create_time => 9300000000000 } });
 $sim->post('/_sim/wire', { video_id => $b_neg, fields => { likes => -5 } });
 $sim->post('/_sim/shortlinks', { code => 'ZMdead', dead => 1 });
+$sim->post('/_sim/shortlinks', { code => 'ZMlive', video_id => $v_short });
 
 q1(join(";\n",
 	(map { "SELECT tiktrack.connect_creator('$_->{access_token}', '$_->{refresh_token}', 86400, 31536000, '$_->{api}')" } $pa, $pb),
@@ -54,6 +55,7 @@ q1(join(";\n",
 	(map { "SELECT tiktrack.track('https://www.tiktok.com/\@pa/video/$_', '1 day')" } $v_utf8, $v_time, $v_count, $v_good, $v_nul),
 	(map { "SELECT tiktrack.track('https://www.tiktok.com/\@pb/video/$_', '1 day')" } $b_utf8, $b_time, $b_neg, $b_good),
 	"SELECT tiktrack.track('https://vm.tiktok.com/ZMdead/', '1 day')",
+	"SELECT tiktrack.track('https://vm.tiktok.com/ZMlive/', '1 day')",
 	'COMMIT'));
 
 my $good = join(', ', $v_utf8, $v_time, $v_good, $v_nul, $b_utf8, $b_time, $b_good);
@@ -99,8 +101,14 @@ is(q1(q{SELECT id < 0, missing_count, next_fetch_at IS NULL, last_error FROM tik
 		WHERE short_url = 'https://vm.tiktok.com/ZMdead/'}),
 	't|3|t|short link https://vm.tiktok.com/ZMdead/ did not redirect to a video (HTTP 404) in 3 consecutive fetches; marked unavailable',
 	'the dead short link: still its placeholder, no longer scheduled, with the reason');
+TiktrackWorker::wait_for($node, qq{SELECT count(*) >= 2 FROM tiktrack.snapshots WHERE video_id = $v_short},
+	't', 20, 'a live short link is resolved and its video fetched in the same batches');
+is(q1(q{SELECT id || ':' || state || ':' || url FROM tiktrack.videos WHERE short_url = 'https://vm.tiktok.com/ZMlive/'}),
+	"$v_short:tracking:https://www.tiktok.com/\@pa/video/$v_short",
+	'the resolved video is the row under its real id, with its short link (the placeholder row is gone)');
+is(q1(q{SELECT count(*) FROM tiktrack.videos WHERE id < 0}), '1', 'only the dead short link keeps a placeholder');
 is(q1(q{SELECT count(*) FROM (SELECT v::text, l::text FROM tiktrack.videos v
-		LEFT JOIN tiktrack.video_latest_stats l ON l.video_id = v.id) t}), '10',
+		LEFT JOIN tiktrack.video_latest_stats l ON l.video_id = v.id) t}), '11',
 	'every video and its latest stats can be printed');
 is(q1(q{SELECT errors_total ? 'worker_error' FROM tiktrack.worker_status}), 'f',
 	'no round failed as a whole');

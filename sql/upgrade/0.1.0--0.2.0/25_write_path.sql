@@ -152,3 +152,93 @@ COMMENT ON FUNCTION tiktrack.snapshots_keep_latest() IS
 	'Trigger function: folds newly inserted snapshots into tiktrack.latest_snapshots (any INSERT INTO tiktrack.snapshots; the fetcher''s store step keeps latest_snapshots itself, from its batch, in the statement that inserts the snapshots).';
 COMMENT ON TABLE tiktrack.latest_snapshots IS
 	'The most recent snapshot of each video (same columns as snapshots) plus the number of snapshots taken; maintained by the fetcher''s store step for its batches and by a trigger on snapshots for any other insert.';
+
+/*
+ * A video's id never changes: a resolved short link becomes the row under
+ * its real id and the placeholder row goes, so no foreign key cascades an
+ * update any more.
+ */
+ALTER TABLE tiktrack.snapshots DROP CONSTRAINT snapshots_video_id_fkey,
+	ADD CONSTRAINT snapshots_video_id_fkey FOREIGN KEY (video_id)
+		REFERENCES tiktrack.videos (id) ON DELETE CASCADE;
+ALTER TABLE tiktrack.latest_snapshots DROP CONSTRAINT latest_snapshots_video_id_fkey,
+	ADD CONSTRAINT latest_snapshots_video_id_fkey FOREIGN KEY (video_id)
+		REFERENCES tiktrack.videos (id) ON DELETE CASCADE;
+ALTER TABLE tiktrack.campaign_posts DROP CONSTRAINT campaign_posts_video_id_fkey,
+	ADD CONSTRAINT campaign_posts_video_id_fkey FOREIGN KEY (video_id)
+		REFERENCES tiktrack.videos (id);
+ALTER TABLE tiktrack.conversions DROP CONSTRAINT conversions_video_id_fkey,
+	ADD CONSTRAINT conversions_video_id_fkey FOREIGN KEY (video_id)
+		REFERENCES tiktrack.videos (id);
+
+/*
+ * Completes a video tracked through a short link once the redirect named
+ * its real id.  A video's id never changes (no foreign key cascades an
+ * update, which a distributed table could not do either): the video is
+ * the row under its real id, created from the placeholder when it is not
+ * tracked yet; what hangs on the placeholder (snapshots, campaign posts,
+ * conversions) moves to it, and the placeholder row goes.  Returns the
+ * real id.
+ */
+CREATE OR REPLACE FUNCTION tiktrack.resolve_placeholder(placeholder_id bigint, real_id bigint,
+											 handle text, kind text, url text)
+RETURNS bigint
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	p tiktrack.videos;
+	v_creator bigint;
+	v_new boolean := false;
+BEGIN
+	SELECT * INTO p FROM tiktrack.videos v WHERE v.id = placeholder_id FOR UPDATE;
+	IF NOT FOUND THEN
+		-- already resolved (e.g. by the worker meanwhile)
+		RETURN real_id;
+	END IF;
+	IF handle IS NOT NULL AND handle <> '' THEN
+		v_creator := tiktrack.ensure_creator(handle);
+	END IF;
+	PERFORM 1 FROM tiktrack.videos v WHERE v.id = real_id FOR UPDATE;
+	IF NOT FOUND THEN
+		-- the placeholder's tracking under the real id (its short link
+		-- follows once the placeholder is gone: it is unique)
+		INSERT INTO tiktrack.videos (id, creator_id, kind, url, state, track_until, next_fetch_at,
+									 last_fetched_at, tracked_at, claimed_by, claimed_at)
+			VALUES (real_id, v_creator, coalesce(resolve_placeholder.kind, p.kind), resolve_placeholder.url,
+					CASE WHEN p.state = 'resolving' THEN 'tracking' ELSE p.state END,
+					p.track_until, p.next_fetch_at, p.last_fetched_at, p.tracked_at,
+					p.claimed_by, p.claimed_at);
+		v_new := true;
+	END IF;
+	-- move what hangs on the placeholder, drop it, then fold it in
+	DELETE FROM tiktrack.campaign_posts cp
+		WHERE cp.video_id = placeholder_id
+		  AND EXISTS (SELECT 1 FROM tiktrack.campaign_posts o
+					  WHERE o.campaign_id = cp.campaign_id AND o.video_id = real_id);
+	UPDATE tiktrack.campaign_posts cp SET video_id = real_id WHERE cp.video_id = placeholder_id;
+	UPDATE tiktrack.conversions c SET video_id = real_id WHERE c.video_id = placeholder_id;
+	INSERT INTO tiktrack.snapshots
+		SELECT real_id, s.captured_at, s.views, s.likes, s.comments, s.shares, s.saves, s.reach,
+			   s.completion_rate, s.avg_watch_time_s, s.total_watch_time_s, s.source
+		FROM tiktrack.snapshots s WHERE s.video_id = placeholder_id
+		ON CONFLICT DO NOTHING;
+	DELETE FROM tiktrack.videos v WHERE v.id = placeholder_id;
+	IF v_new THEN
+		UPDATE tiktrack.videos v SET short_url = p.short_url WHERE v.id = real_id;
+	ELSE
+		UPDATE tiktrack.videos v
+			SET track_until = greatest(v.track_until, p.track_until),
+				short_url = coalesce(v.short_url, p.short_url),
+				creator_id = coalesce(v.creator_id, v_creator),
+				url = coalesce(v.url, resolve_placeholder.url),
+				state = CASE WHEN v.state IN ('stopped', 'completed') AND p.state <> 'stopped'
+							 THEN 'tracking' ELSE v.state END,
+				next_fetch_at = coalesce(v.next_fetch_at, now())
+			WHERE v.id = real_id;
+	END IF;
+	RETURN real_id;
+END
+$$;
+COMMENT ON FUNCTION tiktrack.resolve_placeholder(bigint, bigint, text, text, text) IS
+	'Internal: gives a short-link video its real TikTok id (the row under the real id, created or already tracked, takes over the placeholder''s snapshots, campaign posts and conversions; the placeholder row goes; no id is ever updated) and its creator. Used by the fetcher.';
