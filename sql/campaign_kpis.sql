@@ -111,8 +111,10 @@ FROM tiktrack.campaign_creators(:summer);
 
 -- bob's first post: 24 h falls between 8 h (80,000) and 48 h (200,000):
 -- 80,000 + 120,000 x 16/40 = 128,000; engagement 4,800 + 7,200 x 0.4 = 7,680.
--- bob's second post: first snapshot at 32 h, so 24 h was never observed;
--- 72 h between 32 h and 96 h: 30,000 + 20,000 x 40/64 = 42,500.
+-- bob's second post: first snapshot at 32 h, so 24 h is interpolated from
+-- 0 at posting (as tiktrack.views_at_age does): 30,000 x 24/32 = 22,500,
+-- engagement 1,500 x 0.75 = 1,125; 72 h between 32 h and 96 h:
+-- 30,000 + 20,000 x 40/64 = 42,500.
 -- carol: 24 h between 12 h and 24 h exactly: 60,000; 72 h between 24 h and
 -- 96 h: 60,000 + 40,000 x 48/72 = 86,666.67, rounded.
 -- dan has no posted_at yet.

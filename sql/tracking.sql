@@ -27,13 +27,17 @@ FROM tiktrack.videos v JOIN tiktrack.creators c ON c.id = v.creator_id ORDER BY 
 SELECT tiktrack.track('https://www.tiktok.com/@alice/video/7234567890123456789', '1 minute') AS video_id;
 SELECT track_until - tracked_at AS tracked_for FROM tiktrack.videos WHERE id = 7234567890123456789;
 
--- An embed link names no creator: the video is tracked without one.
+-- An embed link names no creator: track() needs it (TikTok serves a video
+-- only through its creator's authorization), and nothing is written.
 SELECT tiktrack.track('https://www.tiktok.com/embed/v2/7300000000000000002') AS video_id;
-SELECT id, creator_id, url, state FROM tiktrack.videos WHERE id = 7300000000000000002;
--- Tracking it later through its full URL fills in the creator and URL.
-SELECT tiktrack.track('https://www.tiktok.com/@carol/video/7300000000000000002') AS video_id;
-SELECT v.id, c.handle, v.url FROM tiktrack.videos v JOIN tiktrack.creators c ON c.id = v.creator_id
+SELECT count(*) AS videos FROM tiktrack.videos WHERE id = 7300000000000000002;
+-- With the creator, it is tracked under its canonical URL.
+SELECT tiktrack.track('https://www.tiktok.com/embed/v2/7300000000000000002', creator_handle => '@Carol') AS video_id;
+SELECT v.id, c.handle, v.url, v.state FROM tiktrack.videos v JOIN tiktrack.creators c ON c.id = v.creator_id
 WHERE v.id = 7300000000000000002;
+-- Once the video is known, its embed and full links need no handle.
+SELECT tiktrack.track('https://m.tiktok.com/v/7300000000000000002.html') AS video_id;
+SELECT tiktrack.track('https://www.tiktok.com/@carol/video/7300000000000000002') AS video_id;
 
 -- A short link is stored for the fetcher to resolve, under a placeholder id.
 SELECT tiktrack.track('https://vm.tiktok.com/ZMabc123/') < 0 AS placeholder;

@@ -35,6 +35,7 @@
 #include "provider_business.h"
 #include "provider_display.h"
 #include "refresh.h"
+#include "search_path.h"
 
 PG_FUNCTION_INFO_V1(tiktrack_creator_videos);
 
@@ -174,7 +175,7 @@ fetch_execute_creator_videos(FetchBatch *b, FetchCreatorVideos *cv,
 	cv->pages = 0;
 	cv->budget_limiter = -1;
 	cv->budget_wait_us = 0;
-	if (c == NULL || c->api == FETCH_API_NONE)
+	if (c == NULL || (c->api == FETCH_API_NONE && !c->reauth_needed))
 	{
 		cv->outcome = FETCH_NO_AUTH;
 		return;
@@ -287,8 +288,8 @@ emit_rows(FunctionCallInfo fcinfo, const char *handle, FetchApi api,
 	}
 }
 
-Datum
-tiktrack_creator_videos(PG_FUNCTION_ARGS)
+static Datum
+creator_videos(PG_FUNCTION_ARGS)
 {
 	char	   *handle;
 	int			max_videos;
@@ -331,7 +332,7 @@ tiktrack_creator_videos(PG_FUNCTION_ARGS)
 	h[0] = CStringGetTextDatum(handle);
 	SPI_connect();
 	if (SPI_execute_with_args("SELECT id, auth_status, handle FROM tiktrack.creators"
-							  " WHERE handle = lower(ltrim(btrim($1), '@'))",
+							  " WHERE handle = pg_catalog.lower(pg_catalog.ltrim(pg_catalog.btrim($1), '@'))",
 							  1, htypes, h, NULL, true, 0) != SPI_OK_SELECT || SPI_processed != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
@@ -404,4 +405,12 @@ tiktrack_creator_videos(PG_FUNCTION_ARGS)
 				 errdetail("The videos listed so far are returned.")));
 	emit_rows(fcinfo, handle, cv.cred->api, &cv);
 	PG_RETURN_NULL();
+}
+
+/* ---- SQL entry points: the work above under a pinned search_path ---- */
+
+Datum
+tiktrack_creator_videos(PG_FUNCTION_ARGS)
+{
+	return search_path_call(creator_videos, fcinfo);
 }

@@ -201,6 +201,16 @@ cred_from_row(FetchBatch *b, HeapTuple tup, TupleDesc desc, int first)
 		d = getdatum(tup, desc, first + 9, &isnull);
 		c->refresh_expires_at = isnull ? 0 : DatumGetTimestampTz(d);
 	}
+	else if (strcmp(getstr(tup, desc, first + 2), "authorized") == 0)
+	{
+		/*
+		 * Authorized, yet no tokens: restored from a dump (tokens are never
+		 * dumped) without the trigger that says so, or deleted by hand.  The
+		 * creator must authorize again; fetch_store() records it.
+		 */
+		c->reauth_needed = true;
+		c->reauth_reason = psprintf(FETCH_TOKENS_MISSING_FMT, c->handle);
+	}
 	if (b->ncreds % 16 == 0)
 	{
 		if (b->creds)
@@ -237,7 +247,7 @@ fetch_prepare_videos(const int64 *video_ids, int n)
 	SPI_connect();
 	rc = SPI_execute_with_args(
 							   "SELECT v.id, v.creator_id, v.short_url, v.state, " CRED_COLUMNS
-							   " FROM unnest($1::pg_catalog.int8[]) WITH ORDINALITY u(id, ord)"
+							   " FROM pg_catalog.unnest($1::pg_catalog.int8[]) WITH ORDINALITY u(id, ord)"
 							   " JOIN tiktrack.videos v ON v.id = u.id"
 							   " LEFT JOIN tiktrack.creators c ON c.id = v.creator_id"
 							   " LEFT JOIN tiktrack.creator_tokens t ON t.creator_id = c.id"
@@ -267,7 +277,7 @@ fetch_prepare_videos(const int64 *video_ids, int n)
 			v->short_url = getstr(tup, desc, 3);
 			v->state = getstr(tup, desc, 4);
 			v->cred = cred_from_row(b, tup, desc, 5);
-			if (v->cred && v->cred->api == FETCH_API_NONE)
+			if (v->cred && v->cred->api == FETCH_API_NONE && !v->cred->reauth_needed)
 				v->cred = NULL;
 		}
 		MemoryContextSwitchTo(spictx);
@@ -291,7 +301,7 @@ fetch_creator_id_by_handle(const char *handle)
 
 	args[0] = CStringGetTextDatum(handle);
 	SPI_connect();
-	if (SPI_execute_with_args("SELECT id FROM tiktrack.creators WHERE handle = lower(ltrim(btrim($1), '@'))",
+	if (SPI_execute_with_args("SELECT id FROM tiktrack.creators WHERE handle = pg_catalog.lower(pg_catalog.ltrim(pg_catalog.btrim($1), '@'))",
 							  1, argtypes, args, NULL, true, 0) != SPI_OK_SELECT || SPI_processed != 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
@@ -315,7 +325,7 @@ fetch_prepare_creators(const int64 *creator_ids, int n)
 	SPI_connect();
 	rc = SPI_execute_with_args(
 							   "SELECT " CRED_COLUMNS
-							   " FROM unnest($1::pg_catalog.int8[]) WITH ORDINALITY u(id, ord)"
+							   " FROM pg_catalog.unnest($1::pg_catalog.int8[]) WITH ORDINALITY u(id, ord)"
 							   " JOIN tiktrack.creators c ON c.id = u.id"
 							   " LEFT JOIN tiktrack.creator_tokens t ON t.creator_id = c.id"
 							   "  AND c.auth_status = 'authorized'"
@@ -337,7 +347,7 @@ fetch_prepare_creators(const int64 *creator_ids, int n)
 
 			c->creator_id = DatumGetInt64(getdatum(tup, desc, 1, &isnull));
 			c->cred = cred_from_row(b, tup, desc, 1);
-			if (c->cred && c->cred->api == FETCH_API_NONE)
+			if (c->cred && c->cred->api == FETCH_API_NONE && !c->cred->reauth_needed)
 				c->cred = NULL;
 		}
 		MemoryContextSwitchTo(spictx);

@@ -73,6 +73,15 @@ typedef struct FetchCall
 } FetchCall;
 
 /*
+ * Why a creator marked authorized cannot be fetched when tiktrack holds no
+ * tokens for it (restored from a dump: tokens are never dumped); %s is the
+ * handle.  tiktrack.creators_check_tokens() says the same at restore.
+ */
+#define FETCH_TOKENS_MISSING_FMT \
+	"tiktrack holds no tokens for @%s (tokens are never dumped: after a restore creators authorize again); " \
+	"reconnect with tiktrack.authorize_url() and tiktrack.complete_authorization(), or tiktrack.connect_creator()"
+
+/*
  * A creator's credentials, unsealed.  The execute step may refresh them:
  * then rotated is set and the new_* fields hold what must be stored
  * before anything else happens (TikTok invalidates the old refresh
@@ -102,7 +111,8 @@ typedef struct FetchCredentials
 	bool		rotation_stored;	/* the callback already stored it */
 	TimestampTz rotated_at;
 	char	   *new_scope;
-	bool		reauth_needed;	/* refresh refused (invalid_grant...) */
+	bool		reauth_needed;	/* refresh refused (invalid_grant...), or
+								 * authorized without tokens */
 	char	   *reauth_reason;
 	bool		refreshed_this_batch;	/* at most one refresh per batch */
 	FetchCall  *refresh_call;	/* the last token refresh request, if any */

@@ -139,8 +139,8 @@ limiter_settings(int limiter)
 }
 
 /*
- * The worker sets the buckets when it starts; a server whose worker has
- * not (yet) done so gets them set by the first synchronous call.
+ * The launcher sets the buckets when it starts; a server whose launcher
+ * has not (yet) done so gets them set by the first synchronous call.
  */
 static void
 ensure_configured(int limiter)
@@ -166,42 +166,36 @@ blocked_until(int limiter)
 	return until > GetCurrentTimestamp() ? until : 0;
 }
 
-/*
- * The time actually waited counts, not the time asked for: a latch that
- * is already set (a signal at backend start, a NOTIFY) ends a WaitLatch()
- * at once, and must not make a short wait look long.
- */
 int64
 fetch_budget_wait(int limiter, int n)
 {
-	TimestampTz start;
-	int64		waited_us = 0;
+	TimestampTz deadline;
 
 	if (limiter < 0 || !tiktrack_shmem_available())
 		return 0;
 	ensure_configured(limiter);
-	start = GetCurrentTimestamp();
+	deadline = TimestampTzPlusMilliseconds(GetCurrentTimestamp(), FETCH_BUDGET_MAX_WAIT_MS);
 	for (;;)
 	{
 		int64		wait_us = tiktrack_rate_acquire(limiter, n);
+		TimestampTz start;
 
 		if (wait_us == 0)
-		{
-			if (waited_us > 0)
-				tiktrack_rate_note_wait(limiter, waited_us);
 			return 0;
-		}
-		if (waited_us + wait_us > (int64) FETCH_BUDGET_MAX_WAIT_MS * 1000)
-		{
-			if (waited_us > 0)
-				tiktrack_rate_note_wait(limiter, waited_us);
+
+		/*
+		 * Measure against the clock, not the sum of the waits asked for: the
+		 * latch may wake us early (an interrupt, a notification), and such a
+		 * wake-up must not count as time waited.
+		 */
+		if (GetCurrentTimestamp() + wait_us > deadline)
 			return wait_us;
-		}
+		start = GetCurrentTimestamp();
 		(void) WaitLatch(MyLatch, WL_LATCH_SET | WL_TIMEOUT | WL_EXIT_ON_PM_DEATH,
 						 (long) ((wait_us + 999) / 1000), PG_WAIT_EXTENSION);
 		ResetLatch(MyLatch);
+		tiktrack_rate_note_wait(limiter, GetCurrentTimestamp() - start);
 		CHECK_FOR_INTERRUPTS();
-		waited_us = GetCurrentTimestamp() - start;
 	}
 }
 

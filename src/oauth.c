@@ -31,7 +31,9 @@
 #include "oauth.h"
 #include "provider_business.h"
 #include "provider_display.h"
+#include "search_path.h"
 #include "snapshot_store.h"
+#include "token_check.h"
 #include "token_seal.h"
 
 PG_FUNCTION_INFO_V1(tiktrack_authorize_url);
@@ -107,8 +109,8 @@ check_redirect_uri(const char *uri)
 				 errhint("TikTok accepts the https URIs registered for the app (at most 512 characters, no fragment), or http://localhost:PORT for desktop apps.")));
 }
 
-Datum
-tiktrack_authorize_url(PG_FUNCTION_ARGS)
+static Datum
+authorize_url(PG_FUNCTION_ARGS)
 {
 	char	   *redirect_uri = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	char	   *scopes = text_to_cstring(PG_GETARG_TEXT_PP(1));
@@ -142,11 +144,11 @@ tiktrack_authorize_url(PG_FUNCTION_ARGS)
 	v[2] = CStringGetTextDatum(redirect_uri);
 	v[3] = CStringGetTextDatum(scopes);
 	SPI_connect();
-	SPI_execute("DELETE FROM tiktrack.oauth_states WHERE expires_at < now() - interval '1 day'",
+	SPI_execute("DELETE FROM tiktrack.oauth_states WHERE expires_at < pg_catalog.now() - interval '1 day'",
 				false, 0);
 	if (SPI_execute_with_args("INSERT INTO tiktrack.oauth_states"
 							  " (state, code_verifier, redirect_uri, scopes, expires_at)"
-							  " VALUES ($1, $2, $3, $4, now() + interval '" CppAsString2(OAUTH_STATE_TTL_S) " seconds')",
+							  " VALUES ($1, $2, $3, $4, pg_catalog.now() + interval '" CppAsString2(OAUTH_STATE_TTL_S) " seconds')",
 							  4, types, v, NULL, false, 0) != SPI_OK_INSERT)
 		elog(ERROR, "could not store the authorization state");
 	SPI_finish();
@@ -212,11 +214,11 @@ upsert_creator(FetchApi api, const char *tiktok_id, const TtUser *u)
 	types[6] = INT8OID;
 	rc = SPI_execute_with_args(psprintf("UPDATE tiktrack.creators SET %s = $1,"
 										" handle = CASE WHEN $2 IS NOT NULL AND NOT EXISTS"
-										"   (SELECT 1 FROM tiktrack.creators o WHERE o.handle = lower($2) AND o.id <> $7)"
-										"   THEN lower($2) ELSE handle END,"
+										"   (SELECT 1 FROM tiktrack.creators o WHERE o.handle = pg_catalog.lower($2) AND o.id <> $7)"
+										"   THEN pg_catalog.lower($2) ELSE handle END,"
 										" display_name = coalesce($3, display_name),"
 										" avatar_url = coalesce($4, avatar_url), bio = coalesce($5, bio),"
-										" is_verified = coalesce($6, is_verified), updated_at = now()"
+										" is_verified = coalesce($6, is_verified), updated_at = pg_catalog.now()"
 										" WHERE id = $7", idcol),
 							   7, types, v, nulls, false, 0);
 	if (rc != SPI_OK_UPDATE)
@@ -276,8 +278,8 @@ identify(FetchApi api, const char *access_token, TtUser *u, FetchCall ***calls, 
 	return tiktok_id;
 }
 
-Datum
-tiktrack_complete_authorization(PG_FUNCTION_ARGS)
+static Datum
+complete_authorization(PG_FUNCTION_ARGS)
 {
 	char	   *code = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	char	   *state = text_to_cstring(PG_GETARG_TEXT_PP(1));
@@ -303,7 +305,7 @@ tiktrack_complete_authorization(PG_FUNCTION_ARGS)
 	SPI_connect();
 	/* single use: a successful exchange consumes the state */
 	if (SPI_execute_with_args("DELETE FROM tiktrack.oauth_states WHERE state = $1"
-							  " RETURNING code_verifier, redirect_uri, expires_at < now()",
+							  " RETURNING code_verifier, redirect_uri, expires_at < pg_catalog.now()",
 							  1, types, v, NULL, false, 0) != SPI_OK_DELETE_RETURNING)
 		elog(ERROR, "could not read the authorization state");
 	if (SPI_processed != 1)
@@ -364,14 +366,14 @@ tiktrack_complete_authorization(PG_FUNCTION_ARGS)
 	PG_RETURN_INT64(id);
 }
 
-Datum
-tiktrack_connect_creator(PG_FUNCTION_ARGS)
+static Datum
+connect_creator(PG_FUNCTION_ARGS)
 {
 	char	   *access_token;
 	char	   *refresh_token = NULL;
 	int32		expires_in = PG_ARGISNULL(2) ? 86400 : PG_GETARG_INT32(2);
 	int32		refresh_expires_in = PG_ARGISNULL(3) ? -1 : PG_GETARG_INT32(3);
-	char	   *apiname = PG_ARGISNULL(4) ? "display" : text_to_cstring(PG_GETARG_TEXT_PP(4));
+	char	   *apiname;
 	FetchApi	api;
 	TtUser		u;
 	FetchCall **calls;
@@ -381,6 +383,13 @@ tiktrack_connect_creator(PG_FUNCTION_ARGS)
 	TimestampTz now = GetCurrentTimestamp();
 	int			i;
 
+	/* a NULL api is a mistake, not a request for the default */
+	if (PG_ARGISNULL(4))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("api must not be NULL"),
+				 errhint("Use 'display' (Login Kit tokens) or 'business' (TikTok account holder tokens).")));
+	apiname = text_to_cstring(PG_GETARG_TEXT_PP(4));
 	if (strcmp(apiname, "display") == 0)
 		api = FETCH_API_DISPLAY;
 	else if (strcmp(apiname, "business") == 0)
@@ -390,17 +399,27 @@ tiktrack_connect_creator(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("invalid api \"%s\"", apiname),
 				 errhint("Use 'display' (Login Kit tokens) or 'business' (TikTok account holder tokens).")));
-	if (PG_ARGISNULL(0) || VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(0)) == 0)
+	if (PG_ARGISNULL(0))
 		ereport(ERROR,
 				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("access_token must not be empty")));
+				 errmsg("access_token must not be NULL")));
 	if (expires_in <= 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("expires_in must be positive, got %d", expires_in)));
+	if (!PG_ARGISNULL(3) && refresh_expires_in <= 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("refresh_expires_in must be positive, got %d", refresh_expires_in),
+				 errhint("Pass the refresh token's lifetime in seconds as TikTok gave it, or NULL when it gave none.")));
 	access_token = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	/* they go into HTTP headers: no CR LF, nothing but a token */
+	token_check_argument("access_token", access_token);
 	if (!PG_ARGISNULL(1) && VARSIZE_ANY_EXHDR(PG_GETARG_TEXT_PP(1)) > 0)
+	{
 		refresh_token = text_to_cstring(PG_GETARG_TEXT_PP(1));
+		token_check_argument("refresh_token", refresh_token);
+	}
 
 	tiktok_id = identify(api, access_token, &u, &calls, &ncalls);
 	SPI_connect();
@@ -419,17 +438,29 @@ tiktrack_connect_creator(PG_FUNCTION_ARGS)
 	PG_RETURN_INT64(id);
 }
 
-Datum
-tiktrack_disconnect_creator(PG_FUNCTION_ARGS)
+static Datum
+disconnect_creator(PG_FUNCTION_ARGS)
 {
-	char	   *handle = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	bool		purge = PG_GETARG_BOOL(1);
+	char	   *handle;
+	bool		purge;
 	int64		creator_id;
 	FetchBatch *b;
 	FetchCredentials *cred;
 	Oid			types[1] = {INT8OID};
 	Datum		v[1];
 
+	/* not STRICT: a NULL must not silently do nothing */
+	if (PG_ARGISNULL(0))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("handle must not be NULL")));
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("purge must not be NULL"),
+				 errhint("Pass true to also delete what TikTok supplied through the authorization, false (the default) to keep it.")));
+	handle = text_to_cstring(PG_GETARG_TEXT_PP(0));
+	purge = PG_GETARG_BOOL(1);
 	creator_id = fetch_creator_id_by_handle(handle);
 
 	b = fetch_prepare_creators(&creator_id, 1);
@@ -473,11 +504,11 @@ tiktrack_disconnect_creator(PG_FUNCTION_ARGS)
 						  1, types, v, NULL, false, 0);
 	SPI_execute_with_args("UPDATE tiktrack.creators SET auth_status = 'revoked', authorized_via = NULL,"
 						  " last_error = 'authorization revoked by tiktrack.disconnect_creator()',"
-						  " updated_at = now() WHERE id = $1",
+						  " updated_at = pg_catalog.now() WHERE id = $1",
 						  1, types, v, NULL, false, 0);
 	/* no more polling: authorizing again makes them due at once */
 	SPI_execute_with_args("UPDATE tiktrack.videos SET state = 'awaiting_authorization',"
-						  " last_error = 'the creator''s authorization was revoked', last_error_at = now(),"
+						  " last_error = 'the creator''s authorization was revoked', last_error_at = pg_catalog.now(),"
 						  " next_fetch_at = CASE WHEN next_fetch_at IS NOT NULL THEN track_until END"
 						  " WHERE creator_id = $1 AND state IN ('tracking', 'failing')",
 						  1, types, v, NULL, false, 0);
@@ -497,7 +528,7 @@ tiktrack_disconnect_creator(PG_FUNCTION_ARGS)
 							  "  completion_rate, avg_watch_time_s, total_watch_time_s, source, snapshot_count)"
 							  " SELECT DISTINCT ON (s.video_id) s.video_id, s.captured_at, s.views, s.likes,"
 							  "  s.comments, s.shares, s.saves, s.reach, s.completion_rate, s.avg_watch_time_s,"
-							  "  s.total_watch_time_s, s.source, count(*) OVER (PARTITION BY s.video_id)"
+							  "  s.total_watch_time_s, s.source, pg_catalog.count(*) OVER (PARTITION BY s.video_id)"
 							  " FROM tiktrack.snapshots s JOIN tiktrack.videos v ON v.id = s.video_id"
 							  " WHERE v.creator_id = $1 ORDER BY s.video_id, s.captured_at DESC",
 							  1, types, v, NULL, false, 0);
@@ -509,9 +540,35 @@ tiktrack_disconnect_creator(PG_FUNCTION_ARGS)
 							  1, types, v, NULL, false, 0);
 		SPI_execute_with_args("UPDATE tiktrack.creators SET open_id = NULL, business_id = NULL,"
 							  " display_name = NULL, avatar_url = NULL, bio = NULL, is_verified = NULL,"
-							  " authorized_at = NULL, updated_at = now() WHERE id = $1",
+							  " authorized_at = NULL, updated_at = pg_catalog.now() WHERE id = $1",
 							  1, types, v, NULL, false, 0);
 	}
 	SPI_finish();
 	PG_RETURN_VOID();
+}
+
+/* ---- SQL entry points: the work above under a pinned search_path ---- */
+
+Datum
+tiktrack_authorize_url(PG_FUNCTION_ARGS)
+{
+	return search_path_call(authorize_url, fcinfo);
+}
+
+Datum
+tiktrack_complete_authorization(PG_FUNCTION_ARGS)
+{
+	return search_path_call(complete_authorization, fcinfo);
+}
+
+Datum
+tiktrack_connect_creator(PG_FUNCTION_ARGS)
+{
+	return search_path_call(connect_creator, fcinfo);
+}
+
+Datum
+tiktrack_disconnect_creator(PG_FUNCTION_ARGS)
+{
+	return search_path_call(disconnect_creator, fcinfo);
 }

@@ -16,15 +16,20 @@
 #include "endpoints.h"
 #include "provider_business.h"
 #include "provider_display.h"
+#include "token_check.h"
 
 #define BIZ_VIDEO_FIELDS "[\"item_id\",\"media_type\",\"caption\",\"create_time\",\"video_duration\",\"share_url\",\"likes\",\"comments\",\"shares\",\"favorites\",\"reach\",\"video_views\",\"total_time_watched\",\"average_time_watched\",\"full_video_watched_rate\"]"
 #define BIZ_ACCOUNT_FIELDS "[\"username\",\"display_name\",\"profile_image\",\"bio_description\",\"is_verified\",\"followers_count\",\"following_count\",\"total_likes\",\"videos_count\",\"audience_countries\",\"audience_genders\",\"audience_ages\"]"
 
+/* Only a valid token goes into a header (see add_bearer()). */
 static void
 add_access_token(HttpRequest *r, const char *token)
 {
-	char	   *h = psprintf("Access-Token: %s", token);
+	char	   *h;
 
+	if (token_problem_text(token) != NULL)
+		return;
+	h = psprintf("Access-Token: %s", token);
 	http_request_add_header(r, h);
 	explicit_bzero(h, strlen(h));
 	pfree(h);
@@ -271,7 +276,9 @@ business_decode_token(const HttpRequest *r, FetchCall *call, TtToken *tok,
 			*invalid_grant = true;
 		return false;
 	}
-	return decoded(call, json_decode_business_token(data, tok));
+	if (!decoded(call, json_decode_business_token(data, tok)))
+		return false;
+	return token_answer_usable(call, tok);
 }
 
 bool

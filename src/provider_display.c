@@ -20,6 +20,7 @@
 
 #include "endpoints.h"
 #include "provider_display.h"
+#include "token_check.h"
 
 #define VIDEO_FIELDS "id,create_time,view_count,like_count,comment_count,share_count,duration,title,video_description,share_url"
 #define USER_FIELDS "open_id,union_id,avatar_url,avatar_large_url,display_name,bio_description,is_verified,username,follower_count,following_count,likes_count,video_count"
@@ -97,11 +98,41 @@ fetch_call_hint(const FetchCall *call)
 	return NULL;
 }
 
+/*
+ * A token TikTok sent is checked like one a user gives (token_check.h):
+ * one that could not go into a header fails this answer, as malformed,
+ * and so only the request of that creator.
+ */
+bool
+token_answer_usable(FetchCall *call, const TtToken *tok)
+{
+	char	   *problem = token_problem_text(tok->access_token);
+	const char *which = "access_token";
+
+	if (problem == NULL && tok->refresh_token && tok->refresh_token[0])
+	{
+		problem = token_problem_text(tok->refresh_token);
+		which = "refresh_token";
+	}
+	if (problem == NULL)
+		return true;
+	return fetch_call_malformed(call, psprintf("the token answer's %s %s", which, problem));
+}
+
+/*
+ * Only a valid token goes into a header.  Tokens are checked where they
+ * enter; one that fails here (stored before that check existed) is left
+ * out, so TikTok refuses the request as unauthenticated instead of
+ * receiving what the token would inject.
+ */
 static void
 add_bearer(HttpRequest *r, const char *token)
 {
-	char	   *h = psprintf("Authorization: Bearer %s", token);
+	char	   *h;
 
+	if (token_problem_text(token) != NULL)
+		return;
+	h = psprintf("Authorization: Bearer %s", token);
 	http_request_add_header(r, h);
 	explicit_bzero(h, strlen(h));
 	pfree(h);
@@ -346,6 +377,8 @@ display_decode_token(const HttpRequest *r, FetchCall *call, TtToken *tok,
 		call->message = psprintf("token endpoint answered HTTP %ld", r->status);
 		return false;
 	}
+	if (!token_answer_usable(call, tok))
+		return false;
 	call->error_code = pstrdup("ok");
 	call->ok = true;
 	return true;

@@ -24,6 +24,11 @@ extern void fetch_call_transport(FetchCall *call, const HttpRequest *r);
  * may answer properly next time); returns false for the caller to return.
  */
 extern bool fetch_call_malformed(FetchCall *call, char *message);
+/*
+ * Whether the tokens of a successful token answer could go into a header
+ * (token_check.h); else marks the call malformed and returns false.
+ */
+extern bool token_answer_usable(FetchCall *call, const TtToken *tok);
 /* A hint for an error raised from a failed call (TLS...), or NULL. */
 extern const char *fetch_call_hint(const FetchCall *call);
 

@@ -36,6 +36,7 @@
 #include "fetch_budget.h"
 #include "provider_display.h"
 #include "refresh.h"
+#include "search_path.h"
 
 PG_FUNCTION_INFO_V1(tiktrack_refresh);
 PG_FUNCTION_INFO_V1(tiktrack_refresh_creator);
@@ -114,6 +115,36 @@ short_link_refused(const FetchVideo *v)
 		 strcmp(v->call->error_code, "redirect_unparsable") == 0);
 }
 
+/*
+ * Why a creator cannot be fetched, for a WARNING: the reason it must
+ * authorize again when it must (e.g. no tokens after a restore), else
+ * that it has not authorized.
+ */
+static char *
+unauthorized_reason(int64 creator_id)
+{
+	Oid			types[1] = {INT8OID};
+	Datum		args[1] = {Int64GetDatum(creator_id)};
+	char	   *reason = NULL;
+	MemoryContext callerctx = CurrentMemoryContext;
+
+	SPI_connect();
+	if (SPI_execute_with_args("SELECT last_error FROM tiktrack.creators"
+							  " WHERE id = $1 AND auth_status = 'reauthorization_needed'"
+							  " AND last_error IS NOT NULL",
+							  1, types, args, NULL, true, 1) == SPI_OK_SELECT &&
+		SPI_processed == 1)
+	{
+		MemoryContext spictx = MemoryContextSwitchTo(callerctx);
+
+		reason = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+		MemoryContextSwitchTo(spictx);
+	}
+	SPI_finish();
+	return reason ? reason :
+		pstrdup("the creator has not authorized tiktrack through the Display or the Business API");
+}
+
 static HeapTuple
 lookup_row(const char *sql, int64 id, TimestampTz at, TupleDesc *desc)
 {
@@ -129,8 +160,8 @@ lookup_row(const char *sql, int64 id, TimestampTz at, TupleDesc *desc)
 	return SPI_tuptable->vals[0];
 }
 
-Datum
-tiktrack_refresh(PG_FUNCTION_ARGS)
+static Datum
+refresh_video(PG_FUNCTION_ARGS)
 {
 	int64		video_id = PG_GETARG_INT64(0);
 	FetchBatch *b;
@@ -232,8 +263,8 @@ tiktrack_refresh(PG_FUNCTION_ARGS)
 	PG_RETURN_DATUM(result);
 }
 
-Datum
-tiktrack_refresh_creator(PG_FUNCTION_ARGS)
+static Datum
+refresh_creator(PG_FUNCTION_ARGS)
 {
 	char	   *handle = text_to_cstring(PG_GETARG_TEXT_PP(0));
 	int64		creator_id;
@@ -258,8 +289,7 @@ tiktrack_refresh_creator(PG_FUNCTION_ARGS)
 		ereport(WARNING,
 				(errcode(ERRCODE_INVALID_AUTHORIZATION_SPECIFICATION),
 				 errmsg("creator @%s was not refreshed: %s", handle,
-						c->outcome == FETCH_REAUTH ? c->error :
-						"the creator has not authorized tiktrack through the Display or the Business API"),
+						c->outcome == FETCH_REAUTH ? c->error : unauthorized_reason(creator_id)),
 				 errhint("Authorize through tiktrack.authorize_url() or tiktrack.connect_creator().")));
 		PG_RETURN_NULL();
 	}
@@ -279,4 +309,18 @@ tiktrack_refresh_creator(PG_FUNCTION_ARGS)
 	result = PointerGetDatum(SPI_returntuple(tup, desc));
 	SPI_finish();
 	PG_RETURN_DATUM(result);
+}
+
+/* ---- SQL entry points: the work above under a pinned search_path ---- */
+
+Datum
+tiktrack_refresh(PG_FUNCTION_ARGS)
+{
+	return search_path_call(refresh_video, fcinfo);
+}
+
+Datum
+tiktrack_refresh_creator(PG_FUNCTION_ARGS)
+{
+	return search_path_call(refresh_creator, fcinfo);
 }

@@ -6,9 +6,9 @@
  *	  in which the rate limiters of TikTok's APIs live.
  *
  * Only plain values live here: never a pointer to process-local memory,
- * a file descriptor or a curl handle.  The worker's latch pointer is the
- * one exception PostgreSQL itself allows (PGPROC latches are in shared
- * memory).
+ * a file descriptor or a curl handle.  The latch pointers of the workers
+ * and the launcher are the one exception PostgreSQL itself allows (PGPROC
+ * latches are in shared memory).
  *
  *-------------------------------------------------------------------------
  */
@@ -89,17 +89,30 @@ typedef struct TiktrackCounterRing
 /* APIs for "last successful fetch" (same order as FetchApi). */
 #define TT_NUM_APIS 3
 
-typedef struct TiktrackShared
+/* Why a database's worker exited, for the launcher. */
+typedef enum TiktrackWorkerExit
 {
-	LWLock	   *lock;
-	/* Set by the worker while it runs; the latch is its PGPROC's. */
-	pid_t		worker_pid;
+	TT_EXIT_UNKNOWN = 0,		/* an error, a signal: restart after a pause */
+	TT_EXIT_NO_EXTENSION,		/* tiktrack is not installed there */
+} TiktrackWorkerExit;
+
+/*
+ * The state of the worker of one database.  The launcher assigns a slot
+ * to a database before it starts a worker there and frees it when the
+ * database is dropped or turns out not to have the extension; the worker
+ * and every session of that database find it by database oid.
+ */
+typedef struct TiktrackDatabaseSlot
+{
+	Oid			dboid;			/* InvalidOid: free */
+	pid_t		worker_pid;		/* 0 unless a worker is attached */
 	Latch	   *worker_latch;
+	TiktrackWorkerExit exit_reason;
 
 	TiktrackWorkerState worker_state;
 	TimestampTz worker_state_since;
 	TimestampTz worker_started_at;
-	int			worker_restarts;	/* starts since the server started */
+	int			worker_restarts;	/* starts since the slot was assigned */
 	TimestampTz last_success[TT_NUM_APIS];
 
 	/*
@@ -109,25 +122,75 @@ typedef struct TiktrackShared
 	 */
 	TimestampTz waiting_since[TT_NUM_APIS];
 
-	RateLimiter limiters[TT_NUM_LIMITERS];
 	TiktrackCounterRing counters;
+} TiktrackDatabaseSlot;
+
+/*
+ * A database whose worker must stay away for a while: a session is
+ * dropping, renaming, moving or copying it, which PostgreSQL only allows
+ * when nobody else is connected.
+ */
+#define TT_MAX_HOLDS 8
+
+typedef struct TiktrackHold
+{
+	Oid			dboid;
+	TimestampTz until;
+} TiktrackHold;
+
+typedef struct TiktrackShared
+{
+	LWLock	   *lock;
+
+	/* The launcher, while it runs. */
+	pid_t		launcher_pid;
+	Latch	   *launcher_latch;
+	TimestampTz launcher_recheck_at;	/* when a session last created the
+										 * extension */
+	TiktrackHold holds[TT_MAX_HOLDS];
+
+	/* TikTok's budget: one per app, shared by every database. */
+	RateLimiter limiters[TT_NUM_LIMITERS];
+
+	int			nslots;
+	TiktrackDatabaseSlot slots[FLEXIBLE_ARRAY_MEMBER];
 } TiktrackShared;
 
 extern TiktrackShared *tiktrack_shared;
 
 extern void tiktrack_shmem_install_hooks(void);
 extern bool tiktrack_shmem_available(void);
-extern void tiktrack_wake_worker(void);
 
-/* worker registration in shared memory */
-extern void tiktrack_worker_attach(Latch *latch);
+/* Wakes the worker of this session's database (or asks the launcher). */
+extern void tiktrack_wake_worker(void);
+/* ... when the transaction commits (nothing if it aborts). */
+extern void tiktrack_wake_worker_at_commit(void);
+
+/* the launcher's side */
+extern void tiktrack_launcher_attach(Latch *latch);
+extern void tiktrack_launcher_detach(int code, Datum arg);
+extern TimestampTz tiktrack_launcher_recheck_requested_at(void);
+extern int	tiktrack_slot_assign(Oid dboid);
+extern void tiktrack_slot_release(int slot);
+extern int	tiktrack_slot_of_running_worker(Oid dboid, pid_t *pid);
+extern TiktrackWorkerExit tiktrack_slot_exit_reason(int slot);
+extern TimestampTz tiktrack_database_held_until(Oid dboid);
+
+/* sessions that need a database to themselves */
+extern void tiktrack_hold_database(Oid dboid, TimestampTz until);
+extern void tiktrack_release_hold(Oid dboid);
+extern void tiktrack_terminate_database_worker(Oid dboid);
+
+/* the worker's registration in its database's slot and its state */
+extern bool tiktrack_worker_attach(int slot, Latch *latch);
 extern void tiktrack_worker_detach(int code, Datum arg);
+extern void tiktrack_worker_set_exit_reason(TiktrackWorkerExit reason);
 extern void tiktrack_set_worker_state(TiktrackWorkerState state);
 extern void tiktrack_note_success(int api, TimestampTz when);
 /* waiting_since[api] for the APIs with known[api] set */
 extern void tiktrack_note_waiting(const bool *known, const TimestampTz *since);
 
-/* counters */
+/* counters of this worker's database */
 extern void tiktrack_count(TiktrackCounter counter, int64 n);
 
 /* rate limiters (no-ops granting everything without shared memory) */
@@ -139,9 +202,13 @@ extern void tiktrack_rate_throttled(TiktrackLimiter limiter, int64 wait_us);
 extern void tiktrack_rate_succeeded(TiktrackLimiter limiter);
 extern void tiktrack_rate_note_wait(TiktrackLimiter limiter, int64 wait_us);
 
-/* consistent copies for the status functions */
-extern void tiktrack_read_counters(TimestampTz now, int64 *last_minute,
-								   int64 *last_hour, int64 *total);
-extern void tiktrack_read_shared(TiktrackShared *copy);
+/*
+ * Consistent copies for the status functions: the slot of a database
+ * (false, and a zeroed copy, when it has none) and the limiters.
+ */
+extern bool tiktrack_read_database_slot(Oid dboid, TiktrackDatabaseSlot *copy);
+extern void tiktrack_read_counters(const TiktrackDatabaseSlot *slot, TimestampTz now,
+								   int64 *last_minute, int64 *last_hour, int64 *total);
+extern void tiktrack_read_limiters(RateLimiter *copy);
 
 #endif							/* TIKTRACK_SHMEM_H */

@@ -127,15 +127,15 @@ store_tokens_spi(int64 creator_id, FetchApi api, const char *access_token,
 	exec("INSERT INTO tiktrack.creator_tokens AS t"
 		 " (creator_id, api, access_token, refresh_token, access_expires_at, refresh_expires_at, scope,"
 		 "  obtained_at, rotated_at)"
-		 " VALUES ($1, $2, $3, $4, $5, $6, $7, now(), now())"
+		 " VALUES ($1, $2, $3, $4, $5, $6, $7, pg_catalog.now(), pg_catalog.now())"
 		 " ON CONFLICT (creator_id) DO UPDATE SET api = excluded.api,"
 		 "  access_token = excluded.access_token, refresh_token = excluded.refresh_token,"
 		 "  access_expires_at = excluded.access_expires_at,"
 		 "  refresh_expires_at = excluded.refresh_expires_at,"
-		 "  scope = excluded.scope, obtained_at = now(), rotated_at = now()",
+		 "  scope = excluded.scope, obtained_at = pg_catalog.now(), rotated_at = pg_catalog.now()",
 		 7, types, v, nulls, SPI_OK_INSERT);
 	exec("UPDATE tiktrack.creators SET authorized_via = $2, auth_status = 'authorized',"
-		 " authorized_at = now(), last_error = NULL, updated_at = now() WHERE id = $1",
+		 " authorized_at = pg_catalog.now(), last_error = NULL, updated_at = pg_catalog.now() WHERE id = $1",
 		 2, types, v, nulls, SPI_OK_UPDATE);
 	/*
 	 * videos that waited for this authorization (parked until their end,
@@ -172,7 +172,7 @@ store_rotation_spi(FetchCredentials *c)
 		nulls[4] = 'n';
 	exec("UPDATE tiktrack.creator_tokens SET access_token = $2, refresh_token = $3,"
 		 " access_expires_at = $4, refresh_expires_at = coalesce($5, refresh_expires_at),"
-		 " rotated_at = now() WHERE creator_id = $1",
+		 " rotated_at = pg_catalog.now() WHERE creator_id = $1",
 		 5, types, v, nulls, SPI_OK_UPDATE);
 	c->rotation_stored = true;
 }
@@ -269,7 +269,11 @@ store_calls_spi(FetchCall **calls, int ncalls)
 	}
 	exec("INSERT INTO tiktrack.fetch_log (requested_at, api, endpoint, http_status, error_code,"
 		 " log_id, duration_ms, video_count, video_id, creator_id, message)"
-		 " SELECT * FROM unnest($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+		 " SELECT * FROM ROWS FROM ("
+		 "  pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
+		 "  pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6),"
+		 "  pg_catalog.unnest($7), pg_catalog.unnest($8), pg_catalog.unnest($9),"
+		 "  pg_catalog.unnest($10), pg_catalog.unnest($11))",
 		 NCOLS, types, values, NULL, SPI_OK_INSERT);
 }
 
@@ -444,18 +448,28 @@ resolved_id_free(const FetchBatch *b, int64 real_id)
 	"  WHEN 'ok' THEN u.error" \
 	"  WHEN 'error' THEN u.error" \
 	"  WHEN 'missing' THEN CASE WHEN v.missing_count + 1 >= $2" \
-	"   THEN u.error || ' in ' || (v.missing_count + 1) || ' consecutive fetches; marked unavailable'" \
-	"   ELSE u.error || ' (' || (v.missing_count + 1) || ' of ' || $2" \
-	"        || ' before it is marked unavailable)' END" \
-	"  WHEN 'no_auth' THEN coalesce(u.error || '; ', '') || coalesce(" \
-	"   (SELECT 'creator @' || c.handle || ' has not authorized tiktrack (auth_status '" \
-	"           || c.auth_status || '): they must authorize through the Display API" \
+	"   THEN u.error OPERATOR(pg_catalog.||) ' in '" \
+	"        OPERATOR(pg_catalog.||) (v.missing_count + 1)" \
+	"        OPERATOR(pg_catalog.||) ' consecutive fetches; marked unavailable'" \
+	"   ELSE u.error OPERATOR(pg_catalog.||) ' ('" \
+	"        OPERATOR(pg_catalog.||) (v.missing_count + 1)" \
+	"        OPERATOR(pg_catalog.||) ' of ' OPERATOR(pg_catalog.||) $2" \
+	"        OPERATOR(pg_catalog.||) ' before it is marked unavailable)' END" \
+	"  WHEN 'no_auth' THEN coalesce(u.error OPERATOR(pg_catalog.||) '; ', '')" \
+	"   OPERATOR(pg_catalog.||) coalesce(" \
+	"   (SELECT 'creator @' OPERATOR(pg_catalog.||) c.handle" \
+	"           OPERATOR(pg_catalog.||) ' has not authorized tiktrack (auth_status '" \
+	"           OPERATOR(pg_catalog.||) c.auth_status OPERATOR(pg_catalog.||) '): they must authorize through the Display API" \
 	" (tiktrack.authorize_url) or the Business API (tiktrack.connect_creator)'" \
+	/* why they must authorize again (e.g. no tokens after a restore), unless said */ \
+	"           OPERATOR(pg_catalog.||) coalesce(CASE WHEN u.error IS NULL" \
+	"            AND c.auth_status = 'reauthorization_needed'" \
+	"            THEN '; ' OPERATOR(pg_catalog.||) c.last_error END, '')" \
 	"    FROM tiktrack.creators c WHERE c.id = v.creator_id)," \
 	"   'the video''s creator is not known yet, so no authorization can be used')" \
 	"  ELSE v.last_error END," \
-	" last_error_at = CASE u.outcome WHEN 'ok' THEN CASE WHEN u.error IS NOT NULL THEN now() END" \
-	"  WHEN 'none' THEN v.last_error_at ELSE now() END"
+	" last_error_at = CASE u.outcome WHEN 'ok' THEN CASE WHEN u.error IS NOT NULL THEN pg_catalog.now() END" \
+	"  WHEN 'none' THEN v.last_error_at ELSE pg_catalog.now() END"
 
 /*
  * Caption, posting time, duration and kind as TikTok sent them, written
@@ -475,7 +489,11 @@ resolved_id_free(const FetchBatch *b, int64 real_id)
 	" duration_s = coalesce(u.duration_s, v.duration_s)," \
 	" kind = coalesce(u.kind, v.kind),"
 #define FROM_BATCH \
-	" FROM unnest($3, $4, $5, $6, $7, $8, $9, $10, $11, $12)" \
+	" FROM ROWS FROM (" \
+	"  pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5)," \
+	"  pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8)," \
+	"  pg_catalog.unnest($9), pg_catalog.unnest($10), pg_catalog.unnest($11)," \
+	"  pg_catalog.unnest($12))" \
 	"  AS u(id, outcome, error, scheduled, next_at, failing, caption, posted_at, duration_s, kind)" \
 	" WHERE v.id = u.id"
 
@@ -605,8 +623,11 @@ store_resolutions_spi(FetchBatch *b, int lo, int hi)
 		types[i] = get_array_type(elem[i]);
 		values[i] = column_array(col[i]);
 	}
-	exec("SELECT count(tiktrack.resolve_placeholder(u.id, u.real_id, u.handle, u.kind, u.url))"
-		 " FROM unnest($1, $2, $3, $4, $5) AS u(id, real_id, handle, kind, url)",
+	exec("SELECT pg_catalog.count(tiktrack.resolve_placeholder(u.id, u.real_id, u.handle, u.kind, u.url))"
+		 " FROM ROWS FROM ("
+		 "  pg_catalog.unnest($1), pg_catalog.unnest($2), pg_catalog.unnest($3),"
+		 "  pg_catalog.unnest($4), pg_catalog.unnest($5))"
+		 " AS u(id, real_id, handle, kind, url)",
 		 NCOLS, types, values, NULL, SPI_OK_SELECT);
 }
 
@@ -632,7 +653,7 @@ store_creator(FetchBatch *b, FetchCreator *fc)
 			return;
 		v[1] = text_arg(msg, nulls, 1);
 		types[1] = TEXTOID;
-		exec("UPDATE tiktrack.creators SET last_error = $2, updated_at = now() WHERE id = $1",
+		exec("UPDATE tiktrack.creators SET last_error = $2, updated_at = pg_catalog.now() WHERE id = $1",
 			 2, types, v, nulls, SPI_OK_UPDATE);
 		types[1] = TIMESTAMPTZOID;
 		return;
@@ -651,12 +672,12 @@ store_creator(FetchBatch *b, FetchCreator *fc)
 	nulls[11] = fc->has_is_verified ? ' ' : 'n';
 	exec("INSERT INTO tiktrack.creator_stats (creator_id, captured_at, followers, following,"
 		 " likes, videos, audience, source)"
-		 " VALUES ($1, $2, $3, $4, $5, $6, $7::jsonb, $8)"
+		 " VALUES ($1, $2, $3, $4, $5, $6, $7::pg_catalog.jsonb, $8)"
 		 " ON CONFLICT (creator_id, captured_at) DO NOTHING",
 		 8, types, v, nulls, SPI_OK_INSERT);
 	exec("UPDATE tiktrack.creators SET display_name = coalesce($9, display_name),"
 		 " avatar_url = coalesce($10, avatar_url), bio = coalesce($11, bio),"
-		 " is_verified = coalesce($12, is_verified), last_error = NULL, updated_at = now()"
+		 " is_verified = coalesce($12, is_verified), last_error = NULL, updated_at = pg_catalog.now()"
 		 " WHERE id = $1",
 		 12, types, v, nulls, SPI_OK_UPDATE);
 }
@@ -671,7 +692,7 @@ store_reauth(FetchCredentials *c)
 	v[0] = Int64GetDatum(c->creator_id);
 	v[1] = text_arg(c->reauth_reason, nulls, 1);
 	exec("UPDATE tiktrack.creators SET auth_status = 'reauthorization_needed',"
-		 " last_error = $2 || '; the creator must authorize again', updated_at = now()"
+		 " last_error = $2 OPERATOR(pg_catalog.||) '; the creator must authorize again', updated_at = pg_catalog.now()"
 		 " WHERE id = $1",
 		 2, types, v, nulls, SPI_OK_UPDATE);
 }

@@ -4,8 +4,9 @@
  *	  Module entry point: defines the settings of every concern.
  *
  * Loading the library defines the settings.  Preloading it through
- * shared_preload_libraries additionally registers the background worker
- * and its shared memory; a plain LOAD (or CREATE EXTENSION without
+ * shared_preload_libraries additionally registers the launcher (which
+ * starts a worker in every database with the extension), its shared
+ * memory and the hook that keeps workers out of DROP DATABASE's way; a plain LOAD (or CREATE EXTENSION without
  * preloading) gives the synchronous SQL functions only.
  *
  *-------------------------------------------------------------------------
@@ -17,7 +18,10 @@
 #include "utils/guc.h"
 
 #include "endpoints.h"
+#include "events.h"
+#include "launcher.h"
 #include "shmem.h"
+#include "signals.h"
 #include "tiktrack.h"
 #include "worker.h"
 
@@ -39,15 +43,18 @@ _PG_init(void)
 							 NULL, NULL, NULL);
 
 	endpoints_define_gucs();
+	events_define_gucs();
 	worker_define_gucs();
+	signals_define_gucs();
 
 	MarkGUCPrefixReserved("tiktrack");
 
 	if (process_shared_preload_libraries_in_progress)
 	{
 		tiktrack_shmem_install_hooks();
+		launcher_install_hooks();
 		/* pg_upgrade must not see a worker writing to the new cluster. */
 		if (!IsBinaryUpgrade)
-			worker_register();
+			launcher_register();
 	}
 }

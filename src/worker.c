@@ -5,8 +5,10 @@
  *	  the stats of authorized creators on their schedule, within TikTok's
  *	  rate limits, without ever holding a transaction during network I/O.
  *
- * One static worker, registered when the library is preloaded, connects
- * to tiktrack.database.  Each round of its latch-driven loop
+ * One worker per database in which the extension is installed, started by
+ * the launcher (launcher.c), connects to its database by oid and exits
+ * at once, quietly, when it finds no extension there (the launcher looks
+ * again later).  Each round of its latch-driven loop
  *
  *	1. claims due videos (FOR UPDATE SKIP LOCKED through videos_due_idx),
  *	   lets the rate limiters admit or postpone each creator's requests,
@@ -29,8 +31,9 @@
  * An ERROR in a round is reported, the round's claims are released with
  * a failure counted, and the loop goes on (a poison batch therefore ends
  * up 'failing' instead of crash-looping the worker).  SIGTERM
- * (pg_terminate_backend, shutdown) exits through FATAL with code 1, so
- * the postmaster restarts the worker after bgw_restart_time.
+ * (pg_terminate_backend, DROP DATABASE, shutdown) exits through FATAL,
+ * and the launcher starts the worker again after a pause if its database
+ * is still there.
  *
  *-------------------------------------------------------------------------
  */
@@ -38,9 +41,15 @@
 
 #include <limits.h>
 
+#include "access/genam.h"
+#include "access/htup_details.h"
+#include "access/table.h"
 #include "access/xact.h"
+#include "catalog/indexing.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_extension.h"
 #include "catalog/pg_type.h"
+#include "commands/dbcommands.h"
 #include "commands/extension.h"
 #include "common/pg_prng.h"
 #include "executor/spi.h"
@@ -53,6 +62,7 @@
 #include "storage/proc.h"
 #include "tcop/tcopprot.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/guc.h"
 #include "utils/hsearch.h"
 #include "utils/lsyscache.h"
@@ -63,8 +73,10 @@
 
 #include "fetch.h"
 #include "fetch_budget.h"
+#include "launcher.h"
 #include "rate_limit.h"
 #include "schedule.h"
+#include "search_path.h"
 #include "shmem.h"
 #include "tiktrack.h"
 #include "worker.h"
@@ -103,7 +115,6 @@ int			tiktrack_business_throttle_wait_s = 300;
 
 /* Longest sleep, so maintenance runs even when nothing is due. */
 #define MAX_SLEEP_MS 60000L
-#define EXTENSION_POLL_MS 5000L
 #define ERROR_PAUSE_MS 1000L
 
 /* ---- state of this process ---- */
@@ -114,6 +125,22 @@ static bool release_claims_pending = false;
 static bool orphans_released = false;
 static char last_round_error[256];
 static TimestampTz next_prune_at = 0;
+static bool extension_served = false;	/* found the extension at start */
+static bool version_mismatch_logged = false;
+
+/* What the worker finds of tiktrack in its database. */
+typedef enum ExtensionState
+{
+	EXTENSION_MISSING,
+	EXTENSION_OTHER_VERSION,	/* waiting for ALTER EXTENSION UPDATE */
+	EXTENSION_READY,
+} ExtensionState;
+
+/* How often a worker waiting for ALTER EXTENSION UPDATE looks again. */
+#define VERSION_CHECK_MS 5000
+static char database_name[NAMEDATALEN];
+
+static void exit_without_extension(void) pg_attribute_noreturn();
 
 /*
  * Isolating a video whose fault fails whole rounds (outside the store
@@ -188,9 +215,9 @@ worker_define_gucs(void)
 	/* A server-start setting can only be defined while preloading. */
 	if (process_shared_preload_libraries_in_progress)
 		DefineCustomStringVariable("tiktrack.database",
-								   "Database the tiktrack background worker connects to.",
-								   "The worker idles until the extension is created there.",
-								   &tiktrack_database, "postgres",
+								   "Restricts the tiktrack workers to this one database.",
+								   "Empty (the default): every database in which the extension is installed gets a worker.",
+								   &tiktrack_database, "",
 								   PGC_POSTMASTER, 0, NULL, NULL, NULL);
 	define_seconds("tiktrack.early_interval",
 				   "Time between snapshots of a video during its early window.",
@@ -249,23 +276,6 @@ worker_define_gucs(void)
 				   "Pause after the Business API throttled us (code 40100).",
 				   "TikTok asks for 5 minutes after a per-minute throttle.",
 				   &tiktrack_business_throttle_wait_s, 300, 0, PGC_SIGHUP);
-}
-
-void
-worker_register(void)
-{
-	BackgroundWorker bgw;
-
-	memset(&bgw, 0, sizeof(bgw));
-	bgw.bgw_flags = BGWORKER_SHMEM_ACCESS | BGWORKER_BACKEND_DATABASE_CONNECTION;
-	bgw.bgw_start_time = BgWorkerStart_RecoveryFinished;
-	/* Exit code 1 (FATAL, pg_terminate_backend) restarts us this soon. */
-	bgw.bgw_restart_time = 1;
-	snprintf(bgw.bgw_library_name, BGW_MAXLEN, "tiktrack");
-	snprintf(bgw.bgw_function_name, BGW_MAXLEN, "tiktrack_worker_main");
-	snprintf(bgw.bgw_name, BGW_MAXLEN, "tiktrack worker");
-	snprintf(bgw.bgw_type, BGW_MAXLEN, "tiktrack worker");
-	RegisterBackgroundWorker(&bgw);
 }
 
 /* ---- small helpers ---- */
@@ -424,16 +434,66 @@ extension_is_ready(void)
 		OidIsValid(get_relname_relid("fetch_log", ns));
 }
 
-static bool
+/*
+ * The version of tiktrack installed in this database into buf ("" when
+ * it is not installed).  Called inside a transaction.
+ */
+static void
+installed_version(char *buf, Size size)
+{
+	Relation	rel;
+	ScanKeyData key;
+	SysScanDesc scan;
+	HeapTuple	tup;
+
+	buf[0] = '\0';
+	rel = table_open(ExtensionRelationId, AccessShareLock);
+	ScanKeyInit(&key, Anum_pg_extension_extname, BTEqualStrategyNumber, F_NAMEEQ,
+				CStringGetDatum("tiktrack"));
+	scan = systable_beginscan(rel, ExtensionNameIndexId, true, NULL, 1, &key);
+	tup = systable_getnext(scan);
+	if (HeapTupleIsValid(tup))
+	{
+		bool		isnull;
+		Datum		d = heap_getattr(tup, Anum_pg_extension_extversion,
+									 RelationGetDescr(rel), &isnull);
+
+		if (!isnull)
+			strlcpy(buf, TextDatumGetCString(d), size);
+	}
+	systable_endscan(scan);
+	table_close(rel, AccessShareLock);
+}
+
+/*
+ * Whether the extension is there, and at the version of this library.
+ * After a new library is installed, a database still at an older version
+ * has the older schema, which this library's statements do not fit: the
+ * worker waits for ALTER EXTENSION tiktrack UPDATE instead of failing
+ * every round (the update's commit wakes it).
+ */
+static ExtensionState
 check_extension(void)
 {
-	bool		ready;
+	ExtensionState state = EXTENSION_MISSING;
+	char		version[NAMEDATALEN];
 
 	SetCurrentStatementStartTimestamp();
 	StartTransactionCommand();
-	ready = extension_is_ready();
+	if (extension_is_ready())
+	{
+		installed_version(version, sizeof(version));
+		state = strcmp(version, TIKTRACK_VERSION) == 0 ? EXTENSION_READY : EXTENSION_OTHER_VERSION;
+	}
 	CommitTransactionCommand();
-	return ready;
+
+	if (state == EXTENSION_OTHER_VERSION && !version_mismatch_logged)
+		ereport(LOG,
+				(errmsg("tiktrack worker waits: database \"%s\" has tiktrack %s, the library is %s",
+						database_name, version, TIKTRACK_VERSION),
+				 errhint("Run ALTER EXTENSION tiktrack UPDATE in that database.")));
+	version_mismatch_logged = (state == EXTENSION_OTHER_VERSION);
+	return state;
 }
 
 /* ---- claims ---- */
@@ -1475,7 +1535,7 @@ prune_fetch_log(void)
 
 	begin_unit(TT_WORKER_MAINTENANCE, "pruning tiktrack.fetch_log");
 	spi_connect();
-	spi_exec("SELECT tiktrack.prune_fetch_log(make_interval(secs => $1), $2)",
+	spi_exec("SELECT tiktrack.prune_fetch_log(pg_catalog.make_interval(secs => $1), $2)",
 			 2, types, values, NULL, SPI_OK_SELECT);
 	deleted = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	SPI_finish();
@@ -1494,12 +1554,15 @@ worker_run_once(void)
 	int			nclaimed;
 	bool		more = false;
 
-	if (!check_extension())
+	switch (check_extension())
 	{
-		set_state(TT_WORKER_WAITING_FOR_EXTENSION, NULL);
-		orphans_released = false;
-		release_claims_pending = false;
-		return EXTENSION_POLL_MS;
+		case EXTENSION_MISSING:
+			exit_without_extension();
+		case EXTENSION_OTHER_VERSION:
+			set_state(TT_WORKER_WAITING_FOR_EXTENSION, NULL);
+			return VERSION_CHECK_MS;
+		case EXTENSION_READY:
+			break;
 	}
 	if (!tiktrack_worker_enabled)
 	{
@@ -1586,6 +1649,45 @@ recover_from_error(void)
 	ResetLatch(MyLatch);
 }
 
+/*
+ * No extension in this database (never created, or dropped): the worker
+ * exits with code 0, telling the launcher why through its slot.
+ */
+static void
+exit_without_extension(void)
+{
+	ereport(extension_served ? LOG : DEBUG1,
+			(errmsg("tiktrack worker exits: extension \"tiktrack\" is not installed in database \"%s\"",
+					database_name)));
+	tiktrack_worker_set_exit_reason(TT_EXIT_NO_EXTENSION);
+	proc_exit(0);
+}
+
+/*
+ * Connects to the database the launcher chose (bgw_main_arg) and attaches
+ * to its slot; exits quietly if there is nothing to do there.
+ */
+static void
+worker_connect(Datum main_arg)
+{
+	char	   *name;
+
+	BackgroundWorkerInitializeConnectionByOid(DatumGetObjectId(main_arg), InvalidOid, 0);
+	/* our statements resolve to pg_catalog and tiktrack only (search_path.h) */
+	search_path_pin_session();
+	pgstat_report_appname("tiktrack worker");
+	StartTransactionCommand();
+	name = get_database_name(MyDatabaseId);
+	strlcpy(database_name, name ? name : "?", sizeof(database_name));
+	CommitTransactionCommand();
+	if (!tiktrack_worker_attach(launcher_worker_slot(), MyLatch))
+		proc_exit(0);			/* another worker serves this database */
+	on_shmem_exit(tiktrack_worker_detach, (Datum) 0);
+	if (check_extension() == EXTENSION_MISSING)
+		exit_without_extension();
+	extension_served = true;
+}
+
 void
 tiktrack_worker_main(Datum main_arg)
 {
@@ -1595,16 +1697,13 @@ tiktrack_worker_main(Datum main_arg)
 	pqsignal(SIGTERM, die);
 	BackgroundWorkerUnblockSignals();
 
-	BackgroundWorkerInitializeConnection(tiktrack_database, NULL, 0);
-	pgstat_report_appname("tiktrack worker");
-	tiktrack_worker_attach(MyLatch);
-	on_shmem_exit(tiktrack_worker_detach, (Datum) 0);
+	worker_connect(main_arg);
 	fetch_budget_configure();
 
 	batch_cxt = AllocSetContextCreate(TopMemoryContext, "tiktrack worker batch",
 									  ALLOCSET_DEFAULT_SIZES);
 
-	ereport(LOG, (errmsg("tiktrack worker started in database \"%s\"", tiktrack_database)));
+	ereport(LOG, (errmsg("tiktrack worker started in database \"%s\"", database_name)));
 
 	if (sigsetjmp(local_sigjmp_buf, 1) != 0)
 		recover_from_error();

@@ -1,7 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * worker.h
- *	  The background worker that fetches scheduled snapshots.
+ *	  The background worker that fetches scheduled snapshots, one per
+ *	  database with the extension (started by the launcher, launcher.h).
  *
  *-------------------------------------------------------------------------
  */
@@ -11,7 +12,7 @@
 #include "fmgr.h"
 
 /* Settings of the worker (seconds unless noted). */
-extern char *tiktrack_database;
+extern char *tiktrack_database;	/* "": every database */
 extern int	tiktrack_early_interval_s;
 extern int	tiktrack_early_window_s;
 extern int	tiktrack_interval_s;
@@ -31,7 +32,6 @@ extern int	tiktrack_business_throttle_wait_s;
 
 /* Called from _PG_init(). */
 extern void worker_define_gucs(void);
-extern void worker_register(void);
 
 extern PGDLLEXPORT void tiktrack_worker_main(Datum main_arg);
 

@@ -1,9 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * worker_status.c
- *	  SQL functions reading the worker's state, counters and rate
- *	  limiters from shared memory (tiktrack.worker_status is built on
- *	  them).
+ *	  SQL functions reading the state and counters of the worker of the
+ *	  session's database and the rate limiters (shared by every database)
+ *	  from shared memory (tiktrack.worker_status is built on them).
  *
  *-------------------------------------------------------------------------
  */
@@ -11,16 +11,31 @@
 
 #include "access/htup_details.h"
 #include "fmgr.h"
+#include "commands/dbcommands.h"
 #include "funcapi.h"
+#include "miscadmin.h"
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
 #include "shmem.h"
+#include "worker.h"
 
 PG_FUNCTION_INFO_V1(tiktrack_worker_info);
 PG_FUNCTION_INFO_V1(tiktrack_worker_counters);
 PG_FUNCTION_INFO_V1(tiktrack_rate_limits);
 PG_FUNCTION_INFO_V1(tiktrack_worker_backlog);
+
+/* False when tiktrack.database restricts the workers to another database. */
+static bool
+database_is_served(void)
+{
+	char	   *name;
+
+	if (tiktrack_database == NULL || tiktrack_database[0] == '\0')
+		return true;
+	name = get_database_name(MyDatabaseId);
+	return name != NULL && strcmp(name, tiktrack_database) == 0;
+}
 
 static Datum
 timestamp_or_null(TimestampTz t, bool *isnull)
@@ -35,16 +50,20 @@ tiktrack_worker_info(PG_FUNCTION_ARGS)
 	TupleDesc	desc;
 	Datum		values[7];
 	bool		nulls[7] = {false};
-	TiktrackShared *s = palloc(sizeof(TiktrackShared));
+	TiktrackDatabaseSlot *s = palloc(sizeof(TiktrackDatabaseSlot));
+	bool		has_slot;
 
 	if (get_call_result_type(fcinfo, NULL, &desc) != TYPEFUNC_COMPOSITE)
 		elog(ERROR, "return type must be a row type");
-	tiktrack_read_shared(s);
+	/* The worker of this session's database. */
+	has_slot = tiktrack_read_database_slot(MyDatabaseId, s);
 
 	values[0] = Int32GetDatum(s->worker_pid);
 	nulls[0] = (s->worker_pid == 0);
 	if (!tiktrack_shmem_available())
 		values[1] = CStringGetTextDatum("not running (tiktrack is not in shared_preload_libraries)");
+	else if (!has_slot && !database_is_served())
+		values[1] = CStringGetTextDatum("not served (tiktrack.database)");
 	else
 		values[1] = CStringGetTextDatum(tiktrack_worker_state_names[s->worker_state]);
 	values[2] = timestamp_or_null(s->worker_state_since, &nulls[2]);
@@ -59,13 +78,15 @@ Datum
 tiktrack_worker_counters(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	TiktrackDatabaseSlot *s = palloc(sizeof(TiktrackDatabaseSlot));
 	int64		minute[TT_NUM_COUNTERS];
 	int64		hour[TT_NUM_COUNTERS];
 	int64		total[TT_NUM_COUNTERS];
 	int			c;
 
 	InitMaterializedSRF(fcinfo, 0);
-	tiktrack_read_counters(GetCurrentTimestamp(), minute, hour, total);
+	(void) tiktrack_read_database_slot(MyDatabaseId, s);
+	tiktrack_read_counters(s, GetCurrentTimestamp(), minute, hour, total);
 	for (c = 0; c < TT_NUM_COUNTERS; c++)
 	{
 		Datum		values[4];
@@ -115,17 +136,18 @@ Datum
 tiktrack_rate_limits(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	TiktrackShared *s = palloc(sizeof(TiktrackShared));
+	RateLimiter *limiters = palloc(sizeof(RateLimiter) * TT_NUM_LIMITERS);
 	TimestampTz now = GetCurrentTimestamp();
 	int			l;
 
 	InitMaterializedSRF(fcinfo, 0);
 	if (!tiktrack_shmem_available())
 		return (Datum) 0;
-	tiktrack_read_shared(s);
+	/* One budget per TikTok app: the same for every database. */
+	tiktrack_read_limiters(limiters);
 	for (l = 0; l < TT_NUM_LIMITERS; l++)
 	{
-		RateLimiter *rl = &s->limiters[l];
+		RateLimiter *rl = &limiters[l];
 		Datum		values[8];
 		bool		nulls[8] = {false};
 
@@ -154,11 +176,11 @@ tiktrack_worker_backlog(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	static const char *const api_names[TT_NUM_APIS] = {"none", "display", "business"};
-	TiktrackShared *s = palloc(sizeof(TiktrackShared));
+	TiktrackDatabaseSlot *s = palloc(sizeof(TiktrackDatabaseSlot));
 	int			api;
 
 	InitMaterializedSRF(fcinfo, 0);
-	tiktrack_read_shared(s);
+	(void) tiktrack_read_database_slot(MyDatabaseId, s);
 	for (api = 0; api < TT_NUM_APIS; api++)
 	{
 		Datum		values[2];

@@ -45,6 +45,7 @@ INSERT INTO tiktrack.currencies (code, minor_units, name) VALUES
 CREATE FUNCTION tiktrack.caption_tags(caption text, sigil text)
 RETURNS text[]
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
 AS $$
 	SELECT coalesce(array_agg(tag ORDER BY first_pos), '{}')
 	FROM (
@@ -169,7 +170,12 @@ CREATE TABLE tiktrack.snapshots (
 	avg_watch_time_s float8 CHECK (avg_watch_time_s >= 0),
 	total_watch_time_s float8 CHECK (total_watch_time_s >= 0),
 	source		text NOT NULL CHECK (source IN ('display', 'business', 'manual', 'import')),
-	PRIMARY KEY (video_id, captured_at)
+	PRIMARY KEY (video_id, captured_at),
+	-- 'infinity' would stay the latest snapshot forever; NaN or infinite
+	-- watch times would poison every sum over them.
+	CONSTRAINT snapshots_captured_at_finite_check CHECK (pg_catalog.isfinite(captured_at)),
+	CONSTRAINT snapshots_watch_time_finite_check
+		CHECK (avg_watch_time_s < 'Infinity'::float8 AND total_watch_time_s < 'Infinity'::float8)
 );
 COMMENT ON TABLE tiktrack.snapshots IS
 	'Append-only time series of a video''s cumulative counters as TikTok reported them at captured_at. A metric the API did not provide is NULL, never 0.';
@@ -229,7 +235,9 @@ CREATE TABLE tiktrack.campaigns (
 	archived	boolean NOT NULL DEFAULT false,
 	created_at	timestamptz NOT NULL DEFAULT now(),
 	updated_at	timestamptz NOT NULL DEFAULT now(),
-	CONSTRAINT campaigns_dates_check CHECK (ends_at >= starts_at)
+	CONSTRAINT campaigns_dates_check CHECK (ends_at >= starts_at),
+	-- an open end is NULL; 'infinity' made every add_posts() fail
+	CONSTRAINT campaigns_dates_finite_check CHECK (pg_catalog.isfinite(starts_at) AND pg_catalog.isfinite(ends_at))
 );
 COMMENT ON TABLE tiktrack.campaigns IS
 	'A brand''s campaign: its currency (ISO 4217), agency fee, optional budget and flight dates. Deleting a campaign deletes its posts and conversions, never creators, videos or snapshots.';
@@ -263,7 +271,8 @@ CREATE TABLE tiktrack.conversions (
 	utm_campaign text,
 	utm_content text,
 	created_at	timestamptz NOT NULL DEFAULT now(),
-	CONSTRAINT conversions_order_key UNIQUE (campaign_id, order_id)
+	CONSTRAINT conversions_order_key UNIQUE (campaign_id, order_id),
+	CONSTRAINT conversions_occurred_at_finite_check CHECK (pg_catalog.isfinite(occurred_at))
 );
 COMMENT ON TABLE tiktrack.conversions IS
 	'Sales attributed to a campaign''s creator (GMV), optionally to one of their posts; an order_id counts once per campaign.';

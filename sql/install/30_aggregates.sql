@@ -385,3 +385,25 @@ CREATE AGGREGATE tiktrack.top_values(items text[], n integer) (
 );
 COMMENT ON AGGREGATE tiktrack.top_values(text[], integer) IS
 	'The n (1..10000, the same in every row) most frequent elements of the arrays, as jsonb [{"value", "count"}] by count descending, then value in the collation of the arrays; count = number of occurrences (a hashtag once per caption: number of posts). NULL arrays and elements do not count; [] without any. Example: tiktrack.top_values(v.hashtags, 10).';
+
+/*
+ * Sparklines (src/sparkline.c): a series as one cell of block characters,
+ * for psql result grids.  Here rather than in 80_bi.sql because the
+ * campaign views of 40_campaigns.sql draw one (views_trend).
+ */
+CREATE FUNCTION tiktrack.sparkline("values" float8[])
+RETURNS text
+AS 'MODULE_PATHNAME', 'tiktrack_sparkline'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION tiktrack.sparkline(float8[]) IS
+	'The values as a sparkline, one character each: ▁▂▃▄▅▆▇█ scaled linearly from the smallest (▁) to the largest (█) value, rounded to the nearest of the 8 heights; all equal values give ▄; NULL and NaN are a space; '''' for an empty array. Infinity is an error (22023). Example: tiktrack.sparkline(ARRAY[1, 2, 4, 8]) = ''▁▂▄█''.';
+
+CREATE AGGREGATE tiktrack.sparkline_agg(value float8) (
+	SFUNC = pg_catalog.array_append,
+	STYPE = float8[],
+	FINALFUNC = tiktrack.sparkline,
+	INITCOND = '{}',
+	PARALLEL = SAFE
+);
+COMMENT ON AGGREGATE tiktrack.sparkline_agg(float8) IS
+	'Sparkline of the values of a group, in the order of the aggregate''s ORDER BY (as tiktrack.sparkline draws an array): SELECT handle, tiktrack.sparkline_agg(views ORDER BY captured_at) ... GROUP BY handle. NULL values are spaces.';

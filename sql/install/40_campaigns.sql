@@ -4,7 +4,7 @@
  * ROI, ROAS, CPM, CPV, engagement, completion-weighted views, top hashtags),
  * now or as of a past moment, per campaign, per post and per creator.
  *
- * Definitions (see also metrics.md and each object's COMMENT):
+ * Definitions (see also doc/metrics.md and each object's COMMENT):
  *   spend       = creator fees of all the campaign's posts + agency fee,
  *                 in minor units of the campaign currency ("cents").
  *   engagement  = likes + comments + shares + saves, a counter the API did
@@ -65,9 +65,31 @@ DECLARE
 	v_currency text := upper(btrim(create_campaign.currency));
 	v_id bigint;
 BEGIN
-	IF v_name IS NULL OR v_name = '' THEN
+	IF create_campaign.name IS NULL THEN
+		RAISE EXCEPTION 'campaign name must not be NULL'
+			USING ERRCODE = 'null_value_not_allowed';
+	END IF;
+	IF v_name = '' THEN
 		RAISE EXCEPTION 'campaign name must not be empty'
 			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF pg_catalog.length(v_name) > 200 THEN
+		RAISE EXCEPTION 'campaign name is too long (% characters, at most 200): "%..."',
+			pg_catalog.length(v_name), pg_catalog.left(v_name, 40)
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF v_name ~ '[[:cntrl:]]' THEN
+		RAISE EXCEPTION 'campaign name must not contain control characters (tabs, line breaks...)'
+			USING ERRCODE = 'invalid_parameter_value',
+				  DETAIL = pg_catalog.format('The name "%s" has U+%s (shown as ?) at position %s.',
+							pg_catalog.regexp_replace(pg_catalog.left(v_name, 40), '[[:cntrl:]]', '?', 'g'),
+							pg_catalog.lpad(pg_catalog.upper(pg_catalog.to_hex(pg_catalog.ascii(pg_catalog.substring(v_name, '[[:cntrl:]]')))), 4, '0'),
+							pg_catalog.strpos(v_name, pg_catalog.substring(v_name, '[[:cntrl:]]')));
+	END IF;
+	IF create_campaign.currency IS NULL THEN
+		RAISE EXCEPTION 'currency must not be NULL'
+			USING ERRCODE = 'null_value_not_allowed',
+				  HINT = 'Use an ISO 4217 code listed in tiktrack.currencies, e.g. USD or EUR.';
 	END IF;
 	IF v_currency IS NULL OR NOT EXISTS (SELECT FROM tiktrack.currencies cur WHERE cur.code = v_currency) THEN
 		RAISE EXCEPTION 'unknown currency "%"', coalesce(create_campaign.currency, 'NULL')
@@ -82,6 +104,12 @@ BEGIN
 	IF create_campaign.budget_cents < 0 THEN
 		RAISE EXCEPTION 'budget_cents must be zero or positive, got %', create_campaign.budget_cents
 			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF NOT pg_catalog.isfinite(create_campaign.starts_at) OR NOT pg_catalog.isfinite(create_campaign.ends_at) THEN
+		RAISE EXCEPTION 'campaign dates must be finite, got starts_at % and ends_at %',
+			coalesce(create_campaign.starts_at::text, 'NULL'), coalesce(create_campaign.ends_at::text, 'NULL')
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Leave a date NULL for a campaign without a start or an end.';
 	END IF;
 	IF create_campaign.ends_at < create_campaign.starts_at THEN
 		RAISE EXCEPTION 'campaign ends (%) before it starts (%)', create_campaign.ends_at, create_campaign.starts_at
@@ -103,7 +131,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION tiktrack.create_campaign(text, text, bigint, bigint, timestamptz, timestamptz) IS
-	'Creates a campaign and returns its id. currency is an ISO 4217 code from tiktrack.currencies (any case, stored upper case); amounts are in minor units of that currency (cents; yen for JPY). Errors: empty or duplicate name, unknown currency, negative agency fee or budget, ends_at before starts_at.';
+	'Creates a campaign and returns its id. The name is trimmed, at most 200 characters, without control characters. currency is an ISO 4217 code from tiktrack.currencies (any case, stored upper case); amounts are in minor units of that currency (cents; yen for JPY). Dates are NULL (open) or finite. Errors: NULL, empty, too long or duplicate name, NULL or unknown currency, negative agency fee or budget, infinite dates, ends_at before starts_at.';
 
 /*
  * One element of add_posts(): validates it without side effects and returns
@@ -214,7 +242,9 @@ BEGIN
 	END IF;
 	-- Track until 30 days after the campaign ends (late views still count),
 	-- and never for less than tracking's usual 7 days from now.
-	v_track_for := greatest(interval '7 days', c.ends_at + interval '30 days' - now());
+	-- At most the 10 years tiktrack.track() accepts (a later call extends).
+	v_track_for := least(greatest(interval '7 days', c.ends_at + interval '30 days' - now()),
+						 interval '10 years');
 
 	FOR e IN SELECT a.elem, a.n FROM jsonb_array_elements(posts) WITH ORDINALITY AS a(elem, n) ORDER BY a.n
 	LOOP
@@ -240,7 +270,7 @@ BEGIN
 			-- One subtransaction per element: a failure undoes this element's
 			-- creator, video and link, and nothing else.
 			BEGIN
-				v_video := tiktrack.track(chk.url, v_track_for);
+				v_video := tiktrack.track(chk.url, v_track_for, creator_handle => chk.handle);
 				v_creator := tiktrack.ensure_creator(chk.handle);
 				SELECT cr.handle INTO v_owner
 					FROM tiktrack.videos v JOIN tiktrack.creators cr ON cr.id = v.creator_id
@@ -273,7 +303,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION tiktrack.add_posts(bigint, jsonb) IS
-	'Adds posts to a campaign from a JSON array of {"url", "creator_handle", "fee_cents"} (fee in minor units, default 0) and returns one row per element, in order: status added (video_id set) or rejected (reason set; video_id names the existing post for a duplicate). Partial success: a malformed or profile URL, a missing, invalid or mismatched creator_handle, a negative or fractional fee, an unknown field, or a post already in the campaign rejects that element only. Handles are accepted with @ and in any case; a short link is accepted with the given handle as the post''s creator. Added posts are tracked until 30 days after the campaign''s ends_at, and at least 7 days from now. An unknown campaign id is an ERROR.';
+	'Adds posts to a campaign from a JSON array of {"url", "creator_handle", "fee_cents"} (fee in minor units, default 0) and returns one row per element, in order: status added (video_id set) or rejected (reason set; video_id names the existing post for a duplicate). Partial success: a malformed or profile URL, a missing, invalid or mismatched creator_handle, a negative or fractional fee, an unknown field, or a post already in the campaign rejects that element only. Handles are accepted with @ and in any case; a short link is accepted with the given handle as the post''s creator. An embed link (/embed/ID, /v/ID.html) takes the given handle as the video''s creator. Added posts are tracked until 30 days after the campaign''s ends_at, at least 7 days and at most 10 years from now. An unknown campaign id is an ERROR.';
 
 CREATE FUNCTION tiktrack.record_conversion(campaign_id bigint,
 										   creator_handle text,
@@ -293,9 +323,17 @@ AS $$
 DECLARE
 	c tiktrack.campaigns := tiktrack.campaign_or_error(record_conversion.campaign_id);
 	v_handle text := tiktrack.normalize_handle(record_conversion.creator_handle);
+	v_order text := pg_catalog.btrim(record_conversion.order_id, E' \t\n\r');
 	v_creator bigint;
 	v_id bigint;
+	v_long record;
+	v_old record;
 BEGIN
+	IF record_conversion.creator_handle IS NULL THEN
+		RAISE EXCEPTION 'creator_handle must not be NULL'
+			USING ERRCODE = 'null_value_not_allowed',
+				  HINT = 'Conversions are attributed to one of the campaign''s creators: pass their handle.';
+	END IF;
 	IF record_conversion.revenue_cents IS NULL OR record_conversion.revenue_cents < 0 THEN
 		RAISE EXCEPTION 'revenue_cents must be zero or positive, got %',
 			coalesce(record_conversion.revenue_cents::text, 'NULL')
@@ -305,8 +343,24 @@ BEGIN
 		RAISE EXCEPTION 'occurred_at must not be NULL'
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
-	IF btrim(record_conversion.order_id) = '' THEN
+	IF NOT pg_catalog.isfinite(record_conversion.occurred_at) THEN
+		RAISE EXCEPTION 'occurred_at must be a finite timestamp, got %', record_conversion.occurred_at
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF v_order = '' THEN
 		RAISE EXCEPTION 'order_id must not be empty (pass NULL when there is none)'
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	SELECT f.name, pg_catalog.length(f.value) AS len, f.max_len, pg_catalog.left(f.value, 40) AS head INTO v_long
+		FROM (VALUES ('order_id', v_order, 200), ('promo_code', record_conversion.promo_code, 200),
+					 ('utm_source', record_conversion.utm_source, 500),
+					 ('utm_medium', record_conversion.utm_medium, 500),
+					 ('utm_campaign', record_conversion.utm_campaign, 500),
+					 ('utm_content', record_conversion.utm_content, 500)) f(name, value, max_len)
+		WHERE pg_catalog.length(f.value) > f.max_len
+		LIMIT 1;
+	IF FOUND THEN
+		RAISE EXCEPTION '% is too long (% characters, at most %): "%..."', v_long.name, v_long.len, v_long.max_len, v_long.head
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 
@@ -316,7 +370,10 @@ BEGIN
 		  AND EXISTS (SELECT FROM tiktrack.campaign_posts cp
 					  WHERE cp.campaign_id = c.id AND cp.creator_id = cr.id);
 	IF NOT FOUND THEN
-		RAISE EXCEPTION 'creator "%" has no post in campaign %', coalesce(record_conversion.creator_handle, 'NULL'), c.id
+		RAISE EXCEPTION 'creator "%" has no post in campaign %',
+			CASE WHEN pg_catalog.length(record_conversion.creator_handle) > 100
+				 THEN pg_catalog.left(record_conversion.creator_handle, 100) || '...'
+				 ELSE record_conversion.creator_handle END, c.id
 			USING ERRCODE = 'invalid_parameter_value',
 				  HINT = 'Conversions are attributed to the campaign''s creators; add their posts with tiktrack.add_posts() first.';
 	END IF;
@@ -333,22 +390,33 @@ BEGIN
 		(campaign_id, creator_id, video_id, revenue_cents, occurred_at, order_id, promo_code,
 		 utm_source, utm_medium, utm_campaign, utm_content)
 		VALUES (c.id, v_creator, record_conversion.video_id, record_conversion.revenue_cents,
-				record_conversion.occurred_at, record_conversion.order_id, record_conversion.promo_code,
+				record_conversion.occurred_at, v_order, record_conversion.promo_code,
 				record_conversion.utm_source, record_conversion.utm_medium,
 				record_conversion.utm_campaign, record_conversion.utm_content)
 		ON CONFLICT ON CONSTRAINT conversions_order_key DO NOTHING
 		RETURNING cv.id INTO v_id;
 	IF v_id IS NULL THEN
-		-- The order was recorded before: count it once, change nothing.
-		SELECT cv.id INTO STRICT v_id
-			FROM tiktrack.conversions cv
-			WHERE cv.campaign_id = c.id AND cv.order_id = record_conversion.order_id;
+		-- The order was recorded before: the same sale again counts once
+		-- and changes nothing; a different one under its id is an error.
+		SELECT cv.id, cv.revenue_cents, cv.video_id, cr.handle INTO STRICT v_old
+			FROM tiktrack.conversions cv JOIN tiktrack.creators cr ON cr.id = cv.creator_id
+			WHERE cv.campaign_id = c.id AND cv.order_id = v_order;
+		IF v_old.handle <> v_handle OR v_old.revenue_cents <> record_conversion.revenue_cents
+		   OR v_old.video_id IS DISTINCT FROM record_conversion.video_id THEN
+			RAISE EXCEPTION 'order "%" of campaign % was recorded before with other data', v_order, c.id
+				USING ERRCODE = 'unique_violation',
+					  DETAIL = pg_catalog.format('Conversion %s: creator @%s, revenue_cents %s, video_id %s; now: creator @%s, revenue_cents %s, video_id %s.',
+								v_old.id, v_old.handle, v_old.revenue_cents, coalesce(v_old.video_id::text, 'NULL'),
+								v_handle, record_conversion.revenue_cents, coalesce(record_conversion.video_id::text, 'NULL')),
+					  HINT = 'An order counts once per campaign. Correct it in tiktrack.conversions, or record a different order_id.';
+		END IF;
+		v_id := v_old.id;
 	END IF;
 	RETURN v_id;
 END
 $$;
 COMMENT ON FUNCTION tiktrack.record_conversion(bigint, text, bigint, timestamptz, text, text, bigint, text, text, text, text) IS
-	'Records a sale (revenue in minor units of the campaign currency) attributed to a creator who has a post in the campaign, optionally to one of their posts (video_id), and returns the conversion id. Recording an order_id again returns the existing id and changes nothing, so it counts once.';
+	'Records a sale (revenue in minor units of the campaign currency) attributed to a creator who has a post in the campaign, optionally to one of their posts (video_id), and returns the conversion id. order_id is trimmed of blanks, tabs and line breaks (blank is an error; at most 200 characters, as promo_code; utm values at most 500); recording the same order_id again with the same creator, revenue and video returns the existing id and changes nothing, so it counts once, and with a different one is error 23505. occurred_at must be finite.';
 
 /*
  * KPIs.
@@ -356,21 +424,21 @@ COMMENT ON FUNCTION tiktrack.record_conversion(bigint, text, bigint, timestamptz
 
 CREATE FUNCTION tiktrack.campaign_metrics(campaign_id bigint, as_of timestamptz DEFAULT NULL)
 RETURNS TABLE (currency text,
-			   spend_cents bigint,
+			   spend_cents numeric,
 			   agency_fee_cents bigint,
-			   creator_fee_cents bigint,
-			   gmv_cents bigint,
+			   creator_fee_cents numeric,
+			   gmv_cents numeric,
 			   roi float8,
 			   roas float8,
 			   cpm_cents float8,
 			   cpv_cents float8,
 			   cpe_cents float8,
-			   total_views bigint,
-			   total_likes bigint,
-			   total_comments bigint,
-			   total_shares bigint,
-			   total_saves bigint,
-			   total_engagement bigint,
+			   total_views numeric,
+			   total_likes numeric,
+			   total_comments numeric,
+			   total_shares numeric,
+			   total_saves numeric,
+			   total_engagement numeric,
 			   engagement_rate float8,
 			   completion_weighted_views float8,
 			   posts_published bigint,
@@ -426,7 +494,11 @@ BEGIN
 	-- Everything that costs, earns or is watched: a row per post (fee,
 	-- counters, caption tags), the agency fee, the sales up to as_of
 	-- (summed).  The C aggregates then give every ratio and the top tags
-	-- in one pass, ratios as ratios of sums.
+	-- in one pass, ratios as ratios of sums.  Totals are numeric: a
+	-- campaign's spend or GMV may pass bigint's 2^63-1 (the C aggregates
+	-- sum in 128 bits).  The sales' sum is fed to them in bigint-sized
+	-- pieces (one row unless it passes 2^63-1; div() is exact where a
+	-- numeric quotient would round).
 	ledger AS (
 		SELECT true AS is_post, s.fee_cents AS cost_cents, 0::bigint AS revenue_cents,
 			   coalesce(s.views, 0) AS views, coalesce(s.likes, 0) AS likes,
@@ -441,25 +513,31 @@ BEGIN
 		UNION ALL
 		SELECT false, c.agency_fee_cents, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL
 		UNION ALL
-		SELECT false, 0, coalesce(sum(cv.revenue_cents), 0)::bigint, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL
-		FROM tiktrack.conversions cv
-		WHERE cv.campaign_id = c.id
-		  AND (campaign_metrics.as_of IS NULL OR cv.occurred_at <= campaign_metrics.as_of)
+		SELECT false, 0, g.piece, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL
+		FROM (SELECT coalesce(sum(cv.revenue_cents), 0) AS total
+			  FROM tiktrack.conversions cv
+			  WHERE cv.campaign_id = c.id
+				AND (campaign_metrics.as_of IS NULL OR cv.occurred_at <= campaign_metrics.as_of)) s
+		CROSS JOIN LATERAL (
+			SELECT least(s.total - (k - 1)::numeric * 9223372036854775807, 9223372036854775807)::bigint AS piece
+			FROM pg_catalog.generate_series(1, pg_catalog.div(s.total + 9223372036854775806, 9223372036854775807)::bigint) k
+			UNION ALL
+			SELECT 0 WHERE s.total = 0) g
 	),
 	total AS (
-		SELECT sum(l.cost_cents)::bigint AS spend,
-			   coalesce(sum(l.cost_cents) FILTER (WHERE l.is_post), 0)::bigint AS creator_fees,
-			   sum(l.revenue_cents)::bigint AS gmv,
+		SELECT sum(l.cost_cents) AS spend,
+			   coalesce(sum(l.cost_cents) FILTER (WHERE l.is_post), 0) AS creator_fees,
+			   sum(l.revenue_cents) AS gmv,
 			   tiktrack.roi(l.revenue_cents, l.cost_cents) AS roi,
 			   tiktrack.roas(l.revenue_cents, l.cost_cents) AS roas,
 			   tiktrack.cpm(l.cost_cents, l.views) AS cpm,
 			   tiktrack.cpv(l.cost_cents, l.views) AS cpv,
-			   sum(l.views)::bigint AS views,
-			   sum(l.likes)::bigint AS likes,
-			   sum(l.comments)::bigint AS comments,
-			   sum(l.shares)::bigint AS shares,
-			   sum(l.saves)::bigint AS saves,
-			   sum(l.likes + l.comments + l.shares + l.saves)::bigint AS engagement,
+			   sum(l.views) AS views,
+			   sum(l.likes) AS likes,
+			   sum(l.comments) AS comments,
+			   sum(l.shares) AS shares,
+			   sum(l.saves) AS saves,
+			   sum(l.likes) + sum(l.comments) + sum(l.shares) + sum(l.saves) AS engagement,
 			   tiktrack.engagement_rate(l.views, l.likes, l.comments, l.shares, l.saves) AS er,
 			   tiktrack.completion_weighted_views(l.views, l.completion_rate) AS cwv,
 			   count(l.captured_at) AS published,
@@ -477,7 +555,7 @@ BEGIN
 		   t.roas,
 		   t.cpm,
 		   t.cpv,
-		   t.spend::float8 / nullif(t.engagement, 0),
+		   t.spend::float8 / nullif(t.engagement, 0)::float8,
 		   t.views, t.likes, t.comments, t.shares, t.saves,
 		   t.engagement,
 		   t.er,
@@ -490,7 +568,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION tiktrack.campaign_metrics(bigint, timestamptz) IS
-	'Dashboard KPIs of a campaign, as one row, now (as_of NULL) or as of a past moment. Each post counts with its latest snapshot, or its latest snapshot at or before as_of; GMV counts conversions that occurred at or before as_of. Money is in minor units of currency. spend = creator fees of all posts + agency fee (as_of does not change it); roi = (gmv - spend) / spend; roas = gmv / spend; cpm_cents = spend / views * 1000; cpv_cents = spend / views; cpe_cents = spend / engagement (unrounded float8, NULL when the divisor is 0; computed by the C aggregates tiktrack.roi, roas, cpm, cpv, engagement_rate and completion_weighted_views over the posts, the agency fee and the sales). engagement = likes + comments + shares + saves (a counter the API did not report counts 0); engagement_rate = total engagement / total views (a ratio of sums); completion_weighted_views = sum of views x completion_rate over posts whose completion rate is known (NULL if none). posts_published have a snapshot (as of as_of), posts_pending none. top_hashtags and top_mentions: the 10 most frequent in the posts'' captions, [{"value", "count"}] by count then value, count being the number of posts. An unknown campaign id is an ERROR.';
+	'Dashboard KPIs of a campaign, as one row, now (as_of NULL) or as of a past moment. Each post counts with its latest snapshot, or its latest snapshot at or before as_of; GMV counts conversions that occurred at or before as_of. Money is in minor units of currency; sums (money and counters) are numeric, exact beyond bigint. spend = creator fees of all posts + agency fee (as_of does not change it); roi = (gmv - spend) / spend; roas = gmv / spend; cpm_cents = spend / views * 1000; cpv_cents = spend / views; cpe_cents = spend / engagement (unrounded float8, NULL when the divisor is 0; computed by the C aggregates tiktrack.roi, roas, cpm, cpv, engagement_rate and completion_weighted_views over the posts, the agency fee and the sales). engagement = likes + comments + shares + saves (a counter the API did not report counts 0); engagement_rate = total engagement / total views (a ratio of sums); completion_weighted_views = sum of views x completion_rate over posts whose completion rate is known (NULL if none). posts_published have a snapshot (as of as_of), posts_pending none. top_hashtags and top_mentions: the 10 most frequent in the posts'' captions, [{"value", "count"}] by count then value, count being the number of posts. An unknown campaign id is an ERROR.';
 
 CREATE VIEW tiktrack.video_latest_stats AS
 SELECT v.id AS video_id,
@@ -512,13 +590,18 @@ SELECT v.id AS video_id,
 	   l.reach,
 	   l.completion_rate,
 	   l.avg_watch_time_s,
+	   -- numeric: four counters of up to 2^63-1 each may pass bigint
 	   CASE WHEN l.video_id IS NOT NULL
-			THEN coalesce(l.likes, 0) + coalesce(l.comments, 0) + coalesce(l.shares, 0) + coalesce(l.saves, 0)
+			THEN coalesce(l.likes, 0)::numeric + coalesce(l.comments, 0) + coalesce(l.shares, 0) + coalesce(l.saves, 0)
 	   END AS engagement,
-	   (coalesce(l.likes, 0) + coalesce(l.comments, 0) + coalesce(l.shares, 0) + coalesce(l.saves, 0))::float8
+	   (coalesce(l.likes, 0)::numeric + coalesce(l.comments, 0) + coalesce(l.shares, 0) + coalesce(l.saves, 0))::float8
 		   / nullif(l.views, 0) AS engagement_rate,
 	   l.snapshot_count,
-	   l.source
+	   l.source,
+	   -- 0.2.0 (sql/install/80_bi.sql comments every column)
+	   v.last_error,
+	   v.last_error_at,
+	   v.next_fetch_at
 FROM tiktrack.videos v
 LEFT JOIN tiktrack.creators cr ON cr.id = v.creator_id
 LEFT JOIN tiktrack.latest_snapshots l ON l.video_id = v.id;
@@ -526,7 +609,7 @@ COMMENT ON VIEW tiktrack.video_latest_stats IS
 	'Every tracked video with its creator, caption, tracking state and the counters of its latest snapshot (NULL before the first one). engagement = likes + comments + shares + saves (unreported counters count 0); engagement_rate = engagement / views.';
 COMMENT ON COLUMN tiktrack.video_latest_stats.url IS 'Canonical URL, or the short link while it is not resolved.';
 COMMENT ON COLUMN tiktrack.video_latest_stats.captured_at IS 'When the latest snapshot was taken; NULL before the first one.';
-COMMENT ON COLUMN tiktrack.video_latest_stats.engagement IS 'likes + comments + shares + saves of the latest snapshot, a counter the API did not report counting 0.';
+COMMENT ON COLUMN tiktrack.video_latest_stats.engagement IS 'likes + comments + shares + saves of the latest snapshot, a counter the API did not report counting 0 (numeric, exact beyond bigint).';
 COMMENT ON COLUMN tiktrack.video_latest_stats.engagement_rate IS 'engagement / views; NULL when views is 0 or unknown.';
 
 CREATE VIEW tiktrack.campaign_post_stats AS
@@ -550,8 +633,31 @@ SELECT cp.campaign_id,
 	   s.captured_at,
 	   CASE WHEN s.captured_at IS NULL THEN 'pending' ELSE 'published' END AS status,
 	   s.state AS tracking_state,
-	   cp.added_at
+	   cp.added_at,
+	   -- 0.2.0: why a post is pending, money units, a picture of its growth
+	   s.last_error,
+	   CASE WHEN s.captured_at IS NULL THEN
+		   CASE s.state
+			   WHEN 'tracking' THEN coalesce('the first fetch failed and is retried: ' || s.last_error,
+											 'the first fetch is not done yet')
+			   WHEN 'resolving' THEN 'the short link is not resolved yet' || coalesce(': ' || s.last_error, '')
+			   WHEN 'awaiting_authorization' THEN 'the creator has not authorized tiktrack' || coalesce(': ' || s.last_error, '')
+			   WHEN 'failing' THEN 'fetches keep failing: ' || coalesce(s.last_error, 'no error recorded')
+			   WHEN 'unavailable' THEN 'TikTok does not serve the video (deleted or private)' || coalesce(': ' || s.last_error, '')
+			   WHEN 'stopped' THEN 'tracking was stopped before the first snapshot'
+			   WHEN 'completed' THEN 'tracking ended before the first snapshot'
+		   END
+	   END AS pending_reason,
+	   k.currency,
+	   cur.minor_units AS currency_minor_units,
+	   tiktrack.sparkline(ARRAY(SELECT h.views::float8
+								FROM (SELECT h.views, h.captured_at FROM tiktrack.snapshots h
+									  WHERE h.video_id = cp.video_id
+									  ORDER BY h.captured_at DESC LIMIT 20) h
+								ORDER BY h.captured_at)) AS views_trend
 FROM tiktrack.campaign_posts cp
+JOIN tiktrack.campaigns k ON k.id = cp.campaign_id
+JOIN tiktrack.currencies cur ON cur.code = k.currency
 JOIN tiktrack.creators cr ON cr.id = cp.creator_id
 JOIN tiktrack.video_latest_stats s ON s.video_id = cp.video_id;
 COMMENT ON VIEW tiktrack.campaign_post_stats IS
@@ -575,16 +681,18 @@ SELECT g.campaign_id,
 	   g.engagement_rate,
 	   g.roi,
 	   g.roas,
-	   g.cpm_cents
+	   g.cpm_cents,
+	   k.currency,							-- 0.2.0
+	   cur.minor_units AS currency_minor_units
 FROM (SELECT x.campaign_id,
 			 x.creator_id,
 			 count(*) FILTER (WHERE x.is_post) AS posts,
 			 count(x.captured_at) AS posts_published,
-			 sum(x.cost_cents)::bigint AS creator_fee_cents,
-			 sum(x.revenue_cents)::bigint AS gmv_cents,
+			 sum(x.cost_cents) AS creator_fee_cents,
+			 sum(x.revenue_cents) AS gmv_cents,
 			 count(*) FILTER (WHERE NOT x.is_post) AS conversions,
-			 sum(x.views)::bigint AS views,
-			 sum(x.likes + x.comments + x.shares + x.saves)::bigint AS engagement,
+			 sum(x.views) AS views,
+			 sum(x.likes) + sum(x.comments) + sum(x.shares) + sum(x.saves) AS engagement,
 			 tiktrack.engagement_rate(x.views, x.likes, x.comments, x.shares, x.saves) AS engagement_rate,
 			 tiktrack.roi(x.revenue_cents, x.cost_cents) AS roi,
 			 tiktrack.roas(x.revenue_cents, x.cost_cents) AS roas,
@@ -601,9 +709,11 @@ FROM (SELECT x.campaign_id,
 			SELECT cv.campaign_id, cv.creator_id, false, 0, cv.revenue_cents, 0, 0, 0, 0, 0, NULL
 			FROM tiktrack.conversions cv) x
 	  GROUP BY x.campaign_id, x.creator_id) g
-JOIN tiktrack.creators cr ON cr.id = g.creator_id;
+JOIN tiktrack.creators cr ON cr.id = g.creator_id
+JOIN tiktrack.campaigns k ON k.id = g.campaign_id
+JOIN tiktrack.currencies cur ON cur.code = k.currency;
 COMMENT ON VIEW tiktrack.campaign_creator_stats IS
-	'Per campaign and creator (every creator with a post or a conversion in the campaign): posts (and how many have a snapshot), creator fees, GMV and number of conversions attributed to the creator, views and engagement summed over the posts'' latest snapshots, engagement_rate = engagement / views (ratio of sums), roi = (gmv - creator fees) / creator fees, roas = gmv / creator fees, cpm_cents = creator fees / views * 1000 (the C aggregates tiktrack.engagement_rate, roi, roas, cpm). The campaign''s agency fee is not split over creators: it is in campaign_metrics only. Money in minor units of the campaign currency.';
+	'Per campaign and creator (every creator with a post or a conversion in the campaign): posts (and how many have a snapshot), creator fees, GMV and number of conversions attributed to the creator, views and engagement summed over the posts'' latest snapshots, engagement_rate = engagement / views (ratio of sums), roi = (gmv - creator fees) / creator fees, roas = gmv / creator fees, cpm_cents = creator fees / views * 1000 (the C aggregates tiktrack.engagement_rate, roi, roas, cpm). The campaign''s agency fee is not split over creators: it is in campaign_metrics only. Money in minor units of the campaign currency; sums (money and counters) are numeric, exact beyond bigint.';
 
 CREATE FUNCTION tiktrack.campaign_posts(campaign_id bigint)
 RETURNS SETOF tiktrack.campaign_post_stats
@@ -653,56 +763,28 @@ AS $$
 DECLARE
 	c tiktrack.campaigns := tiktrack.campaign_or_error(post_windows.campaign_id);
 BEGIN
+	-- The counters at each age are those of tiktrack.views_at_age (the
+	-- same primitive, tiktrack.interpolated_counters: two index steps per
+	-- post and age); engagement adds saves.
 	RETURN QUERY
-	WITH at_age AS (
-		SELECT cp.video_id, cp.creator_id, v.posted_at, w.label,
-			   -- Linear interpolation between the snapshots around the
-			   -- moment (exact when one was taken at that moment).
-			   CASE WHEN b.captured_at = a.captured_at THEN b.views::numeric
-					ELSE b.views + (a.views - b.views)
-							* extract(epoch FROM v.posted_at + w.age - b.captured_at)
-							/ extract(epoch FROM a.captured_at - b.captured_at)
-			   END AS views,
-			   CASE WHEN b.captured_at = a.captured_at THEN b.engagement::numeric
-					ELSE b.engagement + (a.engagement - b.engagement)
-							* extract(epoch FROM v.posted_at + w.age - b.captured_at)
-							/ extract(epoch FROM a.captured_at - b.captured_at)
-			   END AS engagement
-		FROM tiktrack.campaign_posts cp
-		JOIN tiktrack.videos v ON v.id = cp.video_id
-		CROSS JOIN (VALUES ('24h', interval '24 hours'), ('72h', interval '72 hours'),
-						   ('7d', interval '7 days'), ('30d', interval '30 days')) AS w(label, age)
-		LEFT JOIN LATERAL (
-			SELECT h.captured_at, h.views,
-				   coalesce(h.likes, 0) + coalesce(h.comments, 0) + coalesce(h.shares, 0) + coalesce(h.saves, 0) AS engagement
-			FROM tiktrack.snapshots h
-			WHERE h.video_id = cp.video_id AND h.captured_at <= v.posted_at + w.age
-			ORDER BY h.captured_at DESC LIMIT 1) b ON true
-		LEFT JOIN LATERAL (
-			SELECT h.captured_at, h.views,
-				   coalesce(h.likes, 0) + coalesce(h.comments, 0) + coalesce(h.shares, 0) + coalesce(h.saves, 0) AS engagement
-			FROM tiktrack.snapshots h
-			WHERE h.video_id = cp.video_id AND h.captured_at >= v.posted_at + w.age
-			ORDER BY h.captured_at LIMIT 1) a ON true
-		WHERE cp.campaign_id = c.id
-	)
-	SELECT x.video_id, cr.handle, x.posted_at,
-		   round(max(x.views) FILTER (WHERE x.label = '24h'))::bigint,
-		   round(max(x.engagement) FILTER (WHERE x.label = '24h'))::bigint,
-		   round(max(x.views) FILTER (WHERE x.label = '72h'))::bigint,
-		   round(max(x.engagement) FILTER (WHERE x.label = '72h'))::bigint,
-		   round(max(x.views) FILTER (WHERE x.label = '7d'))::bigint,
-		   round(max(x.engagement) FILTER (WHERE x.label = '7d'))::bigint,
-		   round(max(x.views) FILTER (WHERE x.label = '30d'))::bigint,
-		   round(max(x.engagement) FILTER (WHERE x.label = '30d'))::bigint
-	FROM at_age x
-	JOIN tiktrack.creators cr ON cr.id = x.creator_id
-	GROUP BY x.video_id, cr.handle, x.posted_at
-	ORDER BY x.posted_at NULLS LAST, cr.handle, x.video_id;
+	SELECT cp.video_id, cr.handle, v.posted_at,
+		   round(w1.views)::bigint, round(w1.engagement + w1.saves)::bigint,
+		   round(w3.views)::bigint, round(w3.engagement + w3.saves)::bigint,
+		   round(w7.views)::bigint, round(w7.engagement + w7.saves)::bigint,
+		   round(w30.views)::bigint, round(w30.engagement + w30.saves)::bigint
+	FROM tiktrack.campaign_posts cp
+	JOIN tiktrack.videos v ON v.id = cp.video_id
+	JOIN tiktrack.creators cr ON cr.id = cp.creator_id
+	LEFT JOIN LATERAL tiktrack.interpolated_counters(v.id, v.posted_at, v.posted_at + interval '24 hours') w1 ON true
+	LEFT JOIN LATERAL tiktrack.interpolated_counters(v.id, v.posted_at, v.posted_at + interval '72 hours') w3 ON true
+	LEFT JOIN LATERAL tiktrack.interpolated_counters(v.id, v.posted_at, v.posted_at + interval '7 days') w7 ON true
+	LEFT JOIN LATERAL tiktrack.interpolated_counters(v.id, v.posted_at, v.posted_at + interval '30 days') w30 ON true
+	WHERE cp.campaign_id = c.id
+	ORDER BY v.posted_at NULLS LAST, cr.handle, cp.video_id;
 END
 $$;
 COMMENT ON FUNCTION tiktrack.post_windows(bigint) IS
-	'Each campaign post''s cumulative views and engagement (likes + comments + shares + saves) at 24 hours, 72 hours, 7 days and 30 days after posted_at, so posts can be compared at the same age. The value at a moment is interpolated linearly between the last snapshot at or before it and the first at or after it (exact when a snapshot was taken at that moment), rounded to a whole count; it is NULL until a snapshot at or after the moment exists, when no snapshot precedes it, and while posted_at is unknown. An unknown campaign id is an ERROR.';
+	'Each campaign post''s cumulative views and engagement (likes + comments + shares + saves) at 24 hours, 72 hours, 7 days and 30 days after posted_at, so posts can be compared at the same age. Each value is computed as tiktrack.views_at_age computes views: exact when a snapshot was taken at that moment, else interpolated linearly between the last snapshot before it and the first after it (from 0 at posted_at before the first snapshot), rounded to a whole count (halves away from zero); it is NULL until a snapshot at or after the moment exists and while posted_at is unknown. An unknown campaign id is an ERROR.';
 
 CREATE VIEW tiktrack.campaign_summary AS
 SELECT c.id AS campaign_id,
@@ -733,7 +815,9 @@ SELECT c.id AS campaign_id,
 	   m.total_engagement,
 	   m.engagement_rate,
 	   m.completion_weighted_views,
-	   c.created_at
+	   c.created_at,
+	   (SELECT cur.minor_units FROM tiktrack.currencies cur
+		WHERE cur.code = c.currency) AS currency_minor_units	-- 0.2.0
 FROM tiktrack.campaigns c
 CROSS JOIN LATERAL tiktrack.campaign_metrics(c.id) m;
 COMMENT ON VIEW tiktrack.campaign_summary IS

@@ -28,6 +28,39 @@ COMMENT ON COLUMN tiktrack.creator_tokens.refresh_token IS 'Sealed refresh token
 COMMENT ON COLUMN tiktrack.creator_tokens.access_expires_at IS 'When the access token expires; it is refreshed a few minutes before.';
 COMMENT ON COLUMN tiktrack.creator_tokens.rotated_at IS 'When the tokens were last replaced (authorization or refresh).';
 
+/*
+ * Tokens are never dumped, so a restored creator that was authorized has
+ * none: it arrives as reauthorization_needed, saying why, and its videos
+ * wait for a new authorization instead of claiming one tiktrack no longer
+ * holds.  (The fetcher says the same of an authorized creator without
+ * tokens, should rows arrive without this trigger.)
+ */
+CREATE FUNCTION tiktrack.creators_check_tokens()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	IF NEW.auth_status = 'authorized'
+	   AND NOT EXISTS (SELECT FROM tiktrack.creator_tokens t WHERE t.creator_id = NEW.id) THEN
+		NEW.auth_status := 'reauthorization_needed';
+		NEW.last_error := format('tiktrack holds no tokens for @%s (tokens are never dumped: after a restore creators authorize again); '
+								 'reconnect with tiktrack.authorize_url() and tiktrack.complete_authorization(), or tiktrack.connect_creator(); '
+								 'the creator must authorize again', NEW.handle);
+	END IF;
+	RETURN NEW;
+END
+$$;
+REVOKE EXECUTE ON FUNCTION tiktrack.creators_check_tokens() FROM PUBLIC;
+COMMENT ON FUNCTION tiktrack.creators_check_tokens() IS
+	'Trigger function: a creator inserted as authorized without tokens (restored from a dump, where tokens never are) becomes reauthorization_needed, with the reason in last_error.';
+
+CREATE TRIGGER creators_check_tokens
+	BEFORE INSERT ON tiktrack.creators
+	FOR EACH ROW
+	WHEN (NEW.auth_status = 'authorized')
+	EXECUTE FUNCTION tiktrack.creators_check_tokens();
+
 CREATE TABLE tiktrack.oauth_states (
 	state		text PRIMARY KEY,
 	code_verifier bytea NOT NULL,
@@ -171,7 +204,7 @@ COMMENT ON FUNCTION tiktrack.connect_creator(text, text, integer, integer, text)
 CREATE FUNCTION tiktrack.disconnect_creator(handle text, purge boolean DEFAULT false)
 RETURNS void
 AS 'MODULE_PATHNAME', 'tiktrack_disconnect_creator'
-LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE SECURITY DEFINER
+LANGUAGE C VOLATILE CALLED ON NULL INPUT PARALLEL UNSAFE SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp;
 REVOKE EXECUTE ON FUNCTION tiktrack.disconnect_creator(text, boolean) FROM PUBLIC;
 COMMENT ON FUNCTION tiktrack.disconnect_creator(text, boolean) IS

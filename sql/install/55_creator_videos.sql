@@ -38,6 +38,16 @@ BEGIN
 		RAISE EXCEPTION 'since must be a finite timestamp, got "%"', since
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
+	-- as tiktrack.track() checks it, but before any request to TikTok
+	IF track_for IS NULL OR track_for <= interval '0' THEN
+		RAISE EXCEPTION 'track_for must be a positive interval, got "%"', track_for
+			USING ERRCODE = 'invalid_parameter_value';
+	END IF;
+	IF track_for > interval '3660 days' OR now() + track_for > now() + interval '10 years' THEN
+		RAISE EXCEPTION 'track_for must be at most 10 years, got "%"', track_for
+			USING ERRCODE = 'invalid_parameter_value',
+				  HINT = 'Tracking the same post again extends it; a campaign''s posts are tracked until 30 days after it ends.';
+	END IF;
 	FOR r IN SELECT * FROM tiktrack.creator_videos(track_creator_videos.handle, 1000, since) LOOP
 		PERFORM tiktrack.track(r.url, track_for);
 		-- what the listing told us already, until the first fetch says more

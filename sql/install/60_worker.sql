@@ -243,6 +243,18 @@ COMMENT ON FUNCTION tiktrack.prune_fetch_log(interval, integer) IS
 /* ---- events: NOTIFY tiktrack_events, JSON payloads ---- */
 
 /*
+ * Any role that can connect may LISTEN (PostgreSQL cannot restrict it):
+ * payloads carry event names and ids only, and tiktrack.events (superuser
+ * only) switches the events off.
+ */
+CREATE FUNCTION tiktrack.events_enabled()
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'tiktrack_events_enabled'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION tiktrack.events_enabled() IS
+	'Whether tiktrack sends NOTIFY tiktrack_events: the setting tiktrack.events (on by default; only a superuser can change it).';
+
+/*
  * One snapshot.created event per written batch; a batch larger than 200
  * videos is announced in several payloads (NOTIFY payloads are limited to
  * 8000 bytes), each listing its video ids.
@@ -258,6 +270,9 @@ DECLARE
 	sent integer := 0;
 	i integer := 1;
 BEGIN
+	IF NOT tiktrack.events_enabled() THEN
+		RETURN 0;
+	END IF;
 	WHILE i <= n LOOP
 		PERFORM pg_notify('tiktrack_events', json_build_object(
 			'event', 'snapshot.created',
@@ -272,33 +287,26 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION tiktrack.notify_snapshots_created(bigint[], timestamptz) IS
-	'Sends snapshot.created on channel tiktrack_events for a batch of new snapshots: {"event", "captured_at", "count", "batch_count", "video_ids"}, at most 200 ids per payload.';
+	'Sends snapshot.created on channel tiktrack_events for a batch of new snapshots: {"event", "captured_at", "count", "batch_count", "video_ids"}, at most 200 ids per payload; nothing when tiktrack.events is off. Returns the number of payloads sent.';
 
 CREATE FUNCTION tiktrack.notify_video_state()
 RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-	l record;
 BEGIN
-	SELECT s.snapshot_count, s.views, s.captured_at INTO l
-		FROM tiktrack.latest_snapshots s WHERE s.video_id = NEW.id;
-	PERFORM pg_notify('tiktrack_events', json_build_object(
-		'event', CASE NEW.state WHEN 'completed' THEN 'tracking.completed' ELSE 'video.unavailable' END,
-		'video_id', NEW.id,
-		'creator_id', NEW.creator_id,
-		'url', NEW.url,
-		'at', now(),
-		'snapshot_count', coalesce(l.snapshot_count, 0),
-		'last_views', l.views,
-		'last_captured_at', l.captured_at,
-		'reason', CASE WHEN NEW.state = 'unavailable' THEN NEW.last_error END)::text);
+	-- ids only: any role may LISTEN (an application joins to what it may read)
+	IF tiktrack.events_enabled() THEN
+		PERFORM pg_notify('tiktrack_events', json_build_object(
+			'event', CASE NEW.state WHEN 'completed' THEN 'tracking.completed' ELSE 'video.unavailable' END,
+			'video_id', NEW.id,
+			'creator_id', NEW.creator_id)::text);
+	END IF;
 	RETURN NULL;
 END
 $$;
 COMMENT ON FUNCTION tiktrack.notify_video_state() IS
-	'Trigger function: sends tracking.completed or video.unavailable on channel tiktrack_events when a video enters that state.';
+	'Trigger function: sends tracking.completed or video.unavailable on channel tiktrack_events when a video enters that state: {"event", "video_id", "creator_id"}; nothing when tiktrack.events is off.';
 
 CREATE TRIGGER videos_notify_state
 	AFTER UPDATE OF state ON tiktrack.videos
@@ -312,18 +320,17 @@ LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
-	PERFORM pg_notify('tiktrack_events', json_build_object(
-		'event', 'creator.reauthorization_needed',
-		'creator_id', NEW.id,
-		'handle', NEW.handle,
-		'api', NEW.authorized_via,
-		'at', now(),
-		'reason', NEW.last_error)::text);
+	-- ids only: any role may LISTEN (an application joins to what it may read)
+	IF tiktrack.events_enabled() THEN
+		PERFORM pg_notify('tiktrack_events', json_build_object(
+			'event', 'creator.reauthorization_needed',
+			'creator_id', NEW.id)::text);
+	END IF;
 	RETURN NULL;
 END
 $$;
 COMMENT ON FUNCTION tiktrack.notify_creator_reauthorization() IS
-	'Trigger function: sends creator.reauthorization_needed on channel tiktrack_events when a creator''s token refresh was refused.';
+	'Trigger function: sends creator.reauthorization_needed on channel tiktrack_events when a creator must authorize again: {"event", "creator_id"}; nothing when tiktrack.events is off.';
 
 CREATE TRIGGER creators_notify_reauthorization
 	AFTER UPDATE OF auth_status ON tiktrack.creators
@@ -367,14 +374,14 @@ RETURNS record
 AS 'MODULE_PATHNAME', 'tiktrack_worker_info'
 LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION tiktrack.worker_info() IS
-	'The background worker''s process id (NULL when not running), state, start time, number of starts since the server started, and last successful request per API, from shared memory.';
+	'The background worker of the current database (one per database with the extension, started by the tiktrack launcher): its process id (NULL when not running), state, start time, number of starts since the database got a worker, and last successful request per API, from shared memory.';
 
 CREATE FUNCTION tiktrack.worker_counters()
 RETURNS TABLE (counter text, last_minute bigint, last_hour bigint, total bigint)
 AS 'MODULE_PATHNAME', 'tiktrack_worker_counters'
 LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION tiktrack.worker_counters() IS
-	'The background worker''s counters (requests, snapshots, creator_stats, videos_claimed, rate_limit_waits, and errors by kind) over the last minute, the last hour and since the server started.';
+	'The counters of the background worker of the current database (requests, snapshots, creator_stats, videos_claimed, rate_limit_waits, and errors by kind) over the last minute, the last hour and since the database got a worker.';
 
 CREATE FUNCTION tiktrack.rate_limits()
 RETURNS TABLE (limiter text, limits text, available integer, speed float8,
@@ -462,5 +469,5 @@ REVOKE ALL ON FUNCTION tiktrack.claim_due_videos(integer, interval),
 	tiktrack.notify_snapshots_created(bigint[], timestamptz)
 	FROM PUBLIC;
 
--- A worker waiting for the extension starts as soon as it is created.
+-- The launcher starts this database's worker as soon as the extension is created.
 SELECT tiktrack.wake_worker_on_commit();

@@ -78,16 +78,25 @@ fi
 
 if [ $real -eq 0 ]; then
 	say "no TikTok credentials configured (TIKTRACK_CLIENT_KEY / TIKTRACK_BUSINESS_APP_ID and TIKTRACK_CREATORS_FILE): using the local TikTok simulator instead of TikTok"
+	# Over TLS with a throwaway CA, as the tests do, so that TikTok's web
+	# hosts (short links, the Login Kit page) can be routed to the simulator
+	# by tiktrack.connect_to while keeping their names for TLS.
+	sh test/sim/gen_cert.sh "$run/certs"
+	chmod a+rx "$run/certs"
+	chmod a+r "$run/certs/ca.crt"
 	/usr/bin/python3 test/sim/tiktok_sim.py --port 0 --port-file "$run/sim.port" --quiet --seed 2026 \
+		--tls-cert "$run/certs/server.crt" --tls-key "$run/certs/server.key" \
 		>"$run/sim.log" 2>&1 &
 	echo $! >"$run/sim.pid"
 	for _ in $(seq 100); do [ -s "$run/sim.port" ] && break; sleep 0.1; done
 	[ -s "$run/sim.port" ] || { cat "$run/sim.log"; exit 1; }
-	sim="http://127.0.0.1:$(cat "$run/sim.port")"
+	simport=$(cat "$run/sim.port")
+	sim="https://127.0.0.1:$simport"
 	say "simulator listening on $sim"
 	api_settings="tiktrack.api_base_url = '$sim'
 tiktrack.business_api_base_url = '$sim'
-tiktrack.allow_insecure_http = on
+tiktrack.ca_file = '$run/certs/ca.crt'
+tiktrack.connect_to = 'vm.tiktok.com:443:127.0.0.1:$simport,vt.tiktok.com:443:127.0.0.1:$simport,www.tiktok.com:443:127.0.0.1:$simport'
 tiktrack.client_key = 'demo-client-key'
 tiktrack.client_secret = 'demo-client-secret'
 tiktrack.business_app_id = 'demo-app-id'
@@ -128,14 +137,25 @@ psql=("${as_owner[@]}" "$pgbin/psql" -X -q -v ON_ERROR_STOP=1 -h "$run" -p "$por
 sqlfile="$run/setup.sql"
 if [ $real -eq 0 ]; then
 	say "connecting ${TIKTRACK_DEMO_CREATORS:-34} simulated creators (Display and Business API)"
-	/usr/bin/python3 - "$sim" "${TIKTRACK_DEMO_CREATORS:-34}" "${TIKTRACK_DEMO_VIDEOS:-3}" >"$sqlfile" <<'PY'
-import json, random, sys, urllib.request
-sim, ncreators, nvideos = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-req = urllib.request.Request(sim + "/_sim/seed", method="POST",
-    data=json.dumps({"creators": ncreators, "videos_per_creator": nvideos,
-                     "business_share": 0.3, "prefix": "creator"}).encode(),
-    headers={"Content-Type": "application/json"})
-creators = json.load(urllib.request.urlopen(req))
+	/usr/bin/python3 - "$sim" "${TIKTRACK_DEMO_CREATORS:-34}" "${TIKTRACK_DEMO_VIDEOS:-3}" "$run/certs/ca.crt" >"$sqlfile" <<'PY'
+import json, random, ssl, sys, time, urllib.request
+sim, ncreators, nvideos, ca = sys.argv[1], int(sys.argv[2]), int(sys.argv[3]), sys.argv[4]
+tls = ssl.create_default_context(cafile=ca)
+def admin(path, body):
+    req = urllib.request.Request(sim + path, method="POST", data=json.dumps(body).encode(),
+                                 headers={"Content-Type": "application/json"})
+    return json.load(urllib.request.urlopen(req, context=tls))
+creators = admin("/_sim/seed", {"creators": ncreators, "videos_per_creator": nvideos,
+                                "business_share": 0.3, "prefix": "creator"})
+# For README's tour: a creator who has not authorized tiktrack yet, with two
+# posts outside the demo campaign, the second behind a short link.
+now = int(time.time())
+admin("/_sim/creators", {"handle": "newcreator", "api": "display", "display_name": "New Creator",
+                         "videos": [{"id": "7999000000000000001", "create_time": now - 7200,
+                                     "caption": "Unboxing the spring drop #spring #ad"},
+                                    {"id": "7999000000000000002", "create_time": now - 3600,
+                                     "caption": "Day two with it #spring"}]})
+admin("/_sim/shortlinks", {"code": "ZMdemo01", "video_id": "7999000000000000002"})
 q = lambda s: "'" + s.replace("'", "''") + "'"
 print("\\set ON_ERROR_STOP 1")
 for c in creators:
@@ -224,23 +244,47 @@ echo
 
 # ---- KPIs ----
 if [ "$have_kpi" != 0 ]; then
-	say "campaign KPIs (tiktrack.campaign_metrics)"
-	"${psql[@]}" -P pager=off -x -c "
-		SELECT currency, (spend_cents / 100.0)::numeric(14,2) AS spend, (gmv_cents / 100.0)::numeric(14,2) AS gmv, round(roi::numeric, 3) AS roi,
-			   round(roas::numeric, 3) AS roas, round(cpm_cents::numeric / 100, 2) AS cpm,
-			   total_views, total_engagement, round(engagement_rate::numeric, 4) AS engagement_rate,
-			   posts_published, posts_pending, top_hashtags
-		FROM tiktrack.campaign_metrics(1)"
-	say "top posts (tiktrack.campaign_posts)"
-	"${psql[@]}" -P pager=off -c "
-		SELECT creator_handle, video_id, views, likes, round(engagement_rate::numeric, 4) AS engagement_rate,
-			   (fee_cents / 100.0)::numeric(12,2) AS fee, round(cpm_cents::numeric / 100, 2) AS cpm
-		FROM tiktrack.campaign_posts(1) ORDER BY views DESC NULLS LAST LIMIT 5"
-	say "top creators (tiktrack.campaign_creators)"
-	"${psql[@]}" -P pager=off -c "
-		SELECT creator_handle, posts, views, engagement, (gmv_cents / 100.0)::numeric(14,2) AS gmv,
-			   round(roi::numeric, 3) AS roi
-		FROM tiktrack.campaign_creators(1) ORDER BY views DESC NULLS LAST LIMIT 5"
+	# Money is stored in minor units of the campaign's currency; shown here
+	# in currency units, divided by 10^minor_units of tiktrack.currencies.
+	money="SELECT k.id AS campaign, k.currency, power(10::numeric, cur.minor_units) AS unit
+		FROM tiktrack.campaigns k JOIN tiktrack.currencies cur ON cur.code = k.currency
+		WHERE k.name = 'Demo launch' \\gset"
+	say "campaign KPIs (tiktrack.campaign_metrics), money in currency units"
+	"${psql[@]}" -P pager=off -x <<SQL
+$money
+SELECT currency, round(spend_cents / :unit, 2) AS spend, round(gmv_cents / :unit, 2) AS gmv,
+	   round(roi::numeric, 3) AS roi, round(roas::numeric, 3) AS roas,
+	   round((cpm_cents / :unit)::numeric, 2) AS cpm, round((cpv_cents / :unit)::numeric, 4) AS cpv,
+	   total_views, total_engagement, round(engagement_rate::numeric, 4) AS engagement_rate,
+	   posts_published, posts_pending, top_hashtags
+FROM tiktrack.campaign_metrics(:campaign);
+SQL
+	say "top posts (tiktrack.campaign_posts), fee and CPM in currency units"
+	"${psql[@]}" -P pager=off <<SQL
+$money
+SELECT creator_handle, video_id, views, likes, round(engagement_rate::numeric, 4) AS engagement_rate,
+	   round(fee_cents / :unit, 2) AS fee, round((cpm_cents / :unit)::numeric, 2) AS cpm, views_trend
+FROM tiktrack.campaign_posts(:campaign) ORDER BY views DESC NULLS LAST LIMIT 5;
+SQL
+	say "top creators (tiktrack.campaign_creators), fees and GMV in currency units"
+	"${psql[@]}" -P pager=off <<SQL
+$money
+SELECT creator_handle, posts, views, engagement, round(creator_fee_cents / :unit, 2) AS fees,
+	   round(gmv_cents / :unit, 2) AS gmv, round(roi::numeric, 3) AS roi
+FROM tiktrack.campaign_creators(:campaign) ORDER BY views DESC NULLS LAST LIMIT 5;
+SQL
+	say "pictures: SVG charts (tiktrack.campaign_chart_svg, tiktrack.chart_svg)"
+	"${psql[@]}" -At -c "SELECT tiktrack.campaign_chart_svg(k.id) FROM tiktrack.campaigns k WHERE k.name = 'Demo launch'" \
+		>"$run/demo_campaign_views.svg"
+	"${psql[@]}" -At -c "
+		SELECT tiktrack.chart_svg(array_agg(p.video_id ORDER BY p.views DESC NULLS LAST))
+		FROM (SELECT s.video_id, s.views FROM tiktrack.campaign_post_stats s
+			  JOIN tiktrack.campaigns k ON k.id = s.campaign_id
+			  WHERE k.name = 'Demo launch' ORDER BY s.views DESC NULLS LAST LIMIT 5) p" \
+		>"$run/demo_top_posts_views.svg"
+	echo "  the campaign's views over time:  $run/demo_campaign_views.svg"
+	echo "  its 5 most viewed posts:         $run/demo_top_posts_views.svg"
+	echo "  (open them in a browser)"
 else
 	say "campaign totals"
 	"${psql[@]}" -P pager=off -c "
@@ -256,9 +300,26 @@ else
 fi
 say "the worker (tiktrack.worker_status)"
 "${psql[@]}" -P pager=off -x -c "SELECT * FROM tiktrack.worker_status"
+# rate_limit_waits looks alarming on a healthy demo: explain it.
+"${psql[@]}" -At -F ' ' -c "
+	SELECT coalesce(w.rate_limit_waits_last_hour, 0),
+		   (SELECT coalesce(sum(r.throttles), 0) FROM tiktrack.rate_limits() r),
+		   (SELECT string_agg(r.limiter || ' ' || r.limits, '; ' ORDER BY r.limiter)
+			FROM tiktrack.rate_limits() r WHERE r.waits > 0)
+	FROM tiktrack.worker_status w" | {
+	read -r waits throttles limits || true
+	if [ "${waits:-0}" -gt 0 ]; then
+		echo "  rate_limit_waits_last_hour = $waits: not an error. The worker paces itself to stay"
+		echo "  within tiktrack's own request budget per API and endpoint (tiktrack.rate_limits(),"
+		echo "  set by tiktrack.display_requests_per_minute and tiktrack.business_requests_per_*),"
+		echo "  and the demo makes ~100 posts due together every 10 s, so fetches queue for the"
+		echo "  budget (waited on: ${limits:-none}). TikTok throttled us $throttles times;"
+		echo "  errors_last_hour and rate_limited_until are what signal trouble."
+	fi
+}
 
 say "the server keeps running; explore with:"
 echo "    psql \"host=$run port=$port dbname=postgres user=postgres\""
 [ "$(id -u)" -eq 0 ] && echo "    (as root: runuser -u postgres -- psql \"host=$run port=$port dbname=postgres user=postgres\")"
-echo "    e.g. SELECT * FROM tiktrack.worker_status;  LISTEN tiktrack_events;"
+echo "    then follow README.md's tour (it uses this demo's creators, posts and short link)"
 echo "stop and remove it with: make demo-stop"

@@ -24,9 +24,10 @@ sub start_sim
 
 # ---- the cluster ----
 
-# A started cluster preloading tiktrack, its worker on database postgres
-# and pointed at the simulator, cadence in seconds; extra settings in
-# %conf override.  The extension is created.
+# A started cluster preloading tiktrack, pointed at the simulator,
+# cadence in seconds, its workers restricted to database postgres
+# (tiktrack.database; pass '' in %conf for every database); extra
+# settings in %conf override.  The extension is created in postgres.
 sub worker_node
 {
 	my ($name, $sim, %conf) = @_;
@@ -50,7 +51,8 @@ sub worker_node
 }
 
 # Seeds the simulator with creators and connects each through
-# tiktrack.connect_creator(); returns the simulator's creator records.
+# tiktrack.connect_creator() in database $seed{database} (postgres);
+# returns the simulator's creator records.
 sub connect_creators
 {
 	my ($node, $sim, %seed) = @_;
@@ -62,35 +64,37 @@ sub connect_creators
 	my $sql = join(";\n", map {
 		sprintf("SELECT tiktrack.connect_creator('%s', '%s', 86400, 31536000, '%s')",
 			$_->{access_token}, $_->{refresh_token}, $_->{api}) } @$creators);
-	$node->safe_psql('postgres', $sql);
+	$node->safe_psql($seed{database} // 'postgres', $sql);
 	return $creators;
 }
 
-# Tracks every video of the given creator records for $for (an interval).
+# Tracks every video of the given creator records for $for (an interval),
+# in database $db (postgres).
 sub track_videos
 {
-	my ($node, $creators, $for) = @_;
+	my ($node, $creators, $for, $db) = @_;
 	my @urls = map {
 		my $c = $_;
 		map { "https://www.tiktok.com/\@$c->{handle}/video/$_->{id}" } @{ $c->{videos} }
 	} @$creators;
-	$node->safe_psql('postgres',
+	$node->safe_psql($db // 'postgres',
 		join(";\n", 'BEGIN', (map { "SELECT tiktrack.track('$_', '$for')" } @urls), 'COMMIT'));
 	return scalar @urls;
 }
 
-# Polls $sql until it returns $expected (default 't'); fails the test
-# with the last value after $timeout seconds.
+# Polls $sql (in database $db, default postgres) until it returns
+# $expected (default 't'); fails the test with the last value after
+# $timeout seconds.
 sub wait_for
 {
-	my ($node, $sql, $expected, $timeout, $what) = @_;
+	my ($node, $sql, $expected, $timeout, $what, $db) = @_;
 	$expected //= 't';
 	$timeout //= 60;
 	my $deadline = time() + $timeout;
 	my $got;
 	while (1)
 	{
-		$got = $node->safe_psql('postgres', $sql);
+		$got = $node->safe_psql($db // 'postgres', $sql);
 		if ($got eq $expected)
 		{
 			pass($what) if defined $what;
@@ -103,13 +107,23 @@ sub wait_for
 	return 0;
 }
 
-# The worker's pid, waiting for it to be running.
+# The pid of the worker of database $db (postgres), waiting for it to be
+# running.
 sub worker_pid
 {
-	my ($node) = @_;
+	my ($node, $db) = @_;
 	wait_for($node, q{SELECT pid IS NOT NULL AND state <> 'stopped' FROM tiktrack.worker_status},
-		't', 30, 'worker running');
-	return $node->safe_psql('postgres', 'SELECT pid FROM tiktrack.worker_status');
+		't', 30, 'worker running', $db);
+	return $node->safe_psql($db // 'postgres', 'SELECT pid FROM tiktrack.worker_status');
+}
+
+# The pids of the running tiktrack workers of database $db, sorted.
+sub worker_pids_in
+{
+	my ($node, $db) = @_;
+	return $node->safe_psql('postgres', qq{
+		SELECT string_agg(pid::text, ',' ORDER BY pid) FROM pg_stat_activity
+		WHERE backend_type = 'tiktrack worker' AND datname = '$db'});
 }
 
 1;

@@ -506,6 +506,21 @@ class TestOAuth(SimCase):
         cur = [c for c in self.admin("GET", "/_sim/creators") if c["handle"] == "alice"][0]
         self.assertEqual(cur["refresh_token"], d2["refresh_token"])
 
+    def test_bad_token_fault(self):
+        a = self.alice()
+        self.admin("POST", "/_sim/faults", {"kind": "bad_token"}, expect=400)  # token required
+        self.fault(endpoint="*", kind="bad_token", token="x\r\nX-Injected: 1", count=1)
+        self.assertEqual(self.query(a["access_token"], [VID])[0], 200)  # not a token endpoint
+        st, _, d = self.token({"client_key": "ck", "client_secret": "cs",
+                               "grant_type": "refresh_token", "refresh_token": a["refresh_token"]})
+        self.assertEqual((st, d["access_token"]), (200, "x\r\nX-Injected: 1"))
+        self.assertTrue(d["refresh_token"])
+        st, _, d = self.token({"client_key": "ck", "client_secret": "cs",
+                               "grant_type": "refresh_token", "refresh_token": d["refresh_token"]})
+        self.assertEqual(st, 200)
+        self.assertNotIn("\n", d["access_token"])                        # count used up
+        self.assertEqual(self.admin("GET", "/_sim/stats")["faults_fired"]["bad_token"], 1)
+
     def test_revoke_and_access_ttl(self):
         a = self.alice()
         st, r, data = self.c.post("/v2/oauth/revoke/", urlencode(

@@ -113,6 +113,7 @@ BIZ_VIDEO_FIELDS = (
 FAULT_KINDS = (
     "http_429", "rate_limit_exceeded", "biz_40100", "http_500", "malformed_json", "truncated_json",
     "slow", "expired_token", "revoke_refresh", "vanish", "drop_connection", "empty_page",
+    "bad_token",
 )
 
 ACCESS_CODE_TTL = 600            # auth codes live 10 minutes of sim time
@@ -852,9 +853,10 @@ class World:
 # ---------------------------------------------------------------------------
 
 class Fault:
-    def __init__(self, fid, endpoint, kind, count, retry_after, delay_ms, video_ids):
+    def __init__(self, fid, endpoint, kind, count, retry_after, delay_ms, video_ids, token=None):
         self.id, self.endpoint, self.kind, self.remaining = fid, endpoint, kind, count
         self.retry_after, self.delay_ms, self.video_ids = retry_after, delay_ms, video_ids
+        self.token = token
         self.fired = 0
 
     def as_dict(self):
@@ -893,9 +895,12 @@ class FaultInjector:
         ids = spec.get("video_ids", [])
         if not isinstance(ids, list):
             raise AdminError(400, "video_ids must be a list")
+        token = spec.get("token")
+        if kind == "bad_token" and not isinstance(token, str):
+            raise AdminError(400, "a bad_token fault needs the token string to send")
         with self._lock:
             f = Fault(next(self._ids), endpoint, kind, count, retry_after, delay_ms,
-                      {str(x) for x in ids})
+                      {str(x) for x in ids}, token)
             self._faults.append(f)
             return f
 
@@ -1323,6 +1328,8 @@ class SimHandler(BaseHTTPRequestHandler):
             return req.path.startswith(BIZ + "/")
         if kind == "empty_page":
             return req.path in (P_VIDEO_LIST, P_BIZ_VIDEO_LIST)
+        if kind == "bad_token":
+            return req.path in (P_TOKEN, P_BIZ_TOKEN, P_BIZ_REFRESH)
         return True
 
     def _apply_fault(self, req, fault, handler):
@@ -1358,6 +1365,8 @@ class SimHandler(BaseHTTPRequestHandler):
             return self._call(handler, req)
         if k == "empty_page":
             return self._empty_page(req, handler, biz)
+        if k == "bad_token":
+            return self._bad_token(req, handler, fault.token)
         resp = self._call(handler, req)
         if k == "malformed_json":
             resp.status = 200
@@ -1368,6 +1377,20 @@ class SimHandler(BaseHTTPRequestHandler):
                 {"data": {}, "error": {"code": "ok", "message": "", "log_id": "x"}})
             resp.status = 200
             resp.body = body[:max(1, len(body) // 2)]
+        return resp
+
+    def _bad_token(self, req, handler, token):
+        """A successful token answer whose access_token is `token` verbatim (e.g. with CR LF):
+        what a client must refuse to put into a header.  Errors pass through unchanged."""
+        resp = self._call(handler, req)
+        try:
+            obj = json.loads(resp.body)
+        except ValueError:
+            return resp
+        target = obj.get("data") if isinstance(obj.get("data"), dict) else obj
+        if "access_token" in target:
+            target["access_token"] = token
+            resp.body = _json_bytes(obj)
         return resp
 
     def _empty_page(self, req, handler, biz):

@@ -20,11 +20,12 @@ my $t0 = int(time()) - 86400;
 $sim->post('/_sim/clock', { now => $t0 });
 
 # The worker cluster of the worker tests, but the extension starts at
-# 0.1.0 and the worker waits until the data is in.
+# 0.1.0: the library is newer than the database's schema, so the worker
+# must wait for the update instead of running its statements against the
+# old tables.
 my $node = TiktrackSim::cluster('upgrade',
 	shared_preload_libraries => 'tiktrack',
 	'tiktrack.database' => 'postgres',
-	'tiktrack.worker_enabled' => 'off',
 	$sim->settings,
 	'tiktrack.early_interval' => '2',
 	'tiktrack.early_window' => '6h',
@@ -41,6 +42,8 @@ isnt($current, '0.1.0', "the current version ($current) is not the released one"
 $node->safe_psql('postgres', "CREATE EXTENSION tiktrack VERSION '0.1.0'");
 is($node->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'tiktrack'"),
 	'0.1.0', '0.1.0 installed from its frozen script');
+TiktrackWorker::wait_for($node, 'SELECT state FROM tiktrack.worker_status', 'waiting for extension', 30,
+	'the worker waits for the update');
 
 # ---- fill 0.1.0 as a user would ----
 
@@ -91,7 +94,18 @@ like($before{snapshots}, qr/^24 rows/, 'snapshots entered by hand');
 like($before{creator_tokens}, qr/^2 rows/, 'two creators hold sealed tokens');
 like($before{conversions}, qr/^2 rows/, 'two sales recorded');
 
+is($node->safe_psql('postgres', "SELECT count(*) FROM tiktrack.snapshots WHERE source <> 'manual'"),
+	'0', 'the waiting worker fetched nothing into the 0.1.0 schema');
+ok($node->log_contains(
+		qr/tiktrack worker waits: database "postgres" has tiktrack 0\.1\.0, the library is \Q$current\E.*\n.*HINT:  Run ALTER EXTENSION tiktrack UPDATE in that database\./),
+	'the log says why the worker waits and what to do');
+
 # ---- update ----
+
+# The worker stays off while the rows are compared (it would add
+# snapshots and creator stats at once).
+$node->append_conf('postgresql.conf', "tiktrack.worker_enabled = off\n");
+$node->reload;
 
 $node->safe_psql('postgres', 'ALTER EXTENSION tiktrack UPDATE');
 is($node->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'tiktrack'"),
@@ -259,7 +273,9 @@ $node->reload;
 my $videos = 2 * 2;
 TiktrackWorker::wait_for($node,
 	"SELECT count(DISTINCT video_id) FROM tiktrack.snapshots WHERE source <> 'manual'",
-	"$videos", 60, 'the worker fetches every tracked video after the update');
+	"$videos", 30, 'the worker fetches every tracked video after the update');
+isnt($node->safe_psql('postgres', 'SELECT state FROM tiktrack.worker_status'), 'waiting for extension',
+	'the worker no longer waits');
 is($node->safe_psql('postgres', q{
 	SELECT count(*) FROM tiktrack.latest_snapshots l
 	JOIN tiktrack.snapshots s ON s.video_id = l.video_id AND s.captured_at = l.captured_at}),

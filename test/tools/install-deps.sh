@@ -1,15 +1,17 @@
 #!/usr/bin/env bash
 # Installs what tiktrack needs to build, test and demo on Debian 12:
 # PostgreSQL 15 and its server headers, libcurl, OpenSSL, the TAP test
-# modules, clang for the fuzzers, and the Python packages the benchmark
-# baseline uses.  Does nothing when everything is already there.
+# modules, clang for the fuzzers, the Python packages the benchmark
+# baseline uses, and headless Chromium with a font to render the SVG
+# charts in a test.  Does nothing when everything is already there.
 set -euo pipefail
 
 packages=(
 	postgresql-15 postgresql-server-dev-15 postgresql-contrib
 	libcurl4-openssl-dev libssl-dev openssl ca-certificates
-	libipc-run-perl make gcc clang libclang-rt-dev llvm
+	libipc-run-perl make gcc clang libclang-rt-dev llvm curl
 	python3 python3-psycopg2 python3-requests rsync util-linux
+	chromium fonts-dejavu-core
 )
 
 missing=()
