@@ -453,7 +453,16 @@ SET plan_cache_mode = force_generic_plan
 AS $$
 DECLARE
 	c tiktrack.campaigns := tiktrack.campaign_or_error(campaign_metrics.campaign_id);
+	v_termed bigint[] := '{}';
+	v_payouts bigint := 0;
 BEGIN
+	-- Creators with pay terms cost their payout total, not their post fees.
+	IF EXISTS (SELECT FROM tiktrack.pay_terms pt WHERE pt.campaign_id = c.id) THEN
+		SELECT coalesce(array_agg(p.creator_id), '{}'), coalesce(sum(p.total_cents), 0)
+			INTO v_termed, v_payouts
+			FROM tiktrack.payout_figures(c.id, campaign_metrics.as_of) p
+			WHERE p.has_terms;
+	END IF;
 	RETURN QUERY
 	WITH snap AS (
 		-- Each post with the snapshot it counts with: the row the trigger
@@ -470,7 +479,8 @@ BEGIN
 		-- read, hashes the whole latest_snapshots and videos tables on
 		-- each call, a cost that grows with everything tracked (1.4x the
 		-- time with 10,000 videos, test/bench/campaign_metrics.sh).
-		SELECT cp.video_id, cp.fee_cents, l.captured_at, l.views, l.likes, l.comments,
+		SELECT cp.video_id, CASE WHEN cp.creator_id = ANY (v_termed) THEN 0 ELSE cp.fee_cents END,
+			   l.captured_at, l.views, l.likes, l.comments,
 			   l.shares, l.saves, l.completion_rate
 		FROM tiktrack.campaign_posts cp
 		LEFT JOIN LATERAL (
@@ -480,7 +490,8 @@ BEGIN
 			OFFSET 0) l ON true
 		WHERE cp.campaign_id = c.id AND campaign_metrics.as_of IS NULL
 		UNION ALL
-		SELECT cp.video_id, cp.fee_cents, h.captured_at, h.views, h.likes, h.comments,
+		SELECT cp.video_id, CASE WHEN cp.creator_id = ANY (v_termed) THEN 0 ELSE cp.fee_cents END,
+			   h.captured_at, h.views, h.likes, h.comments,
 			   h.shares, h.saves, h.completion_rate
 		FROM tiktrack.campaign_posts cp
 		LEFT JOIN LATERAL (
@@ -514,7 +525,9 @@ BEGIN
 		SELECT false, c.agency_fee_cents, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL
 		UNION ALL
 		SELECT false, 0, g.piece, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL
-		FROM (SELECT coalesce(sum(cv.revenue_cents), 0) AS total
+		FROM (SELECT coalesce(sum(cv.revenue_cents), 0)
+					 -- and the orders attributed under the campaign's rules
+					 + tiktrack.attributed_order_revenue(c.id, campaign_metrics.as_of) AS total
 			  FROM tiktrack.conversions cv
 			  WHERE cv.campaign_id = c.id
 				AND (campaign_metrics.as_of IS NULL OR cv.occurred_at <= campaign_metrics.as_of)) s
@@ -523,10 +536,13 @@ BEGIN
 			FROM pg_catalog.generate_series(1, pg_catalog.div(s.total + 9223372036854775806, 9223372036854775807)::bigint) k
 			UNION ALL
 			SELECT 0 WHERE s.total = 0) g
+		UNION ALL
+		-- What creators with pay terms earn (their post fees count 0 above).
+		SELECT false, v_payouts, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL
 	),
 	total AS (
 		SELECT sum(l.cost_cents) AS spend,
-			   coalesce(sum(l.cost_cents) FILTER (WHERE l.is_post), 0) AS creator_fees,
+			   coalesce(sum(l.cost_cents) FILTER (WHERE l.is_post), 0) + v_payouts AS creator_fees,
 			   sum(l.revenue_cents) AS gmv,
 			   tiktrack.roi(l.revenue_cents, l.cost_cents) AS roi,
 			   tiktrack.roas(l.revenue_cents, l.cost_cents) AS roas,
@@ -568,7 +584,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION tiktrack.campaign_metrics(bigint, timestamptz) IS
-	'Dashboard KPIs of a campaign, as one row, now (as_of NULL) or as of a past moment. Each post counts with its latest snapshot, or its latest snapshot at or before as_of; GMV counts conversions that occurred at or before as_of. Money is in minor units of currency; sums (money and counters) are numeric, exact beyond bigint. spend = creator fees of all posts + agency fee (as_of does not change it); roi = (gmv - spend) / spend; roas = gmv / spend; cpm_cents = spend / views * 1000; cpv_cents = spend / views; cpe_cents = spend / engagement (unrounded float8, NULL when the divisor is 0; computed by the C aggregates tiktrack.roi, roas, cpm, cpv, engagement_rate and completion_weighted_views over the posts, the agency fee and the sales). engagement = likes + comments + shares + saves (a counter the API did not report counts 0); engagement_rate = total engagement / total views (a ratio of sums); completion_weighted_views = sum of views x completion_rate over posts whose completion rate is known (NULL if none). posts_published have a snapshot (as of as_of), posts_pending none. top_hashtags and top_mentions: the 10 most frequent in the posts'' captions, [{"value", "count"}] by count then value, count being the number of posts. An unknown campaign id is an ERROR.';
+	'Dashboard KPIs of a campaign, as one row, now (as_of NULL) or as of a past moment. Each post counts with its latest snapshot, or its latest snapshot at or before as_of; GMV counts conversions that occurred at or before as_of. Money is in minor units of currency; sums (money and counters) are numeric, exact beyond bigint. spend = creator fees of all posts + agency fee (as_of does not change it), except that a creator with pay terms (tiktrack.set_pay_terms) costs their tiktrack.payouts() total (as of as_of) instead of their post fees; GMV = direct conversions + orders attributed to a creator under the campaign''s rules (tiktrack.attribution()); roi = (gmv - spend) / spend; roas = gmv / spend; cpm_cents = spend / views * 1000; cpv_cents = spend / views; cpe_cents = spend / engagement (unrounded float8, NULL when the divisor is 0; computed by the C aggregates tiktrack.roi, roas, cpm, cpv, engagement_rate and completion_weighted_views over the posts, the agency fee and the sales). engagement = likes + comments + shares + saves (a counter the API did not report counts 0); engagement_rate = total engagement / total views (a ratio of sums); completion_weighted_views = sum of views x completion_rate over posts whose completion rate is known (NULL if none). posts_published have a snapshot (as of as_of), posts_pending none. top_hashtags and top_mentions: the 10 most frequent in the posts'' captions, [{"value", "count"}] by count then value, count being the number of posts. An unknown campaign id is an ERROR.';
 
 CREATE VIEW tiktrack.video_latest_stats AS
 SELECT v.id AS video_id,

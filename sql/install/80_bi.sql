@@ -344,7 +344,10 @@ DECLARE
 	readable_tables constant text[] := ARRAY['currencies', 'creators', 'creator_stats', 'videos',
 											 'snapshots', 'latest_snapshots', 'campaigns',
 											 'campaign_posts', 'conversions', 'fetch_log',
-											 'traction_alerts'];
+											 'traction_alerts',
+											 -- money (75_money.sql)
+											 'promo_codes', 'touches', 'orders', 'attribution_settings',
+											 'pay_terms', 'payments', 'rate_cards'];
 	-- Helpers PUBLIC may not call that the readable functions call.
 	readable_helpers constant regprocedure[] := ARRAY['tiktrack.campaign_or_error(bigint)'::regprocedure];
 	r record;
@@ -599,11 +602,13 @@ REVOKE EXECUTE ON FUNCTION
 	tiktrack.completion_weighted_views_retract(tiktrack.weighted_sum_state, bigint, float8),
 	tiktrack.weighted_sum_state_combine(tiktrack.weighted_sum_state, tiktrack.weighted_sum_state),
 	tiktrack.weighted_sum_state_value(tiktrack.weighted_sum_state),
-	tiktrack.top_values_accum(internal, text[], integer),
-	tiktrack.top_values_combine(internal, internal),
-	tiktrack.top_values_serialize(internal),
-	tiktrack.top_values_deserialize(bytea, internal),
-	tiktrack.top_values_final(internal),
+	tiktrack.top_values_state_in(cstring),
+	tiktrack.top_values_state_out(tiktrack.top_values_state),
+	tiktrack.top_values_state_recv(internal),
+	tiktrack.top_values_state_send(tiktrack.top_values_state),
+	tiktrack.top_values_accum(tiktrack.top_values_state, text[], integer),
+	tiktrack.top_values_combine(tiktrack.top_values_state, tiktrack.top_values_state),
+	tiktrack.top_values_final(tiktrack.top_values_state),
 	tiktrack.snapshots_keep_latest(),
 	tiktrack.notify_video_state(),
 	tiktrack.notify_creator_reauthorization(),

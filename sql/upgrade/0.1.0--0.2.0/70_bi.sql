@@ -529,7 +529,10 @@ DECLARE
 	readable_tables constant text[] := ARRAY['currencies', 'creators', 'creator_stats', 'videos',
 											 'snapshots', 'latest_snapshots', 'campaigns',
 											 'campaign_posts', 'conversions', 'fetch_log',
-											 'traction_alerts'];
+											 'traction_alerts',
+											 -- money (75_money.sql)
+											 'promo_codes', 'touches', 'orders', 'attribution_settings',
+											 'pay_terms', 'payments', 'rate_cards'];
 	-- Helpers PUBLIC may not call that the readable functions call.
 	readable_helpers constant regprocedure[] := ARRAY['tiktrack.campaign_or_error(bigint)'::regprocedure];
 	r record;
