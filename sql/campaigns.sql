@@ -81,13 +81,14 @@ SELECT status, video_id, reason FROM tiktrack.add_posts(:evergreen,
 SELECT track_until BETWEEN now() + interval '10 years' - interval '1 minute' AND now() + interval '10 years' AS ten_years
 FROM tiktrack.videos WHERE id = 7234567890123456789;
 
--- Once the short link is resolved (the fetcher renames the placeholder, the
--- campaign link follows), the post's creator is known: another handle is
--- rejected after tracking, and its subtransaction leaves nothing behind.
-UPDATE tiktrack.videos
-SET id = 7234567890123456794, url = 'https://www.tiktok.com/@carol/video/7234567890123456794',
-	creator_id = (SELECT id FROM tiktrack.creators WHERE handle = 'carol'), state = 'tracking'
-WHERE short_url IS NOT NULL;
+-- Once the short link is resolved (the fetcher's resolve_placeholder: the
+-- row under the real id takes the campaign link, the placeholder goes), the
+-- post's creator is known: another handle is rejected after tracking, and
+-- its subtransaction leaves nothing behind.
+SELECT tiktrack.resolve_placeholder(id, 7234567890123456794, 'carol', 'video',
+		'https://www.tiktok.com/@carol/video/7234567890123456794') AS resolved
+FROM tiktrack.videos WHERE short_url IS NOT NULL;
+SELECT id, short_url, state FROM tiktrack.videos WHERE id = 7234567890123456794 OR id < 0;
 SELECT video_id, fee_cents FROM tiktrack.campaign_posts
 WHERE campaign_id = :spring AND creator_id = (SELECT id FROM tiktrack.creators WHERE handle = 'carol');
 SELECT * FROM tiktrack.add_posts(:tokyo, $$[

@@ -89,9 +89,9 @@ fetch_page(FetchBatch *b, FetchCredentials *c, int64 cursor, int max_count,
 	call->video_count = max_count;
 	http_execute_one(req);
 	if (c->api == FETCH_API_BUSINESS)
-		ok = business_decode_videos(req, call, list);
+		ok = business_decode_videos(req, call, list, false);
 	else
-		ok = display_decode_videos(req, call, list);
+		ok = display_decode_videos(req, call, list, false);
 	http_request_wipe(req);
 	fetch_batch_add_call(b, call);
 	*callp = call;

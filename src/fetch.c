@@ -178,11 +178,25 @@ cred_from_row(FetchBatch *b, HeapTuple tup, TupleDesc desc, int first)
 	c->api = fetch_api_from_name(api);
 	if (c->api != FETCH_API_NONE)
 	{
-		c->access_token = token_unseal(DatumGetByteaPP(getdatum(tup, desc, first + 6, &isnull)),
-									   "access_token");
+		bool		sealed_refresh;
+
+		c->access_token = token_unseal_or_null(DatumGetByteaPP(getdatum(tup, desc, first + 6, &isnull)),
+											   "access_token");
 		d = getdatum(tup, desc, first + 7, &isnull);
-		if (!isnull)
-			c->refresh_token = token_unseal(DatumGetByteaPP(d), "refresh_token");
+		sealed_refresh = !isnull;
+		if (sealed_refresh)
+			c->refresh_token = token_unseal_or_null(DatumGetByteaPP(d), "refresh_token");
+		if (c->access_token == NULL || (sealed_refresh && c->refresh_token == NULL))
+		{
+			/* this creator's tokens are unusable; the others' are fine */
+			if (c->access_token)
+				explicit_bzero(c->access_token, strlen(c->access_token));
+			c->access_token = NULL;
+			c->refresh_token = NULL;
+			c->reauth_needed = true;
+			c->reauth_reason = psprintf("the stored tokens of @%s cannot be unsealed (sealed under another key or altered)",
+										c->handle);
+		}
 		c->access_expires_at = DatumGetTimestampTz(getdatum(tup, desc, first + 8, &isnull));
 		d = getdatum(tup, desc, first + 9, &isnull);
 		c->refresh_expires_at = isnull ? 0 : DatumGetTimestampTz(d);
@@ -583,6 +597,73 @@ copy_stats(FetchVideoStats *s, const TtVideo *v, FetchApi api)
 		s->kind = pg_strcasecmp(v->media_type, "PHOTO") == 0 ? "photo" : "video";
 }
 
+/*
+ * A call that succeeded, described as the malformed answer it was for one
+ * of its videos (the same words as when the whole answer is refused).
+ */
+static char *
+describe_video_error(const FetchCall *call, const char *error)
+{
+	FetchCall	c = *call;
+
+	c.error_code = "malformed_response";
+	c.message = (char *) error;
+	c.retry_after_s = -1;
+	return fetch_call_describe(&c);
+}
+
+/* Posting times a timestamptz stores and prints: 1970-01-01 .. 9999-12-31. */
+#define CREATE_TIME_MIN INT64CONST(0)
+#define CREATE_TIME_MAX INT64CONST(253402300799)
+
+/* The longest duration taken as a video's: a week (TikTok allows an hour). */
+#define DURATION_MAX_S (7.0 * 86400.0)
+
+bool
+fetch_create_time_valid(int64 create_time)
+{
+	return create_time >= CREATE_TIME_MIN && create_time <= CREATE_TIME_MAX;
+}
+
+/*
+ * Metadata fields of a video's answer that cannot be stored as they are:
+ * each is dropped (the stored value is kept) or repaired, and the note
+ * returned (NULL: none) becomes the video's last_error.  The snapshot's
+ * counters were checked by the decoder (non-negative 64-bit integers,
+ * finite reals).
+ */
+static char *
+check_video_stats(FetchVideoStats *s, const TtVideo *tv, int64 video_id)
+{
+	StringInfoData buf;
+
+	initStringInfo(&buf);
+	if (s->has_create_time && !fetch_create_time_valid(s->create_time))
+	{
+		appendStringInfo(&buf, "TikTok sent create_time " INT64_FORMAT " for video " INT64_FORMAT
+						 ", which is not a time between 1970 and 9999; posted_at was not updated",
+						 s->create_time, video_id);
+		s->has_create_time = false;
+	}
+	if (s->has_duration && !(s->duration_s >= 0 && s->duration_s <= DURATION_MAX_S))
+	{
+		appendStringInfo(&buf, "%sTikTok sent a duration of %g s for video " INT64_FORMAT
+						 "; duration_s was not updated",
+						 buf.len ? "; " : "", s->duration_s, video_id);
+		s->has_duration = false;
+	}
+	if (tv->caption_repaired && s->caption)
+		appendStringInfo(&buf, "%sTikTok sent a caption for video " INT64_FORMAT
+						 " that is not valid UTF-8; the invalid bytes were stored as U+FFFD",
+						 buf.len ? "; " : "", video_id);
+	if (buf.len == 0)
+	{
+		pfree(buf.data);
+		return NULL;
+	}
+	return buf.data;
+}
+
 /* Phase 3 for videos; returns the number of tasks refused for an invalid token. */
 static int
 run_video_requests(FetchBatch *b, bool retry)
@@ -656,9 +737,9 @@ run_video_requests(FetchBatch *b, bool retry)
 		bool		ok;
 
 		if (ch->cred->api == FETCH_API_BUSINESS)
-			ok = business_decode_videos(ch->req, ch->call, &list);
+			ok = business_decode_videos(ch->req, ch->call, &list, true);
 		else
-			ok = display_decode_videos(ch->req, ch->call, &list);
+			ok = display_decode_videos(ch->req, ch->call, &list, true);
 		http_request_wipe(ch->req);
 		batch_add_call(b, ch->call);
 
@@ -687,8 +768,18 @@ run_video_requests(FetchBatch *b, bool retry)
 			for (k = 0; k < list.nvideos; k++)
 				if (list.videos[k].id == v->video_id)
 				{
+					if (list.videos[k].error)
+					{
+						/* this video's answer is unusable; its neighbours' are fine */
+						v->outcome = FETCH_ERROR;
+						v->error = psprintf("could not fetch video " INT64_FORMAT ": %s",
+											v->video_id,
+											describe_video_error(ch->call, list.videos[k].error));
+						break;
+					}
 					v->outcome = FETCH_OK;
 					copy_stats(&v->stats, &list.videos[k], ch->cred->api);
+					v->note = check_video_stats(&v->stats, &list.videos[k], v->video_id);
 					break;
 				}
 			if (v->outcome == FETCH_MISSING)

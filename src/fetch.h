@@ -175,6 +175,9 @@ typedef struct FetchVideo
 	FetchVideoStats stats;
 	FetchCall  *call;			/* the request that decided the outcome */
 	char	   *error;			/* message for last_error */
+	char	   *note;			/* FETCH_OK: what was wrong with the answer
+								 * (a field dropped or repaired), stored as
+								 * last_error without counting a failure */
 	int64		resolved_id;	/* FETCH_RESOLVED: TikTok item id */
 	char	   *resolved_url;	/* canonical URL */
 	char	   *resolved_handle;
@@ -190,6 +193,7 @@ typedef struct FetchVideo
 	bool		scheduled;
 	TimestampTz next_fetch_at;	/* DT_NOBEGIN: tracking is over (completed) */
 	bool		becomes_failing;	/* this failure makes it 'failing' */
+	int			claim_index;	/* the caller's: where its claim is */
 } FetchVideo;
 
 /* Account totals of one creator. */
@@ -285,6 +289,18 @@ extern void fetch_video_stats_from(FetchVideoStats *stats, const struct TtVideo 
  * schedule.
  */
 extern void fetch_store(FetchBatch *batch);
+
+/*
+ * fetch_store() in parts, for a caller that isolates a failure: the
+ * videos batch->videos[lo..hi) (snapshots, resolutions, outcomes), and
+ * everything else (tokens, creators, fetch_log).  Together they write
+ * what fetch_store() writes.
+ */
+extern void fetch_store_videos(FetchBatch *batch, int lo, int hi);
+extern void fetch_store_all_but_videos(FetchBatch *batch);
+
+/* Whether an epoch create_time is stored as posted_at (1970..9999). */
+extern bool fetch_create_time_valid(int64 create_time);
 extern void fetch_store_credentials(FetchCredentials *cred);
 extern void fetch_store_calls(FetchCall **calls, int ncalls);
 

@@ -40,6 +40,8 @@ typedef struct BuildState
 	char	   *pending_key;
 } BuildState;
 
+static bool utf8_make_valid(char **s);
+
 static JsonNode *
 node_new(JsonNodeType type)
 {
@@ -145,7 +147,148 @@ sem_scalar(void *state, char *token, JsonTokenType tokentype)
 			break;
 	}
 	n->text = token;
+	if (tokentype == JSON_TOKEN_STRING && token != NULL)
+		n->repaired = utf8_make_valid(&n->text);
 	node_attach(st, n);
+}
+
+/*
+ * Makes a decoded string valid UTF-8 in place of the parser's: each byte
+ * that does not start a well-formed character becomes U+FFFD.  The parser
+ * does not check the encoding of unescaped bytes (the backend's json_in
+ * verifies its input first; a response from TikTok is not verified), and
+ * text that is not valid UTF-8 cannot be stored.  Returns whether the
+ * string was changed.
+ */
+static bool
+utf8_make_valid(char **s)
+{
+	const unsigned char *p = (const unsigned char *) *s;
+	size_t		len = strlen(*s);
+	size_t		i = 0;
+	StringInfoData buf;
+	bool		changed = false;
+
+	/* the common case: valid, no copy */
+	while (i < len)
+	{
+		int			l = pg_utf_mblen(p + i);
+
+		if (l > (int) (len - i) || !pg_utf8_islegal(p + i, l))
+			break;
+		i += l;
+	}
+	if (i == len)
+		return false;
+
+	initStringInfo(&buf);
+	appendBinaryStringInfo(&buf, *s, (int) i);
+	while (i < len)
+	{
+		int			l = pg_utf_mblen(p + i);
+
+		if (l <= (int) (len - i) && pg_utf8_islegal(p + i, l))
+		{
+			appendBinaryStringInfo(&buf, (const char *) p + i, l);
+			i += l;
+		}
+		else
+		{
+			appendStringInfoString(&buf, "\xEF\xBF\xBD");
+			changed = true;
+			i++;
+		}
+	}
+	*s = buf.data;
+	return changed;
+}
+
+static int
+hex_value(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
+/* The code unit of a \uXXXX escape at p (p[0] == '\\'), or -1. */
+static int
+unicode_escape_at(const char *p, const char *end)
+{
+	int			v = 0;
+	int			k;
+
+	if (end - p < 6 || p[1] != 'u')
+		return -1;
+	for (k = 2; k < 6; k++)
+	{
+		int			h = hex_value(p[k]);
+
+		if (h < 0)
+			return -1;
+		v = v * 16 + h;
+	}
+	return v;
+}
+
+/*
+ * Rewrites, in place and at the same length, the escapes a TEXT value
+ * cannot hold and on which the parser would reject the whole response:
+ * \u0000 and unpaired UTF-16 surrogates become \ufffd.  One such string
+ * in one video's caption must not cost every other video of the answer.
+ */
+static void
+repair_unicode_escapes(char *data, size_t len)
+{
+	char	   *end = data + len;
+	char	   *p;
+	bool		in_string = false;
+
+	for (p = data; p < end; p++)
+	{
+		int			u;
+
+		if (!in_string)
+		{
+			if (*p == '"')
+				in_string = true;
+			continue;
+		}
+		if (*p == '"')
+		{
+			in_string = false;
+			continue;
+		}
+		if (*p != '\\')
+			continue;
+		u = unicode_escape_at(p, end);
+		if (u < 0)
+		{
+			p++;				/* skip the escaped character */
+			continue;
+		}
+		if (u >= 0xD800 && u <= 0xDBFF)
+		{
+			int			lo = unicode_escape_at(p + 6, end);
+
+			if (p + 6 < end && p[6] == '\\' && lo >= 0xDC00 && lo <= 0xDFFF)
+			{
+				p += 11;		/* a valid pair */
+				continue;
+			}
+		}
+		else if (u != 0 && (u < 0xDC00 || u > 0xDFFF))
+		{
+			p += 5;
+			continue;
+		}
+		memcpy(p + 2, "fffd", 4);
+		p += 5;
+	}
 }
 
 /*
@@ -244,6 +387,7 @@ json_decode_parse(const char *data, size_t len, JsonNode **out)
 	copy = palloc(len + 1);
 	memcpy(copy, data, len);
 	copy[len] = '\0';
+	repair_unicode_escapes(copy, len);
 
 	memset(&st, 0, sizeof(st));
 	memset(&sem, 0, sizeof(sem));
@@ -596,6 +740,20 @@ get_string(const JsonNode *obj, const char *key)
 	return NULL;
 }
 
+/* A caption string member, or NULL; *repaired set if it was not valid UTF-8. */
+static char *
+get_caption(const JsonNode *obj, const char *key, bool *repaired)
+{
+	JsonNode   *n = json_get(obj, key);
+
+	if (n && n->type == JN_STRING)
+	{
+		*repaired = *repaired || n->repaired;
+		return n->text;
+	}
+	return NULL;
+}
+
 /* An item id: a positive integer as a string or a number. */
 static char *
 get_id(const JsonNode *obj, const char *key, int64 *id)
@@ -754,6 +912,17 @@ check_video_object(const JsonNode *v, int i)
 }
 
 char *
+json_video_list_error(const TtVideoList *list)
+{
+	int			i;
+
+	for (i = 0; i < list->nvideos; i++)
+		if (list->videos[i].error)
+			return list->videos[i].error;
+	return NULL;
+}
+
+char *
 json_decode_display_videos(const JsonNode *data, TtVideoList *list)
 {
 	JsonNode   *videos;
@@ -766,23 +935,28 @@ json_decode_display_videos(const JsonNode *data, TtVideoList *list)
 		TtVideo    *v = &list->videos[i];
 		bool		err = false;
 		int64		dur;
-		char	   *e;
+		char	   *e = NULL;
 
 		TRY(check_video_object(o, i));
 		TRY(get_id(o, "id", &v->id));
 		v->has_create_time = json_int64(json_get(o, "create_time"), &v->create_time, &err);
 		if (err)
-			return pstrdup("field \"create_time\" is not an integer");
-		if ((e = get_count(o, "view_count", &v->has_views, &v->views)) ||
-			(e = get_count(o, "like_count", &v->has_likes, &v->likes)) ||
-			(e = get_count(o, "comment_count", &v->has_comments, &v->comments)) ||
-			(e = get_count(o, "share_count", &v->has_shares, &v->shares)) ||
-			(e = get_count(o, "duration", &v->has_duration, &dur)))
-			return psprintf("video %lld: %s", (long long) v->id, e);
+			e = pstrdup("field \"create_time\" is not an integer");
+		if (e == NULL)
+			(void) ((e = get_count(o, "view_count", &v->has_views, &v->views)) ||
+					(e = get_count(o, "like_count", &v->has_likes, &v->likes)) ||
+					(e = get_count(o, "comment_count", &v->has_comments, &v->comments)) ||
+					(e = get_count(o, "share_count", &v->has_shares, &v->shares)) ||
+					(e = get_count(o, "duration", &v->has_duration, &dur)));
+		if (e)
+		{
+			v->error = psprintf("video %lld: %s", (long long) v->id, e);
+			continue;
+		}
 		v->duration_s = (double) dur;
-		v->caption = get_string(o, "video_description");
+		v->caption = get_caption(o, "video_description", &v->caption_repaired);
 		if (v->caption == NULL)
-			v->caption = get_string(o, "title");
+			v->caption = get_caption(o, "title", &v->caption_repaired);
 		v->share_url = get_string(o, "share_url");
 	}
 	return NULL;
@@ -800,32 +974,36 @@ json_decode_business_videos(const JsonNode *data, TtVideoList *list)
 		const JsonNode *o = videos->items[i];
 		TtVideo    *v = &list->videos[i];
 		bool		err = false;
-		char	   *e;
+		char	   *e = NULL;
 
 		TRY(check_video_object(o, i));
 		TRY(get_id(o, "item_id", &v->id));
 		v->has_create_time = json_int64(json_get(o, "create_time"), &v->create_time, &err);
 		if (err)
-			return pstrdup("field \"create_time\" is not an integer");
-		if ((e = get_count(o, "video_views", &v->has_views, &v->views)) ||
-			(e = get_count(o, "likes", &v->has_likes, &v->likes)) ||
-			(e = get_count(o, "comments", &v->has_comments, &v->comments)) ||
-			(e = get_count(o, "shares", &v->has_shares, &v->shares)) ||
-			(e = get_count(o, "favorites", &v->has_saves, &v->saves)) ||
-			(e = get_count(o, "reach", &v->has_reach, &v->reach)) ||
-			(e = get_real(o, "full_video_watched_rate", &v->has_completion_rate, &v->completion_rate)) ||
-			(e = get_real(o, "average_time_watched", &v->has_avg_watch_time, &v->avg_watch_time_s)) ||
-			(e = get_real(o, "total_time_watched", &v->has_total_watch_time, &v->total_watch_time_s)) ||
-			(e = get_real(o, "video_duration", &v->has_duration, &v->duration_s)))
-			return psprintf("video %lld: %s", (long long) v->id, e);
+			e = pstrdup("field \"create_time\" is not an integer");
+		if (e == NULL)
+			(void) ((e = get_count(o, "video_views", &v->has_views, &v->views)) ||
+					(e = get_count(o, "likes", &v->has_likes, &v->likes)) ||
+					(e = get_count(o, "comments", &v->has_comments, &v->comments)) ||
+					(e = get_count(o, "shares", &v->has_shares, &v->shares)) ||
+					(e = get_count(o, "favorites", &v->has_saves, &v->saves)) ||
+					(e = get_count(o, "reach", &v->has_reach, &v->reach)) ||
+					(e = get_real(o, "full_video_watched_rate", &v->has_completion_rate, &v->completion_rate)) ||
+					(e = get_real(o, "average_time_watched", &v->has_avg_watch_time, &v->avg_watch_time_s)) ||
+					(e = get_real(o, "total_time_watched", &v->has_total_watch_time, &v->total_watch_time_s)) ||
+					(e = get_real(o, "video_duration", &v->has_duration, &v->duration_s)));
 		/* one SDK spells it "favorities" */
-		if (!v->has_saves &&
-			(e = get_count(o, "favorities", &v->has_saves, &v->saves)))
-			return psprintf("video %lld: %s", (long long) v->id, e);
-		if (v->has_completion_rate && v->completion_rate > 1.0)
-			return psprintf("video %lld: full_video_watched_rate %g is not a fraction between 0 and 1",
-							(long long) v->id, v->completion_rate);
-		v->caption = get_string(o, "caption");
+		if (e == NULL && !v->has_saves)
+			e = get_count(o, "favorities", &v->has_saves, &v->saves);
+		if (e == NULL && v->has_completion_rate && v->completion_rate > 1.0)
+			e = psprintf("full_video_watched_rate %g is not a fraction between 0 and 1",
+						 v->completion_rate);
+		if (e)
+		{
+			v->error = psprintf("video %lld: %s", (long long) v->id, e);
+			continue;
+		}
+		v->caption = get_caption(o, "caption", &v->caption_repaired);
 		v->media_type = get_string(o, "media_type");
 		v->share_url = get_string(o, "share_url");
 	}

@@ -34,6 +34,7 @@ typedef struct JsonNode
 {
 	JsonNodeType type;
 	char	   *text;			/* string value, number token, "true"/"false" */
+	bool		repaired;		/* string: invalid UTF-8 replaced by U+FFFD */
 	int			n;				/* children of an object or array */
 	int			cap;
 	char	  **keys;			/* object member names */
@@ -127,8 +128,16 @@ typedef struct TtVideo
 				total_watch_time_s,
 				duration_s;
 	char	   *caption;
+	bool		caption_repaired;	/* invalid UTF-8 replaced by U+FFFD */
 	char	   *media_type;		/* Business: VIDEO / PHOTO */
 	char	   *share_url;
+
+	/*
+	 * What was wrong with this video's fields (a counter that is not a
+	 * non-negative 64-bit integer...), or NULL.  The other videos of the
+	 * answer are not affected by it.
+	 */
+	char	   *error;
 } TtVideo;
 
 typedef struct TtVideoList
@@ -139,6 +148,14 @@ typedef struct TtVideoList
 	int64		cursor;
 	bool		has_more;
 } TtVideoList;
+
+/*
+ * The list decoders fail only for the shape of the answer; a video whose
+ * own fields are wrong gets .error and the others are decoded as usual.
+ * json_video_list_error() is the first such error, for callers that
+ * refuse the whole answer then.
+ */
+extern char *json_video_list_error(const TtVideoList *list);
 
 /* data of /v2/video/query/ and /v2/video/list/ */
 extern char *json_decode_display_videos(const JsonNode *data, TtVideoList *list);

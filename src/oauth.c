@@ -506,8 +506,10 @@ disconnect_creator(PG_FUNCTION_ARGS)
 						  " last_error = 'authorization revoked by tiktrack.disconnect_creator()',"
 						  " updated_at = pg_catalog.now() WHERE id = $1",
 						  1, types, v, NULL, false, 0);
+	/* no more polling: authorizing again makes them due at once */
 	SPI_execute_with_args("UPDATE tiktrack.videos SET state = 'awaiting_authorization',"
-						  " last_error = 'the creator''s authorization was revoked', last_error_at = pg_catalog.now()"
+						  " last_error = 'the creator''s authorization was revoked', last_error_at = pg_catalog.now(),"
+						  " next_fetch_at = CASE WHEN next_fetch_at IS NOT NULL THEN track_until END"
 						  " WHERE creator_id = $1 AND state IN ('tracking', 'failing')",
 						  1, types, v, NULL, false, 0);
 	if (purge)

@@ -225,14 +225,19 @@ decoded(FetchCall *call, char *err)
 }
 
 bool
-business_decode_videos(const HttpRequest *r, FetchCall *call, TtVideoList *list)
+business_decode_videos(const HttpRequest *r, FetchCall *call, TtVideoList *list,
+					   bool per_video_errors)
 {
 	JsonNode   *data;
+	char	   *err;
 
 	memset(list, 0, sizeof(*list));
 	if (!biz_envelope(r, call, &data))
 		return false;
-	return decoded(call, json_decode_business_videos(data, list));
+	err = json_decode_business_videos(data, list);
+	if (err == NULL && !per_video_errors)
+		err = json_video_list_error(list);
+	return decoded(call, err);
 }
 
 bool

@@ -30,8 +30,9 @@ extern HttpRequest *business_get_request(const char *access_token,
 										 const char *business_id);
 extern HttpRequest *business_token_info_request(const char *access_token);
 
+/* As display_decode_videos(). */
 extern bool business_decode_videos(const HttpRequest *r, FetchCall *call,
-								   TtVideoList *list);
+								   TtVideoList *list, bool per_video_errors);
 extern bool business_decode_account(const HttpRequest *r, FetchCall *call,
 									TtUser *user);
 extern bool business_decode_token_info(const HttpRequest *r, FetchCall *call,

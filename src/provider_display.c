@@ -228,7 +228,8 @@ display_envelope(const HttpRequest *r, FetchCall *call)
 }
 
 bool
-display_decode_videos(const HttpRequest *r, FetchCall *call, TtVideoList *list)
+display_decode_videos(const HttpRequest *r, FetchCall *call, TtVideoList *list,
+					  bool per_video_errors)
 {
 	JsonNode   *data = display_envelope(r, call);
 	char	   *err;
@@ -237,6 +238,8 @@ display_decode_videos(const HttpRequest *r, FetchCall *call, TtVideoList *list)
 	if (data == NULL)
 		return false;
 	err = json_decode_display_videos(data, list);
+	if (err == NULL && !per_video_errors)
+		err = json_video_list_error(list);
 	if (err)
 		return fetch_call_malformed(call, err);
 	return true;

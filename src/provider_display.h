@@ -38,9 +38,13 @@ extern HttpRequest *display_video_list_request(const char *access_token,
 											   int64 cursor, int max_count);
 extern HttpRequest *display_user_info_request(const char *access_token);
 
-/* Decode a video query/list answer; false on any error (see call). */
+/*
+ * Decode a video query/list answer; false on any error (see call).  With
+ * per_video_errors a video whose own fields are wrong only gets its
+ * .error; without, it makes the whole answer malformed.
+ */
 extern bool display_decode_videos(const HttpRequest *r, FetchCall *call,
-								  TtVideoList *list);
+								  TtVideoList *list, bool per_video_errors);
 extern bool display_decode_user(const HttpRequest *r, FetchCall *call,
 								TtUser *user);
 

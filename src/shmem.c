@@ -446,6 +446,7 @@ tiktrack_worker_detach(int code, Datum arg)
 		my_slot->worker_latch = NULL;
 		my_slot->worker_state = TT_WORKER_STOPPED;
 		my_slot->worker_state_since = GetCurrentTimestamp();
+		memset(my_slot->waiting_since, 0, sizeof(my_slot->waiting_since));
 	}
 	if (tiktrack_shared->launcher_latch != NULL)
 		SetLatch(tiktrack_shared->launcher_latch);
@@ -485,6 +486,20 @@ tiktrack_note_success(int api, TimestampTz when)
 	LWLockAcquire(tiktrack_shared->lock, LW_EXCLUSIVE);
 	if (when > my_slot->last_success[api])
 		my_slot->last_success[api] = when;
+	LWLockRelease(tiktrack_shared->lock);
+}
+
+void
+tiktrack_note_waiting(const bool *known, const TimestampTz *since)
+{
+	int			api;
+
+	if (my_slot == NULL)
+		return;
+	LWLockAcquire(tiktrack_shared->lock, LW_EXCLUSIVE);
+	for (api = 0; api < TT_NUM_APIS; api++)
+		if (known[api])
+			my_slot->waiting_since[api] = since[api];
 	LWLockRelease(tiktrack_shared->lock);
 }
 

@@ -115,6 +115,13 @@ typedef struct TiktrackDatabaseSlot
 	int			worker_restarts;	/* starts since the slot was assigned */
 	TimestampTz last_success[TT_NUM_APIS];
 
+	/*
+	 * Per API, when the oldest video the worker postponed for lack of
+	 * budget in its last round over that API first fell due (0: none
+	 * waits): how far behind schedule a saturated worker is.
+	 */
+	TimestampTz waiting_since[TT_NUM_APIS];
+
 	TiktrackCounterRing counters;
 } TiktrackDatabaseSlot;
 
@@ -180,6 +187,8 @@ extern void tiktrack_worker_detach(int code, Datum arg);
 extern void tiktrack_worker_set_exit_reason(TiktrackWorkerExit reason);
 extern void tiktrack_set_worker_state(TiktrackWorkerState state);
 extern void tiktrack_note_success(int api, TimestampTz when);
+/* waiting_since[api] for the APIs with known[api] set */
+extern void tiktrack_note_waiting(const bool *known, const TimestampTz *since);
 
 /* counters of this worker's database */
 extern void tiktrack_count(TiktrackCounter counter, int64 n);

@@ -27,6 +27,7 @@
 #include "utils/timestamp.h"
 
 #include "fetch.h"
+#include "latest_snapshots.h"
 #include "snapshot_store.h"
 #include "token_seal.h"
 
@@ -39,20 +40,60 @@ exec(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls, i
 		elog(ERROR, "tiktrack store failed (%s): %s", SPI_result_code_string(rc), sql);
 }
 
+/*
+ * Text from TikTok in the database encoding.  The JSON decoder made it
+ * valid UTF-8; a character the database encoding lacks (an emoji in a
+ * LATIN1 database) must not fail the batch either: then the text is
+ * stored with every non-ASCII character as '?'.
+ */
+static char *
+server_text(const char *s)
+{
+	size_t		len = strlen(s);
+	int			enc = GetDatabaseEncoding();
+	MemoryContext cxt = CurrentMemoryContext;
+	char	   *conv = NULL;
+
+	if (enc == PG_UTF8 || enc == PG_SQL_ASCII)
+	{
+		/* nothing to convert; a last check that it is valid */
+		if (enc == PG_SQL_ASCII || pg_verifymbstr(s, (int) len, true))
+			return (char *) s;
+	}
+	else
+	{
+		PG_TRY();
+		{
+			conv = pg_any_to_server(s, (int) len, PG_UTF8);
+		}
+		PG_CATCH();
+		{
+			MemoryContextSwitchTo(cxt);
+			FlushErrorState();
+			conv = NULL;
+		}
+		PG_END_TRY();
+		if (conv)
+			return conv;
+	}
+	conv = pstrdup(s);
+	for (char *p = conv; *p; p++)
+		if (IS_HIGHBIT_SET(*p))
+			*p = '?';
+	return conv;
+}
+
 /* Text from TikTok (UTF-8) in the database encoding; NULL stays NULL. */
 static Datum
 text_arg(const char *s, char *nulls, int i)
 {
-	char	   *conv;
-
 	if (s == NULL)
 	{
 		nulls[i] = 'n';
 		return (Datum) 0;
 	}
 	nulls[i] = ' ';
-	conv = pg_any_to_server(s, strlen(s), PG_UTF8);
-	return CStringGetTextDatum(conv);
+	return CStringGetTextDatum(server_text(s));
 }
 
 static Datum
@@ -96,9 +137,12 @@ store_tokens_spi(int64 creator_id, FetchApi api, const char *access_token,
 	exec("UPDATE tiktrack.creators SET authorized_via = $2, auth_status = 'authorized',"
 		 " authorized_at = pg_catalog.now(), last_error = NULL, updated_at = pg_catalog.now() WHERE id = $1",
 		 2, types, v, nulls, SPI_OK_UPDATE);
-	/* videos that waited for this authorization can be fetched now */
+	/*
+	 * videos that waited for this authorization (parked until their end,
+	 * see schedule_video() in worker.c) can be fetched now
+	 */
 	exec("UPDATE tiktrack.videos SET state = 'tracking', last_error = NULL,"
-		 " next_fetch_at = coalesce(next_fetch_at, pg_catalog.now())"
+		 " next_fetch_at = pg_catalog.now()"
 		 " WHERE creator_id = $1 AND state = 'awaiting_authorization'",
 		 1, types, v, nulls, SPI_OK_UPDATE);
 	pfree(DatumGetPointer(v[2]));
@@ -162,8 +206,7 @@ column_add(ArrayBuildState *col, bool has, Datum value)
 static void
 column_add_text(ArrayBuildState *col, const char *s)
 {
-	column_add(col, s != NULL,
-			   s ? CStringGetTextDatum(pg_any_to_server(s, strlen(s), PG_UTF8)) : (Datum) 0);
+	column_add(col, s != NULL, s ? CStringGetTextDatum(server_text(s)) : (Datum) 0);
 }
 
 static Datum
@@ -243,12 +286,11 @@ fetch_store_calls(FetchCall **calls, int ncalls)
 }
 
 /*
- * The snapshots of every fetched video in one statement (the statement
- * trigger that maintains latest_snapshots runs once), skipping videos
- * deleted since the fetch was prepared.
+ * The snapshots of every fetched video and their latest_snapshots rows in
+ * one statement, skipping videos deleted since the fetch was prepared.
  */
 static void
-store_snapshots_spi(FetchBatch *b)
+store_snapshots_spi(FetchBatch *b, int lo, int hi)
 {
 	enum
 	{
@@ -262,10 +304,11 @@ store_snapshots_spi(FetchBatch *b)
 	ArrayBuildState *col[NCOLS];
 	int			n = 0;
 	int			i;
+	int			rc;
 
 	for (i = 0; i < NCOLS; i++)
 		col[i] = column_new(elem[i]);
-	for (i = 0; i < b->nvideos; i++)
+	for (i = lo; i < hi; i++)
 	{
 		FetchVideo *fv = &b->videos[i];
 		FetchVideoStats *s = &fv->stats;
@@ -294,20 +337,34 @@ store_snapshots_spi(FetchBatch *b)
 		types[i + 1] = get_array_type(elem[i]);
 		values[i + 1] = column_array(col[i]);
 	}
-	exec("INSERT INTO tiktrack.snapshots (video_id, captured_at, views, likes, comments, shares,"
-		 " saves, reach, completion_rate, avg_watch_time_s, total_watch_time_s, source)"
-		 " SELECT u.id, $1, u.views, u.likes, u.comments, u.shares, u.saves, u.reach,"
-		 "  u.completion_rate, u.avg_watch_time_s, u.total_watch_time_s, u.source"
-		 " FROM ROWS FROM ("
-		 "  pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4),"
-		 "  pg_catalog.unnest($5), pg_catalog.unnest($6), pg_catalog.unnest($7),"
-		 "  pg_catalog.unnest($8), pg_catalog.unnest($9), pg_catalog.unnest($10),"
-		 "  pg_catalog.unnest($11), pg_catalog.unnest($12))"
-		 "  AS u(id, source, views, likes, comments, shares, saves, reach,"
-		 "       completion_rate, avg_watch_time_s, total_watch_time_s)"
-		 " WHERE EXISTS (SELECT 1 FROM tiktrack.videos v WHERE v.id = u.id)"
-		 " ON CONFLICT (video_id, captured_at) DO NOTHING",
-		 NCOLS + 1, types, values, NULL, SPI_OK_INSERT);
+	/*
+	 * The snapshots, and from the rows actually inserted (not those a
+	 * retried batch stored already) their latest_snapshots rows, in one
+	 * statement; the trigger stands aside for it.
+	 */
+	rc = latest_snapshots_execute_bypassing(
+											"WITH ins AS ("
+											" INSERT INTO tiktrack.snapshots (video_id, captured_at, views, likes, comments, shares,"
+											"  saves, reach, completion_rate, avg_watch_time_s, total_watch_time_s, source)"
+											" SELECT u.id, $1, u.views, u.likes, u.comments, u.shares, u.saves, u.reach,"
+											"  u.completion_rate, u.avg_watch_time_s, u.total_watch_time_s, u.source"
+											" FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3),"
+											"  pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6),"
+											"  pg_catalog.unnest($7), pg_catalog.unnest($8), pg_catalog.unnest($9),"
+											"  pg_catalog.unnest($10), pg_catalog.unnest($11), pg_catalog.unnest($12))"
+											"  AS u(id, source, views, likes, comments, shares, saves, reach,"
+											"       completion_rate, avg_watch_time_s, total_watch_time_s)"
+											" WHERE EXISTS (SELECT 1 FROM tiktrack.videos v WHERE v.id = u.id)"
+											" ON CONFLICT (video_id, captured_at) DO NOTHING"
+											" RETURNING *)"
+											" INSERT INTO tiktrack.latest_snapshots AS l (" LATEST_SNAPSHOTS_COLUMNS ")"
+											" SELECT i.video_id, i.captured_at, i.views, i.likes, i.comments, i.shares, i.saves,"
+											"  i.reach, i.completion_rate, i.avg_watch_time_s, i.total_watch_time_s, i.source, 1"
+											" FROM ins i"
+											LATEST_SNAPSHOTS_UPSERT,
+											NCOLS + 1, types, values, NULL);
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "tiktrack store failed (%s): storing snapshots", SPI_result_code_string(rc));
 }
 
 /* How an outcome is named in the statement of store_videos_spi(). */
@@ -388,7 +445,7 @@ resolved_id_free(const FetchBatch *b, int64 real_id)
 	" missing_count = CASE u.outcome WHEN 'ok' THEN 0 WHEN 'missing' THEN v.missing_count + 1" \
 	"  ELSE v.missing_count END," \
 	" last_error = CASE u.outcome" \
-	"  WHEN 'ok' THEN NULL" \
+	"  WHEN 'ok' THEN u.error" \
 	"  WHEN 'error' THEN u.error" \
 	"  WHEN 'missing' THEN CASE WHEN v.missing_count + 1 >= $2" \
 	"   THEN u.error OPERATOR(pg_catalog.||) ' in '" \
@@ -411,8 +468,8 @@ resolved_id_free(const FetchBatch *b, int64 real_id)
 	"    FROM tiktrack.creators c WHERE c.id = v.creator_id)," \
 	"   'the video''s creator is not known yet, so no authorization can be used')" \
 	"  ELSE v.last_error END," \
-	" last_error_at = CASE u.outcome WHEN 'ok' THEN NULL WHEN 'none' THEN v.last_error_at" \
-	"  ELSE pg_catalog.now() END"
+	" last_error_at = CASE u.outcome WHEN 'ok' THEN CASE WHEN u.error IS NOT NULL THEN pg_catalog.now() END" \
+	"  WHEN 'none' THEN v.last_error_at ELSE pg_catalog.now() END"
 
 /*
  * Caption, posting time, duration and kind as TikTok sent them, written
@@ -448,7 +505,7 @@ resolved_id_free(const FetchBatch *b, int64 real_id)
  * both see the same split.
  */
 static void
-store_videos_spi(FetchBatch *b)
+store_videos_spi(FetchBatch *b, int lo, int hi)
 {
 	enum
 	{
@@ -466,7 +523,7 @@ store_videos_spi(FetchBatch *b)
 
 	for (i = 0; i < NCOLS; i++)
 		col[i] = column_new(elem[i]);
-	for (i = 0; i < b->nvideos; i++)
+	for (i = lo; i < hi; i++)
 	{
 		FetchVideo *fv = &b->videos[i];
 		FetchVideoStats *s = &fv->stats;
@@ -488,6 +545,8 @@ store_videos_spi(FetchBatch *b)
 			error = fv->error;
 		if (fv->outcome == FETCH_ERROR && error == NULL)
 			error = "fetch failed";
+		if (ok)
+			error = fv->note;	/* what was wrong with a usable answer */
 		column_add(col[C_ID], true, Int64GetDatum(id));
 		column_add(col[C_OUTCOME], true, CStringGetTextDatum(outcome));
 		column_add_text(col[C_ERROR], error);
@@ -496,7 +555,7 @@ store_videos_spi(FetchBatch *b)
 				   TimestampTzGetDatum(fv->next_fetch_at));
 		column_add(col[C_FAILING], true, BoolGetDatum(fv->scheduled && fv->becomes_failing));
 		column_add_text(col[C_CAPTION], ok ? s->caption : NULL);
-		column_add(col[C_POSTED], ok && s->has_create_time,
+		column_add(col[C_POSTED], ok && s->has_create_time && fetch_create_time_valid(s->create_time),
 				   TimestampTzGetDatum(time_t_to_timestamptz((pg_time_t) s->create_time)));
 		column_add(col[C_DURATION], ok && s->has_duration, Float4GetDatum((float4) s->duration_s));
 		column_add_text(col[C_KIND], ok ? s->kind : NULL);
@@ -529,7 +588,7 @@ store_videos_spi(FetchBatch *b)
  * their real ids (tiktrack.resolve_placeholder), in one statement.
  */
 static void
-store_resolutions_spi(FetchBatch *b)
+store_resolutions_spi(FetchBatch *b, int lo, int hi)
 {
 	enum
 	{
@@ -544,7 +603,7 @@ store_resolutions_spi(FetchBatch *b)
 
 	for (i = 0; i < NCOLS; i++)
 		col[i] = column_new(elem[i]);
-	for (i = 0; i < b->nvideos; i++)
+	for (i = lo; i < hi; i++)
 	{
 		FetchVideo *fv = &b->videos[i];
 
@@ -638,13 +697,11 @@ store_reauth(FetchCredentials *c)
 		 2, types, v, nulls, SPI_OK_UPDATE);
 }
 
-void
-fetch_store(FetchBatch *b)
+static void
+store_credentials_spi(FetchBatch *b)
 {
 	int			i;
 
-	SPI_connect();
-	/* tokens first: losing a rotated refresh token locks the creator out */
 	for (i = 0; i < b->ncreds; i++)
 	{
 		FetchCredentials *c = b->creds[i];
@@ -654,10 +711,47 @@ fetch_store(FetchBatch *b)
 		if (c->reauth_needed)
 			store_reauth(c);
 	}
-	store_snapshots_spi(b);
+}
+
+static void
+store_video_range_spi(FetchBatch *b, int lo, int hi)
+{
+	store_snapshots_spi(b, lo, hi);
 	/* placeholders take their real ids first: a schedule may name them */
-	store_resolutions_spi(b);
-	store_videos_spi(b);
+	store_resolutions_spi(b, lo, hi);
+	store_videos_spi(b, lo, hi);
+}
+
+void
+fetch_store(FetchBatch *b)
+{
+	int			i;
+
+	SPI_connect();
+	/* tokens first: losing a rotated refresh token locks the creator out */
+	store_credentials_spi(b);
+	store_video_range_spi(b, 0, b->nvideos);
+	for (i = 0; i < b->ncreators; i++)
+		store_creator(b, &b->creators[i]);
+	store_calls_spi(b->calls, b->ncalls);
+	SPI_finish();
+}
+
+void
+fetch_store_videos(FetchBatch *b, int lo, int hi)
+{
+	SPI_connect();
+	store_video_range_spi(b, Max(lo, 0), Min(hi, b->nvideos));
+	SPI_finish();
+}
+
+void
+fetch_store_all_but_videos(FetchBatch *b)
+{
+	int			i;
+
+	SPI_connect();
+	store_credentials_spi(b);
 	for (i = 0; i < b->ncreators; i++)
 		store_creator(b, &b->creators[i]);
 	store_calls_spi(b->calls, b->ncalls);

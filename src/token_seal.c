@@ -217,6 +217,26 @@ token_seal(const char *plaintext, const char *aad)
 }
 
 char *
+token_unseal_or_null(const bytea *sealed, const char *aad)
+{
+	int			len = VARSIZE_ANY_EXHDR(sealed);
+	char	   *out;
+	int			n;
+
+	load_key();
+	out = palloc(Max(len, 1));
+	n = token_unseal_raw(seal_key, aad, (const unsigned char *) VARDATA_ANY(sealed),
+						 len, (unsigned char *) out);
+	if (n < 0)
+	{
+		pfree(out);
+		return NULL;
+	}
+	out[n] = '\0';
+	return out;
+}
+
+char *
 token_unseal(const bytea *sealed, const char *aad)
 {
 	int			len = VARSIZE_ANY_EXHDR(sealed);

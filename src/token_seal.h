@@ -42,6 +42,14 @@ extern int	token_unseal_raw(const unsigned char *key, const char *aad,
 /* Backend: seal/unseal with the data directory's key (created on demand). */
 extern bytea *token_seal(const char *plaintext, const char *aad);
 extern char *token_unseal(const bytea *sealed, const char *aad);
+
+/*
+ * As token_unseal(), but NULL when this one token cannot be unsealed
+ * (altered, or sealed under another key): a fault of one creator's row,
+ * which must not stop a batch of many creators.  A missing or unreadable
+ * key file is still an ERROR (it concerns every token).
+ */
+extern char *token_unseal_or_null(const bytea *sealed, const char *aad);
 #endif
 
 #endif							/* TIKTRACK_TOKEN_SEAL_H */

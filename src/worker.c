@@ -64,9 +64,11 @@
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/guc.h"
+#include "utils/hsearch.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/snapmgr.h"
+#include "utils/resowner.h"
 #include "utils/timestamp.h"
 
 #include "fetch.h"
@@ -140,6 +142,39 @@ static char database_name[NAMEDATALEN];
 
 static void exit_without_extension(void) pg_attribute_noreturn();
 
+/*
+ * Isolating a video whose fault fails whole rounds (outside the store
+ * step, which isolates its own failures): the videos of the last failed
+ * round are suspects, and a round takes at most suspect_group of them, a
+ * group that halves with every failure, so the culprit is alone within
+ * a few rounds while the others go on.  A round that succeeds clears the
+ * suspects it held.
+ */
+static int64 *suspects = NULL;
+static int	nsuspects = 0;
+static int	suspect_group = 0;
+static int64 *round_ids = NULL;		/* the videos of the round in progress */
+
+/*
+ * Places in line of the videos postponed for lack of budget: when each
+ * first fell due.  A postponed video is due again when its limiter has
+ * room, later than it was; its place makes it go before the videos that
+ * fell due meanwhile, so no group is overtaken round after round.  In
+ * memory: a restarted worker forgets places, never videos.
+ */
+typedef struct VideoPlace
+{
+	int64		id;				/* hash key */
+	TimestampTz due_at;
+} VideoPlace;
+
+static HTAB *places = NULL;
+
+/* More remembered places than this are dropped (videos gone meanwhile). */
+#define MAX_PLACES 200000
+static int	nround_ids = 0;
+static bool video_round_running = false;
+
 /* One claimed video, as the claim returned it. */
 typedef struct ClaimedVideo
 {
@@ -149,6 +184,9 @@ typedef struct ClaimedVideo
 	TimestampTz posted_at;		/* or SCHEDULE_UNKNOWN_TIME */
 	TimestampTz track_until;
 	int			failures;
+	TimestampTz due_at;			/* its place in line: when it fell due */
+	TimestampTz group_due;		/* the oldest due_at of its (API, creator) */
+	bool		held;			/* a suspect beyond this round's group */
 	bool		admitted;
 	TimestampTz postponed_until;
 } ClaimedVideo;
@@ -491,18 +529,21 @@ release_orphaned_claims(void)
 static void
 release_failed_claims(void)
 {
-	Oid			types[3] = {INT4OID, INTERVALOID, TEXTOID};
-	Datum		values[3];
+	Oid			types[5] = {INT4OID, INT8ARRAYOID, INTERVALOID, TEXTOID, INT4OID};
+	Datum		values[5];
 	Interval   *delay = palloc0(sizeof(Interval));
 
 	delay->time = (int64) tiktrack_retry_base_delay_s * USECS_PER_SEC;
 	values[0] = Int32GetDatum(MyProcPid);
-	values[1] = IntervalPGetDatum(delay);
-	values[2] = CStringGetTextDatum(last_round_error);
+	/* the round's videos, also when the error rolled their claim back */
+	values[1] = int8_array(round_ids, nround_ids);
+	values[2] = IntervalPGetDatum(delay);
+	values[3] = CStringGetTextDatum(last_round_error);
+	values[4] = Int32GetDatum(tiktrack_failing_after);
 
 	begin_unit(TT_WORKER_MAINTENANCE, "releasing claims of a failed round");
 	spi_connect();
-	spi_exec("SELECT tiktrack.release_failed_claims($1, $2, $3)", 3, types, values, NULL,
+	spi_exec("SELECT tiktrack.release_failed_claims($1, $2, $3, $4, $5)", 5, types, values, NULL,
 			 SPI_OK_SELECT);
 	SPI_finish();
 	end_unit();
@@ -532,6 +573,115 @@ compare_claimed_videos(const void *a, const void *b)
 	return x->id < y->id ? -1 : (x->id > y->id ? 1 : 0);
 }
 
+/* Groups in line: the group whose oldest video fell due first goes first. */
+static int
+compare_claimed_groups(const void *a, const void *b)
+{
+	const ClaimedVideo *x = a;
+	const ClaimedVideo *y = b;
+
+	if (x->group_due != y->group_due)
+		return x->group_due < y->group_due ? -1 : 1;
+	return compare_claimed_videos(a, b);
+}
+
+static void
+places_init(void)
+{
+	HASHCTL		ctl;
+
+	memset(&ctl, 0, sizeof(ctl));
+	ctl.keysize = sizeof(int64);
+	ctl.entrysize = sizeof(VideoPlace);
+	ctl.hcxt = TopMemoryContext;
+	places = hash_create("tiktrack worker places in line", 1024, &ctl,
+						 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+}
+
+/* A claimed video's place: the one it kept when postponed, if earlier. */
+static TimestampTz
+place_of(int64 id, TimestampTz due_at)
+{
+	VideoPlace *p;
+
+	if (places == NULL)
+		return due_at;
+	p = hash_search(places, &id, HASH_FIND, NULL);
+	return p && p->due_at < due_at ? p->due_at : due_at;
+}
+
+/* Postponed videos keep their place; admitted ones no longer need one. */
+static void
+keep_places(const ClaimedVideo *v, int n)
+{
+	bool		seen[TT_NUM_APIS] = {false};
+	TimestampTz waiting[TT_NUM_APIS] = {0};
+	int			i;
+
+	/* what waits for the budget, per API, for worker_status */
+	for (i = 0; i < n; i++)
+	{
+		int			api = (int) v[i].api;
+
+		if (api < 0 || api >= TT_NUM_APIS)
+			continue;
+		seen[api] = true;
+		if (!v[i].admitted && !v[i].held &&
+			(waiting[api] == 0 || v[i].due_at < waiting[api]))
+			waiting[api] = v[i].due_at;
+	}
+	tiktrack_note_waiting(seen, waiting);
+
+	if (places == NULL)
+		places_init();
+	else if (hash_get_num_entries(places) > MAX_PLACES)
+	{
+		hash_destroy(places);
+		places_init();
+	}
+	for (i = 0; i < n; i++)
+	{
+		if (v[i].admitted)
+			(void) hash_search(places, &v[i].id, HASH_REMOVE, NULL);
+		else
+		{
+			bool		found;
+			VideoPlace *p = hash_search(places, &v[i].id, HASH_ENTER, &found);
+
+			p->due_at = v[i].due_at;
+		}
+	}
+}
+
+/*
+ * Orders a claim as the budget is spent: (API, creator) groups, oldest
+ * due group first, whatever the creator's id.
+ */
+static void
+order_claimed_videos(ClaimedVideo *v, int n)
+{
+	int			start = 0;
+
+	qsort(v, n, sizeof(ClaimedVideo), compare_claimed_videos);
+	while (start < n)
+	{
+		int			end = start + 1;
+		TimestampTz oldest = v[start].due_at;
+		int			i;
+
+		while (end < n && v[end].api == v[start].api &&
+			   v[end].creator_id == v[start].creator_id)
+		{
+			oldest = Min(oldest, v[end].due_at);
+			end++;
+		}
+		for (i = start; i < end; i++)
+			v[i].group_due = oldest;
+		start = end;
+	}
+	qsort(v, n, sizeof(ClaimedVideo), compare_claimed_groups);
+}
+
 /* Runs the claim; the rows are copied into batch_cxt. */
 static int
 claim_due_videos(ClaimedVideo **out)
@@ -551,7 +701,7 @@ claim_due_videos(ClaimedVideo **out)
 		USECS_PER_SEC / 4;
 	values[0] = Int32GetDatum(tiktrack_batch_size);
 	values[1] = IntervalPGetDatum(window);
-	spi_exec("SELECT video_id, creator_id, api, posted_at, track_until, fetch_failures "
+	spi_exec("SELECT video_id, creator_id, api, posted_at, track_until, fetch_failures, due_at "
 			 "FROM tiktrack.claim_due_videos($1, $2)",
 			 2, types, values, NULL, SPI_OK_SELECT);
 	n = SPI_processed;
@@ -573,8 +723,9 @@ claim_due_videos(ClaimedVideo **out)
 		v[i].posted_at = isnull ? SCHEDULE_UNKNOWN_TIME : DatumGetTimestampTz(d);
 		v[i].track_until = DatumGetTimestampTz(SPI_getbinval(tup, desc, 5, &isnull));
 		v[i].failures = DatumGetInt32(SPI_getbinval(tup, desc, 6, &isnull));
+		v[i].due_at = place_of(v[i].id, DatumGetTimestampTz(SPI_getbinval(tup, desc, 7, &isnull)));
 	}
-	qsort(v, n, sizeof(ClaimedVideo), compare_claimed_videos);
+	order_claimed_videos(v, (int) n);
 	*out = v;
 	return (int) n;
 }
@@ -589,31 +740,49 @@ admit_videos(ClaimedVideo *v, int n, TimestampTz now)
 {
 	int			admitted = 0;
 	int			start = 0;
+	int64		refused[TT_NUM_LIMITERS];	/* wait of a limiter that refused */
 
+	memset(refused, 0, sizeof(refused));
 	while (start < n)
 	{
 		int			end = start + 1;
 		int			limiter;
 		int64		wait = 0;
+		int			nheld = 0;
 		int			i;
 
 		while (end < n && v[end].api == v[start].api &&
 			   v[end].creator_id == v[start].creator_id)
 			end++;
+		for (i = start; i < end; i++)
+			nheld += v[i].held ? 1 : 0;
 		limiter = fetch_budget_for_videos(v[start].api);
-		if (limiter >= 0)
+		if (limiter >= 0 && refused[limiter] > 0)
 		{
-			int			requests = (end - start + IDS_PER_REQUEST - 1) / IDS_PER_REQUEST;
+			/* in line behind a group the limiter refused: no overtaking */
+			wait = refused[limiter];
+		}
+		else if (limiter >= 0 && nheld < end - start)
+		{
+			int			requests = (end - start - nheld + IDS_PER_REQUEST - 1) / IDS_PER_REQUEST;
 
 			wait = tiktrack_rate_acquire(limiter, requests);
 			if (wait > 0)
 			{
+				refused[limiter] = wait;
 				tiktrack_rate_note_wait(limiter, wait);
 				tiktrack_count(TT_COUNT_RATE_LIMIT_WAITS, 1);
 			}
 		}
 		for (i = start; i < end; i++)
 		{
+			if (v[i].held)
+			{
+				/* back after this round, which tells whether it is guilty */
+				v[i].admitted = false;
+				v[i].postponed_until = now + USECS_PER_SEC;
+				continue;
+			}
 			v[i].admitted = (wait == 0);
 			v[i].postponed_until = wait == 0 ? 0 : now + wait;
 			if (wait == 0)
@@ -622,6 +791,104 @@ admit_videos(ClaimedVideo *v, int n, TimestampTz now)
 		start = end;
 	}
 	return admitted;
+}
+
+/* ---- isolating a fault that fails whole rounds ---- */
+
+static bool
+is_suspect(int64 id)
+{
+	int			i;
+
+	for (i = 0; i < nsuspects; i++)
+		if (suspects[i] == id)
+			return true;
+	return false;
+}
+
+/* Holds back the suspects beyond this round's group. */
+static void
+hold_suspects(ClaimedVideo *v, int n)
+{
+	int			taken = 0;
+	int			i;
+
+	if (nsuspects == 0)
+		return;
+	for (i = 0; i < n; i++)
+		if (is_suspect(v[i].id))
+			v[i].held = (++taken > suspect_group);
+}
+
+/* Remembers the videos of the round about to run (for round_failed()). */
+static void
+note_round_videos(const ClaimedVideo *v, int n)
+{
+	int			i;
+
+	if (round_ids)
+		pfree(round_ids);
+	round_ids = MemoryContextAlloc(TopMemoryContext, sizeof(int64) * Max(n, 1));
+	nround_ids = 0;
+	for (i = 0; i < n; i++)
+		if (v[i].admitted)
+			round_ids[nround_ids++] = v[i].id;
+	video_round_running = true;
+}
+
+/* The round succeeded: its suspects are cleared. */
+static void
+round_succeeded(void)
+{
+	int			i,
+				k = 0;
+
+	video_round_running = false;
+	if (nsuspects == 0)
+	{
+		nround_ids = 0;
+		return;
+	}
+	for (i = 0; i < nsuspects; i++)
+	{
+		bool		in_round = false;
+		int			j;
+
+		for (j = 0; j < nround_ids && !in_round; j++)
+			in_round = (round_ids[j] == suspects[i]);
+		if (!in_round)
+			suspects[k++] = suspects[i];
+	}
+	nsuspects = k;
+	if (nsuspects == 0)
+		suspect_group = 0;
+	nround_ids = 0;
+}
+
+/*
+ * The round failed as a whole: its suspects (or, when it held none, all
+ * its videos) are the new suspects, taken half as many at a time.
+ */
+static void
+round_failed(void)
+{
+	int64	   *next;
+	int			n = 0;
+	int			i;
+	bool		had_suspects = false;
+
+	video_round_running = false;
+	for (i = 0; i < nround_ids && !had_suspects; i++)
+		had_suspects = is_suspect(round_ids[i]);
+	next = MemoryContextAlloc(TopMemoryContext, sizeof(int64) * Max(nround_ids, 1));
+	for (i = 0; i < nround_ids; i++)
+		if (!had_suspects || is_suspect(round_ids[i]))
+			next[n++] = round_ids[i];
+	if (suspects)
+		pfree(suspects);
+	suspects = next;
+	nsuspects = n;
+	suspect_group = Max(1, n / 2);
 }
 
 /* Gives postponed videos back, due when their limiter has room again. */
@@ -754,7 +1021,7 @@ run_execute(FetchBatch *batch, const char *what, int n)
  * videos deleted meanwhile), so one forward walk finds them.
  */
 static const ClaimedVideo *
-next_claimed(const ClaimedVideo *v, int n, int *pos, int64 id)
+next_claimed(const ClaimedVideo *v, int n, int *pos, int64 id, int *index)
 {
 	int			i;
 
@@ -762,24 +1029,91 @@ next_claimed(const ClaimedVideo *v, int n, int *pos, int64 id)
 		if (v[i].id == id)
 		{
 			*pos = i + 1;
+			*index = i;
 			return &v[i];
 		}
 	return NULL;
 }
 
 /*
- * Decides every video's next fetch from its outcome, for fetch_store() to
+ * Decides a video's next fetch from its outcome, for fetch_store() to
  * write with the outcome in one row update (which also ends the claim):
  * the cadence after an answer, the backoff after a failure (and whether it
- * makes the video failing), the end of a throttle.  Returns the ids of
- * the videos that got a snapshot.
+ * makes the video failing), the end of a throttle.
  */
-static int
+static void
+schedule_video(FetchVideo *fv, const ClaimedVideo *c, const ScheduleSettings *s,
+			   TimestampTz now)
+{
+	TimestampTz posted_at = c ? c->posted_at : SCHEDULE_UNKNOWN_TIME;
+	TimestampTz track_until = c ? c->track_until : DT_NOEND;
+	TimestampTz next;
+	int			failures;
+	int64		at;
+
+	switch (fv->outcome)
+	{
+		case FETCH_OK:
+			if (fv->stats.has_create_time)
+				posted_at = time_t_to_timestamptz((pg_time_t) fv->stats.create_time);
+			next = schedule_next_fetch(s, now, posted_at, track_until, &at) ? at : DT_NOBEGIN;
+			break;
+		case FETCH_RESOLVED:
+			/* The real id is known now; fetch its stats right away. */
+			next = now;
+			break;
+		case FETCH_MISSING:
+			/* Answered; fetch_store records what it means. */
+			next = schedule_next_fetch(s, now, posted_at, track_until, &at) ? at : DT_NOBEGIN;
+			break;
+		case FETCH_NO_AUTH:
+		case FETCH_REAUTH:
+
+			/*
+			 * Nothing to fetch until the creator authorizes, which makes
+			 * the video due at once (store_tokens_spi): only its end is
+			 * kept in view, to complete it.  A video whose creator is not
+			 * known yet is looked at every interval.
+			 */
+			next = schedule_next_fetch(s, now, posted_at, track_until, &at) ? at : DT_NOBEGIN;
+			if (next != DT_NOBEGIN)
+				next = fv->creator_id != 0 ? track_until : Min(now + s->interval_us, track_until);
+			break;
+		case FETCH_ERROR:
+			if (fetch_throttled(fv->outcome, fv->call))
+			{
+				/* Not the video's fault: back when the limiter opens. */
+				next = now + fetch_budget_throttle_wait_us(fv->call);
+				break;
+			}
+			/* fetch_store counts this failure: one more than claimed */
+			failures = (c ? c->failures : 0) + 1;
+			fv->becomes_failing = schedule_is_failing(s, failures);
+			if (now >= track_until)
+				next = DT_NOBEGIN;
+			else
+			{
+				at = now + schedule_retry_delay(s, failures, creator_jitter(fv->creator_id));
+				next = Min(at, track_until);
+			}
+			break;
+		case FETCH_PENDING:
+		default:
+			next = now;
+			break;
+	}
+	/* A short link still resolving never "completes". */
+	if (fv->video_id < 0 && fv->outcome != FETCH_RESOLVED && next == DT_NOBEGIN)
+		next = now + s->interval_us;
+	fv->scheduled = true;
+	fv->next_fetch_at = next;
+}
+
+static void
 schedule_videos(FetchBatch *batch, const ClaimedVideo *claimed, int nclaimed,
-				TimestampTz now, int64 *ok_ids)
+				TimestampTz now)
 {
 	ScheduleSettings s = current_schedule_settings();
-	int			nok = 0;
 	int			pos = 0;
 	int			i;
 
@@ -787,64 +1121,146 @@ schedule_videos(FetchBatch *batch, const ClaimedVideo *claimed, int nclaimed,
 	for (i = 0; i < batch->nvideos; i++)
 	{
 		FetchVideo *fv = &batch->videos[i];
-		const ClaimedVideo *c = next_claimed(claimed, nclaimed, &pos, fv->video_id);
-		TimestampTz posted_at = c ? c->posted_at : SCHEDULE_UNKNOWN_TIME;
-		TimestampTz track_until = c ? c->track_until : DT_NOEND;
-		TimestampTz next;
-		int			failures;
-		int64		at;
 
-		switch (fv->outcome)
-		{
-			case FETCH_OK:
-				if (fv->stats.has_create_time)
-					posted_at = time_t_to_timestamptz((pg_time_t) fv->stats.create_time);
-				ok_ids[nok++] = fv->video_id;
-				next = schedule_next_fetch(&s, now, posted_at, track_until, &at) ? at : DT_NOBEGIN;
-				break;
-			case FETCH_RESOLVED:
-				/* The real id is known now; fetch its stats right away. */
-				next = now;
-				break;
-			case FETCH_MISSING:
-			case FETCH_NO_AUTH:
-			case FETCH_REAUTH:
-				/* Answered; fetch_store records what it means. */
-				next = schedule_next_fetch(&s, now, posted_at, track_until, &at) ? at : DT_NOBEGIN;
-				if (fv->outcome != FETCH_MISSING && next != DT_NOBEGIN &&
-					now + s.interval_us < track_until)
-					next = now + s.interval_us;
-				break;
-			case FETCH_ERROR:
-				if (fetch_throttled(fv->outcome, fv->call))
-				{
-					/* Not the video's fault: back when the limiter opens. */
-					next = now + fetch_budget_throttle_wait_us(fv->call);
-					break;
-				}
-				/* fetch_store counts this failure: one more than claimed */
-				failures = (c ? c->failures : 0) + 1;
-				fv->becomes_failing = schedule_is_failing(&s, failures);
-				if (now >= track_until)
-					next = DT_NOBEGIN;
-				else
-				{
-					at = now + schedule_retry_delay(&s, failures, creator_jitter(fv->creator_id));
-					next = Min(at, track_until);
-				}
-				break;
-			case FETCH_PENDING:
-			default:
-				next = now;
-				break;
-		}
-		/* A short link still resolving never "completes". */
-		if (fv->video_id < 0 && fv->outcome != FETCH_RESOLVED && next == DT_NOBEGIN)
-			next = now + s.interval_us;
-		fv->scheduled = true;
-		fv->next_fetch_at = next;
+		fv->claim_index = -1;
+		schedule_video(fv, next_claimed(claimed, nclaimed, &pos, fv->video_id, &fv->claim_index),
+					   &s, now);
 	}
-	return nok;
+}
+
+/* ---- storing a batch, a failure isolated to the video that caused it ---- */
+
+typedef void (*StoreStep) (FetchBatch *batch, int lo, int hi);
+
+static void
+store_whole_batch(FetchBatch *b, int lo, int hi)
+{
+	fetch_store(b);
+}
+
+static void
+store_all_but_videos(FetchBatch *b, int lo, int hi)
+{
+	fetch_store_all_but_videos(b);
+}
+
+/*
+ * Runs a store step in a subtransaction; NULL when it succeeded, else its
+ * error message (everything it wrote is rolled back).
+ */
+static char *
+try_store(StoreStep step, FetchBatch *b, int lo, int hi)
+{
+	MemoryContext oldcxt = CurrentMemoryContext;
+	ResourceOwner oldowner = CurrentResourceOwner;
+	char	   *volatile error = NULL;
+
+	BeginInternalSubTransaction(NULL);
+	MemoryContextSwitchTo(oldcxt);
+	PG_TRY();
+	{
+		step(b, lo, hi);
+		ReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+	}
+	PG_CATCH();
+	{
+		ErrorData  *edata;
+
+		MemoryContextSwitchTo(oldcxt);
+		edata = CopyErrorData();
+		FlushErrorState();
+		RollbackAndReleaseCurrentSubTransaction();
+		MemoryContextSwitchTo(oldcxt);
+		CurrentResourceOwner = oldowner;
+		error = pstrdup(edata->message ? edata->message : "unknown error");
+		FreeErrorData(edata);
+	}
+	PG_END_TRY();
+	return error;
+}
+
+/*
+ * Stores videos [lo, hi), halving the range on failure until the video
+ * that cannot be stored is alone: then that video's fetch failed (with the
+ * reason as its last_error, a failure counted) and its neighbours are
+ * stored as usual.
+ */
+static void
+store_videos_isolating(FetchBatch *b, int lo, int hi, const ClaimedVideo *claimed,
+					   TimestampTz now)
+{
+	FetchVideo *fv;
+	ScheduleSettings s;
+	char	   *error;
+
+	if (lo >= hi)
+		return;
+	error = try_store(fetch_store_videos, b, lo, hi);
+	if (error == NULL)
+		return;
+	if (hi - lo > 1)
+	{
+		int			mid = lo + (hi - lo) / 2;
+
+		store_videos_isolating(b, lo, mid, claimed, now);
+		store_videos_isolating(b, mid, hi, claimed, now);
+		return;
+	}
+	fv = &b->videos[lo];
+	ereport(WARNING,
+			(errmsg("tiktrack worker: could not store video " INT64_FORMAT ": %s",
+					fv->video_id, error),
+			 errdetail("The other videos of the batch are stored; this one counts a failed fetch.")));
+	fv->outcome = FETCH_ERROR;
+	fv->note = NULL;
+	fv->error = psprintf("could not store what TikTok answered for video " INT64_FORMAT ": %s",
+						 fv->video_id, error);
+	s = current_schedule_settings();
+	schedule_video(fv, fv->claim_index >= 0 ? &claimed[fv->claim_index] : NULL, &s, now);
+	error = try_store(fetch_store_videos, b, lo, hi);
+	if (error != NULL)
+		ereport(WARNING,
+				(errmsg("tiktrack worker: could not record the failure of video " INT64_FORMAT ": %s",
+						fv->video_id, error),
+				 errdetail("Its claim lapses after " CLAIM_LEASE ".")));
+}
+
+/*
+ * The store step of a round: the whole batch at once (the common case,
+ * one subtransaction), or, when that fails, its parts, so that one video's
+ * fault never costs the others their snapshots.
+ */
+static void
+store_batch(FetchBatch *b, const ClaimedVideo *claimed, TimestampTz now)
+{
+	char	   *error = try_store(store_whole_batch, b, 0, 0);
+
+	if (error == NULL)
+		return;
+	ereport(WARNING,
+			(errmsg("tiktrack worker: storing a batch of %d videos failed: %s", b->nvideos, error),
+			 errdetail("Storing its videos in smaller groups to find the one at fault.")));
+	error = try_store(store_all_but_videos, b, 0, 0);
+	if (error != NULL)
+		ereport(WARNING,
+				(errmsg("tiktrack worker: could not store the batch's tokens, creator stats and fetch_log rows: %s",
+						error)));
+	store_videos_isolating(b, 0, b->nvideos, claimed, now);
+}
+
+/* The ids of the videos that got a snapshot. */
+static int
+snapshot_ids(const FetchBatch *b, int64 *ids)
+{
+	int			n = 0;
+	int			i;
+
+	for (i = 0; i < b->nvideos; i++)
+		if (b->videos[i].outcome == FETCH_OK)
+			ids[n++] = b->videos[i].video_id;
+	return n;
 }
 
 /* One snapshot.created event (per 200 videos) for the batch. */
@@ -884,7 +1300,10 @@ run_video_round(TimestampTz *next_due)
 	spi_connect();
 	claim_without_wal_flush();
 	nclaimed = claim_due_videos(&claimed);
+	hold_suspects(claimed, nclaimed);
 	nadmitted = admit_videos(claimed, nclaimed, now);
+	keep_places(claimed, nclaimed);
+	note_round_videos(claimed, nclaimed);
 	if (nadmitted < nclaimed)
 		postpone_videos(claimed, nclaimed);
 	*next_due = next_due_time();
@@ -907,6 +1326,7 @@ run_video_round(TimestampTz *next_due)
 
 	if (batch == NULL)
 	{
+		round_succeeded();
 		if (nclaimed > 0)
 			tiktrack_set_worker_state(TT_WORKER_RATE_LIMITED);
 		return nclaimed;
@@ -923,8 +1343,9 @@ run_video_round(TimestampTz *next_due)
 	begin_unit(TT_WORKER_WRITING, activity);
 	now = GetCurrentTimestamp();
 	ok_ids = MemoryContextAlloc(batch_cxt, sizeof(int64) * Max(batch->nvideos, 1));
-	nsnapshots = schedule_videos(batch, claimed, nclaimed, now, ok_ids);
-	fetch_store(batch);
+	schedule_videos(batch, claimed, nclaimed, now);
+	store_batch(batch, claimed, now);
+	nsnapshots = snapshot_ids(batch, ok_ids);
 	spi_connect();
 	notify_snapshots(batch, ok_ids, nsnapshots);
 	*next_due = next_due_time();
@@ -934,6 +1355,7 @@ run_video_round(TimestampTz *next_due)
 
 	fetch_batch_wipe(batch);
 	current_batch = NULL;
+	round_succeeded();
 	return nclaimed;
 }
 
@@ -1215,6 +1637,10 @@ recover_from_error(void)
 	MemoryContextReset(batch_cxt);
 	tiktrack_count(TT_COUNT_ERR_WORKER, 1);
 	release_claims_pending = true;
+	if (video_round_running)
+		round_failed();
+	else
+		nround_ids = 0;			/* not a round over videos */
 	pgstat_report_activity(STATE_IDLE, NULL);
 	RESUME_INTERRUPTS();
 

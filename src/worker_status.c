@@ -23,6 +23,7 @@
 PG_FUNCTION_INFO_V1(tiktrack_worker_info);
 PG_FUNCTION_INFO_V1(tiktrack_worker_counters);
 PG_FUNCTION_INFO_V1(tiktrack_rate_limits);
+PG_FUNCTION_INFO_V1(tiktrack_worker_backlog);
 
 /* False when tiktrack.database restricts the workers to another database. */
 static bool
@@ -163,5 +164,34 @@ tiktrack_rate_limits(PG_FUNCTION_ARGS)
 		values[7] = Float8GetDatum((double) rl->waited_us / USECS_PER_SEC);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	}
+	return (Datum) 0;
+}
+
+/*
+ * Per API, since when the oldest video the worker postponed for lack of
+ * budget has been due (the APIs where nothing waits have no row).
+ */
+Datum
+tiktrack_worker_backlog(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	static const char *const api_names[TT_NUM_APIS] = {"none", "display", "business"};
+	TiktrackDatabaseSlot *s = palloc(sizeof(TiktrackDatabaseSlot));
+	int			api;
+
+	InitMaterializedSRF(fcinfo, 0);
+	(void) tiktrack_read_database_slot(MyDatabaseId, s);
+	for (api = 0; api < TT_NUM_APIS; api++)
+	{
+		Datum		values[2];
+		bool		nulls[2] = {false};
+
+		if (s->waiting_since[api] == 0)
+			continue;
+		values[0] = CStringGetTextDatum(api_names[api]);
+		values[1] = TimestampTzGetDatum(s->waiting_since[api]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	pfree(s);
 	return (Datum) 0;
 }

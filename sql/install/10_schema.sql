@@ -105,7 +105,9 @@ COMMENT ON COLUMN tiktrack.creator_stats.audience IS 'Business API audience shar
 COMMENT ON COLUMN tiktrack.creator_stats.source IS 'API that produced the row: display, business or manual.';
 
 -- Unresolved short links get a negative placeholder id until the fetcher
--- learns the real item id; TikTok's ids are always positive.
+-- learns the real item id; TikTok's ids are always positive.  A video's id
+-- never changes: the resolved video is the row under its real id, and the
+-- placeholder row goes (tiktrack.resolve_placeholder).
 CREATE SEQUENCE tiktrack.pending_video_id_seq;
 COMMENT ON SEQUENCE tiktrack.pending_video_id_seq IS
 	'Source of the negative placeholder ids of videos tracked through a short link that is not resolved yet.';
@@ -132,7 +134,8 @@ CREATE TABLE tiktrack.videos (
 	last_error	text,
 	last_error_at timestamptz,
 	tracked_at	timestamptz NOT NULL DEFAULT now(),
-	CONSTRAINT videos_placeholder_check CHECK (id > 0 OR (short_url IS NOT NULL AND state IN ('resolving', 'stopped', 'failing')))
+	-- a short link that never resolved ends unavailable, still a placeholder
+	CONSTRAINT videos_placeholder_check CHECK (id > 0 OR (short_url IS NOT NULL AND state IN ('resolving', 'stopped', 'failing', 'unavailable')))
 );
 COMMENT ON TABLE tiktrack.videos IS
 	'One row per tracked post, keyed by TikTok''s numeric item id (a negative placeholder while a short link awaits resolution), with its metadata and tracking state.';
@@ -154,7 +157,7 @@ CREATE INDEX videos_due_idx ON tiktrack.videos (next_fetch_at)
 CREATE INDEX videos_creator_idx ON tiktrack.videos (creator_id);
 
 CREATE TABLE tiktrack.snapshots (
-	video_id	bigint NOT NULL REFERENCES tiktrack.videos (id) ON UPDATE CASCADE ON DELETE CASCADE,
+	video_id	bigint NOT NULL REFERENCES tiktrack.videos (id) ON DELETE CASCADE,
 	captured_at timestamptz NOT NULL,
 	views		bigint CONSTRAINT snapshots_views_check CHECK (views >= 0),
 	likes		bigint CONSTRAINT snapshots_likes_check CHECK (likes >= 0),
@@ -190,7 +193,7 @@ COMMENT ON COLUMN tiktrack.snapshots.source IS 'API that produced the row: displ
  * dumped, the trigger rebuilds it when a dump's snapshots are restored.
  */
 CREATE TABLE tiktrack.latest_snapshots (
-	video_id	bigint PRIMARY KEY REFERENCES tiktrack.videos (id) ON UPDATE CASCADE ON DELETE CASCADE,
+	video_id	bigint PRIMARY KEY REFERENCES tiktrack.videos (id) ON DELETE CASCADE,
 	captured_at timestamptz NOT NULL,
 	views		bigint,
 	likes		bigint,
@@ -205,41 +208,15 @@ CREATE TABLE tiktrack.latest_snapshots (
 	snapshot_count bigint NOT NULL DEFAULT 1
 );
 COMMENT ON TABLE tiktrack.latest_snapshots IS
-	'The most recent snapshot of each video (same columns as snapshots) plus the number of snapshots taken; maintained by a trigger on snapshots.';
+	'The most recent snapshot of each video (same columns as snapshots) plus the number of snapshots taken; maintained by the fetcher''s store step for its batches and by a trigger on snapshots for any other insert.';
 
 CREATE FUNCTION tiktrack.snapshots_keep_latest()
 RETURNS trigger
-LANGUAGE plpgsql
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	INSERT INTO tiktrack.latest_snapshots AS l
-		(video_id, captured_at, views, likes, comments, shares, saves, reach,
-		 completion_rate, avg_watch_time_s, total_watch_time_s, source, snapshot_count)
-	SELECT DISTINCT ON (n.video_id)
-		   n.video_id, n.captured_at, n.views, n.likes, n.comments, n.shares, n.saves, n.reach,
-		   n.completion_rate, n.avg_watch_time_s, n.total_watch_time_s, n.source,
-		   count(*) OVER (PARTITION BY n.video_id)
-	FROM new_rows n
-	ORDER BY n.video_id, n.captured_at DESC
-	ON CONFLICT (video_id) DO UPDATE
-		SET snapshot_count = l.snapshot_count + excluded.snapshot_count,
-			captured_at = CASE WHEN excluded.captured_at > l.captured_at THEN excluded.captured_at ELSE l.captured_at END,
-			views = CASE WHEN excluded.captured_at > l.captured_at THEN excluded.views ELSE l.views END,
-			likes = CASE WHEN excluded.captured_at > l.captured_at THEN excluded.likes ELSE l.likes END,
-			comments = CASE WHEN excluded.captured_at > l.captured_at THEN excluded.comments ELSE l.comments END,
-			shares = CASE WHEN excluded.captured_at > l.captured_at THEN excluded.shares ELSE l.shares END,
-			saves = CASE WHEN excluded.captured_at > l.captured_at THEN excluded.saves ELSE l.saves END,
-			reach = CASE WHEN excluded.captured_at > l.captured_at THEN excluded.reach ELSE l.reach END,
-			completion_rate = CASE WHEN excluded.captured_at > l.captured_at THEN excluded.completion_rate ELSE l.completion_rate END,
-			avg_watch_time_s = CASE WHEN excluded.captured_at > l.captured_at THEN excluded.avg_watch_time_s ELSE l.avg_watch_time_s END,
-			total_watch_time_s = CASE WHEN excluded.captured_at > l.captured_at THEN excluded.total_watch_time_s ELSE l.total_watch_time_s END,
-			source = CASE WHEN excluded.captured_at > l.captured_at THEN excluded.source ELSE l.source END;
-	RETURN NULL;
-END
-$$;
+AS 'MODULE_PATHNAME', 'tiktrack_snapshots_keep_latest'
+LANGUAGE C
+SET search_path = pg_catalog, pg_temp;
 COMMENT ON FUNCTION tiktrack.snapshots_keep_latest() IS
-	'Trigger function: folds newly inserted snapshots into tiktrack.latest_snapshots.';
+	'Trigger function: folds newly inserted snapshots into tiktrack.latest_snapshots (any INSERT INTO tiktrack.snapshots; the fetcher''s store step keeps latest_snapshots itself, from its batch, in the statement that inserts the snapshots).';
 
 CREATE TRIGGER snapshots_keep_latest
 	AFTER INSERT ON tiktrack.snapshots
@@ -269,7 +246,7 @@ COMMENT ON COLUMN tiktrack.campaigns.budget_cents IS 'Planned budget in minor un
 
 CREATE TABLE tiktrack.campaign_posts (
 	campaign_id bigint NOT NULL REFERENCES tiktrack.campaigns (id) ON DELETE CASCADE,
-	video_id	bigint NOT NULL REFERENCES tiktrack.videos (id) ON UPDATE CASCADE,
+	video_id	bigint NOT NULL REFERENCES tiktrack.videos (id),
 	creator_id	bigint NOT NULL REFERENCES tiktrack.creators (id),
 	fee_cents	bigint NOT NULL DEFAULT 0 CONSTRAINT campaign_posts_fee_cents_check CHECK (fee_cents >= 0),
 	added_at	timestamptz NOT NULL DEFAULT now(),
@@ -284,7 +261,7 @@ CREATE TABLE tiktrack.conversions (
 	id			bigint GENERATED BY DEFAULT AS IDENTITY PRIMARY KEY,
 	campaign_id bigint NOT NULL REFERENCES tiktrack.campaigns (id) ON DELETE CASCADE,
 	creator_id	bigint NOT NULL REFERENCES tiktrack.creators (id),
-	video_id	bigint REFERENCES tiktrack.videos (id) ON UPDATE CASCADE,
+	video_id	bigint REFERENCES tiktrack.videos (id),
 	revenue_cents bigint NOT NULL CONSTRAINT conversions_revenue_cents_check CHECK (revenue_cents >= 0),
 	occurred_at timestamptz NOT NULL DEFAULT now(),
 	order_id	text,

@@ -100,9 +100,12 @@ COMMENT ON COLUMN tiktrack.fetch_log.creator_id IS 'The creator whose token or a
 
 /*
  * Completes a video tracked through a short link once the redirect named
- * its real id: the placeholder row takes the real id (foreign keys follow
- * through ON UPDATE CASCADE) or, when the real id is tracked already, is
- * merged into that row.  Returns the real id.
+ * its real id.  A video's id never changes (no foreign key cascades an
+ * update, which a distributed table could not do either): the video is
+ * the row under its real id, created from the placeholder when it is not
+ * tracked yet; what hangs on the placeholder (snapshots, campaign posts,
+ * conversions) moves to it, and the placeholder row goes.  Returns the
+ * real id.
  */
 CREATE FUNCTION tiktrack.resolve_placeholder(placeholder_id bigint, real_id bigint,
 											 handle text, kind text, url text)
@@ -113,6 +116,7 @@ AS $$
 DECLARE
 	p tiktrack.videos;
 	v_creator bigint;
+	v_new boolean := false;
 BEGIN
 	SELECT * INTO p FROM tiktrack.videos v WHERE v.id = placeholder_id FOR UPDATE;
 	IF NOT FOUND THEN
@@ -123,20 +127,33 @@ BEGIN
 		v_creator := tiktrack.ensure_creator(handle);
 	END IF;
 	PERFORM 1 FROM tiktrack.videos v WHERE v.id = real_id FOR UPDATE;
-	IF FOUND THEN
-		-- move what hangs on the placeholder, drop it, then fold it in
-		DELETE FROM tiktrack.campaign_posts cp
-			WHERE cp.video_id = placeholder_id
-			  AND EXISTS (SELECT 1 FROM tiktrack.campaign_posts o
-						  WHERE o.campaign_id = cp.campaign_id AND o.video_id = real_id);
-		UPDATE tiktrack.campaign_posts cp SET video_id = real_id WHERE cp.video_id = placeholder_id;
-		UPDATE tiktrack.conversions c SET video_id = real_id WHERE c.video_id = placeholder_id;
-		INSERT INTO tiktrack.snapshots
-			SELECT real_id, s.captured_at, s.views, s.likes, s.comments, s.shares, s.saves, s.reach,
-				   s.completion_rate, s.avg_watch_time_s, s.total_watch_time_s, s.source
-			FROM tiktrack.snapshots s WHERE s.video_id = placeholder_id
-			ON CONFLICT DO NOTHING;
-		DELETE FROM tiktrack.videos v WHERE v.id = placeholder_id;
+	IF NOT FOUND THEN
+		-- the placeholder's tracking under the real id (its short link
+		-- follows once the placeholder is gone: it is unique)
+		INSERT INTO tiktrack.videos (id, creator_id, kind, url, state, track_until, next_fetch_at,
+									 last_fetched_at, tracked_at, claimed_by, claimed_at)
+			VALUES (real_id, v_creator, coalesce(resolve_placeholder.kind, p.kind), resolve_placeholder.url,
+					CASE WHEN p.state = 'resolving' THEN 'tracking' ELSE p.state END,
+					p.track_until, p.next_fetch_at, p.last_fetched_at, p.tracked_at,
+					p.claimed_by, p.claimed_at);
+		v_new := true;
+	END IF;
+	-- move what hangs on the placeholder, drop it, then fold it in
+	DELETE FROM tiktrack.campaign_posts cp
+		WHERE cp.video_id = placeholder_id
+		  AND EXISTS (SELECT 1 FROM tiktrack.campaign_posts o
+					  WHERE o.campaign_id = cp.campaign_id AND o.video_id = real_id);
+	UPDATE tiktrack.campaign_posts cp SET video_id = real_id WHERE cp.video_id = placeholder_id;
+	UPDATE tiktrack.conversions c SET video_id = real_id WHERE c.video_id = placeholder_id;
+	INSERT INTO tiktrack.snapshots
+		SELECT real_id, s.captured_at, s.views, s.likes, s.comments, s.shares, s.saves, s.reach,
+			   s.completion_rate, s.avg_watch_time_s, s.total_watch_time_s, s.source
+		FROM tiktrack.snapshots s WHERE s.video_id = placeholder_id
+		ON CONFLICT DO NOTHING;
+	DELETE FROM tiktrack.videos v WHERE v.id = placeholder_id;
+	IF v_new THEN
+		UPDATE tiktrack.videos v SET short_url = p.short_url WHERE v.id = real_id;
+	ELSE
 		UPDATE tiktrack.videos v
 			SET track_until = greatest(v.track_until, p.track_until),
 				short_url = coalesce(v.short_url, p.short_url),
@@ -146,22 +163,13 @@ BEGIN
 							 THEN 'tracking' ELSE v.state END,
 				next_fetch_at = coalesce(v.next_fetch_at, now())
 			WHERE v.id = real_id;
-	ELSE
-		UPDATE tiktrack.videos v
-			SET id = real_id,
-				creator_id = coalesce(v.creator_id, v_creator),
-				kind = coalesce(resolve_placeholder.kind, v.kind),
-				url = resolve_placeholder.url,
-				state = CASE WHEN v.state = 'resolving' THEN 'tracking' ELSE v.state END,
-				last_error = NULL, last_error_at = NULL, fetch_failures = 0
-			WHERE v.id = placeholder_id;
 	END IF;
 	RETURN real_id;
 END
 $$;
 REVOKE EXECUTE ON FUNCTION tiktrack.resolve_placeholder(bigint, bigint, text, text, text) FROM PUBLIC;
 COMMENT ON FUNCTION tiktrack.resolve_placeholder(bigint, bigint, text, text, text) IS
-	'Internal: gives a short-link video its real TikTok id (renaming the placeholder row, or merging it into an already tracked row) and its creator. Used by the fetcher.';
+	'Internal: gives a short-link video its real TikTok id (the row under the real id, created or already tracked, takes over the placeholder''s snapshots, campaign posts and conversions; the placeholder row goes; no id is ever updated) and its creator. Used by the fetcher.';
 
 CREATE FUNCTION tiktrack.authorize_url(redirect_uri text,
 	scopes text DEFAULT 'user.info.basic,user.info.profile,user.info.stats,video.list')

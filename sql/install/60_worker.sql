@@ -32,52 +32,59 @@ CREATE INDEX videos_claimed_idx ON tiktrack.videos (claimed_by)
  * (TikTok takes 20 ids per request), and it keeps a creator's videos in
  * step instead of drifting into one request each.  SKIP LOCKED: a
  * second claimer (another worker, a tiktrack.refresh() in progress) gets
- * other videos, never the same.
+ * other videos, never the same.  due_at is when each video fell due (a
+ * companion's is in the future): the worker spends the request budget in
+ * that order, whatever the creator, so the oldest due work goes first.
  */
 CREATE FUNCTION tiktrack.claim_due_videos(max_videos integer,
 										  coalesce_window interval DEFAULT '0')
 RETURNS TABLE (video_id bigint, creator_id bigint, api text, posted_at timestamptz,
-			   track_until timestamptz, fetch_failures integer)
+			   track_until timestamptz, fetch_failures integer, due_at timestamptz)
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 	WITH due AS (
-		SELECT v.id, v.creator_id
+		SELECT v.id, v.creator_id, v.next_fetch_at
 		FROM tiktrack.videos v
-		WHERE v.next_fetch_at <= now()
+		WHERE v.next_fetch_at <= pg_catalog.now()
 		ORDER BY v.next_fetch_at
-		LIMIT max_videos
+		LIMIT claim_due_videos.max_videos
 		FOR UPDATE SKIP LOCKED
 	), companions AS (
-		SELECT v.id
+		SELECT v.id, v.next_fetch_at
 		FROM tiktrack.videos v
-		WHERE coalesce_window > interval '0'
+		WHERE claim_due_videos.coalesce_window > interval '0'
 		  -- (arrays, not joins: index scans whatever the row estimates)
 		  AND v.creator_id = ANY (ARRAY(SELECT DISTINCT d.creator_id FROM due d
 										WHERE d.creator_id IS NOT NULL))
-		  AND v.next_fetch_at > now()
-		  AND v.next_fetch_at <= now() + coalesce_window
+		  AND v.next_fetch_at > pg_catalog.now()
+		  AND v.next_fetch_at <= pg_catalog.now() + claim_due_videos.coalesce_window
 		  AND v.claimed_by IS NULL
-		LIMIT max_videos
+		LIMIT claim_due_videos.max_videos
 		FOR UPDATE SKIP LOCKED
+	), chosen AS (
+		SELECT d.id, d.next_fetch_at FROM due d
+		UNION ALL
+		SELECT c.id, c.next_fetch_at FROM companions c
 	), claimed AS (
 		UPDATE tiktrack.videos v
-			SET next_fetch_at = now() + interval '10 minutes',
-				claimed_by = pg_backend_pid(),
-				claimed_at = now()
-			WHERE v.id = ANY (ARRAY(SELECT id FROM due UNION SELECT id FROM companions))
+			SET next_fetch_at = pg_catalog.now() + interval '10 minutes',
+				claimed_by = pg_catalog.pg_backend_pid(),
+				claimed_at = pg_catalog.now()
+			WHERE v.id = ANY (ARRAY(SELECT ch.id FROM chosen ch))
 			RETURNING v.id, v.creator_id, coalesce(v.posted_at, v.tracked_at) AS posted_at,
 					  v.track_until, v.fetch_failures
 	)
 	SELECT c.id, c.creator_id,
 		   CASE WHEN cr.auth_status = 'authorized' THEN cr.authorized_via END,
-		   c.posted_at, c.track_until, c.fetch_failures
+		   c.posted_at, c.track_until, c.fetch_failures, ch.next_fetch_at
 	FROM claimed c
+	JOIN chosen ch ON ch.id = c.id
 	LEFT JOIN tiktrack.creators cr ON cr.id = c.creator_id
-	ORDER BY c.creator_id, c.id
+	ORDER BY ch.next_fetch_at, c.creator_id, c.id
 $$;
 COMMENT ON FUNCTION tiktrack.claim_due_videos(integer, interval) IS
-	'Worker: claims up to max_videos due videos (FOR UPDATE SKIP LOCKED, oldest due first) and the videos of the same creators due within coalesce_window, leasing them for 10 minutes; returns what scheduling needs and the API of their creator (NULL when not authorized).';
+	'Worker: claims up to max_videos due videos (FOR UPDATE SKIP LOCKED, oldest due first) and the videos of the same creators due within coalesce_window, leasing them for 10 minutes; returns what scheduling needs, the API of their creator (NULL when not authorized) and when each fell due, oldest first.';
 
 CREATE FUNCTION tiktrack.postpone_videos(ids bigint[], due_at timestamptz[])
 RETURNS bigint
@@ -116,25 +123,33 @@ $$;
 COMMENT ON FUNCTION tiktrack.release_orphaned_claims() IS
 	'Worker, at start: releases the claims of workers that stopped between claiming and writing (crash, kill), making those videos due at once.';
 
-CREATE FUNCTION tiktrack.release_failed_claims(worker_pid integer, retry_after interval, error text)
+CREATE FUNCTION tiktrack.release_failed_claims(worker_pid integer, video_ids bigint[],
+											   retry_after interval, error text,
+											   failing_after integer)
 RETURNS bigint
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 	WITH done AS (
 		UPDATE tiktrack.videos v
-			SET next_fetch_at = CASE WHEN v.next_fetch_at IS NOT NULL THEN now() + retry_after END,
+			SET next_fetch_at = CASE WHEN v.next_fetch_at IS NOT NULL
+									 THEN pg_catalog.now() + release_failed_claims.retry_after END,
 				fetch_failures = v.fetch_failures + 1,
+				-- a failure is a failure on this path too
+				state = CASE WHEN v.state = 'tracking'
+								  AND v.fetch_failures + 1 >= release_failed_claims.failing_after
+							 THEN 'failing' ELSE v.state END,
 				last_error = release_failed_claims.error,
-				last_error_at = now(),
+				last_error_at = pg_catalog.now(),
 				claimed_by = NULL, claimed_at = NULL
-			WHERE v.claimed_by = worker_pid
+			WHERE v.claimed_by = release_failed_claims.worker_pid
+			   OR v.id = ANY (release_failed_claims.video_ids)
 			RETURNING 1
 	)
-	SELECT count(*) FROM done
+	SELECT pg_catalog.count(*) FROM done
 $$;
-COMMENT ON FUNCTION tiktrack.release_failed_claims(integer, interval, text) IS
-	'Worker, after an error in a round: gives that round''s videos back with one failure counted and the error as last_error.';
+COMMENT ON FUNCTION tiktrack.release_failed_claims(integer, bigint[], interval, text, integer) IS
+	'Worker, after an error in a round: gives that round''s videos (those it claimed, and video_ids, whose claim the error may have rolled back) back with one failure counted (failing after failing_after in a row) and the error as last_error.';
 
 CREATE FUNCTION tiktrack.next_due_at()
 RETURNS timestamptz
@@ -376,6 +391,13 @@ LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION tiktrack.rate_limits() IS
 	'The token buckets in shared memory, one per API (per endpoint for the Display API): configured limits, requests available now, speed (1 = full; halved by every throttle from TikTok), when a throttle ends, how often TikTok throttled us, and how often and how long the worker and synchronous calls (tiktrack.refresh(), refresh_creator()) waited for the budget they share.';
 
+CREATE FUNCTION tiktrack.worker_backlog()
+RETURNS TABLE (api text, waiting_since timestamptz)
+AS 'MODULE_PATHNAME', 'tiktrack_worker_backlog'
+LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION tiktrack.worker_backlog() IS
+	'Per API (display, business), since when the oldest video the background worker postponed for lack of request budget has been due, from shared memory; no row for an API where nothing waits.';
+
 CREATE VIEW tiktrack.worker_status AS
 SELECT w.pid,
 	   w.state,
@@ -397,7 +419,21 @@ SELECT w.pid,
 	   (SELECT jsonb_object_agg(r.limiter, r.blocked_until) FROM tiktrack.rate_limits() r
 		WHERE r.blocked_until > now()) AS rate_limited_until,
 	   w.last_success_display,
-	   w.last_success_business
+	   w.last_success_business,
+	   coalesce(c.rate_limit_waits_last_minute, 0) > 0 AS saturated,
+	   (SELECT pg_catalog.jsonb_object_agg(d.api,
+				pg_catalog.round(EXTRACT(epoch FROM pg_catalog.now() - d.oldest), 1))
+		FROM (SELECT a.api, pg_catalog.min(a.oldest) AS oldest
+			  FROM (SELECT coalesce(CASE WHEN cr.auth_status = 'authorized' THEN cr.authorized_via END,
+									'none') AS api,
+						   v.next_fetch_at AS oldest
+					FROM tiktrack.videos v
+					LEFT JOIN tiktrack.creators cr ON cr.id = v.creator_id
+					WHERE v.next_fetch_at <= pg_catalog.now()
+					UNION ALL
+					-- postponed for lack of budget: due since their place in line
+					SELECT b.api, b.waiting_since FROM tiktrack.worker_backlog() b) a
+			  GROUP BY a.api) d) AS oldest_due_age_s
 FROM tiktrack.worker_info() w,
 	 LATERAL (
 		SELECT max(k.last_minute) FILTER (WHERE k.counter = 'requests') AS requests_last_minute,
@@ -405,6 +441,7 @@ FROM tiktrack.worker_info() w,
 			   max(k.last_minute) FILTER (WHERE k.counter = 'snapshots') AS snapshots_last_minute,
 			   max(k.last_hour) FILTER (WHERE k.counter = 'snapshots') AS snapshots_last_hour,
 			   max(k.last_hour) FILTER (WHERE k.counter = 'rate_limit_waits') AS rate_limit_waits_last_hour,
+			   max(k.last_minute) FILTER (WHERE k.counter = 'rate_limit_waits') AS rate_limit_waits_last_minute,
 			   coalesce(jsonb_object_agg(k.counter, k.last_hour)
 							FILTER (WHERE k.counter IN ('rate_limited', 'throttled', 'auth', 'network',
 														'server_error', 'malformed', 'api_error', 'worker_error')
@@ -416,12 +453,16 @@ FROM tiktrack.worker_info() w,
 		FROM tiktrack.worker_counters() k
 	 ) c;
 COMMENT ON VIEW tiktrack.worker_status IS
-	'One row: the background worker''s pid and state, tracked/due/in-flight/failing video counts, requests and snapshots in the last minute and hour, errors by kind (last hour and since server start), rate-limit waits, the limiters TikTok has paused us on, and the last successful request per API.';
+	'One row: the background worker''s pid and state, tracked/due/in-flight/failing video counts, requests and snapshots in the last minute and hour, errors by kind (last hour and since server start), rate-limit waits, the limiters TikTok has paused us on, the last successful request per API, whether the worker is saturated (in the last minute due work waited for the request budget) and, per API, how many seconds ago the oldest due video fell due (how far behind schedule it is).';
+COMMENT ON COLUMN tiktrack.worker_status.saturated IS
+	'True when, in the last minute, due videos had to wait for the request budget: the tracked videos need more requests than the budgets allow; lower the cadence or raise the budget.';
+COMMENT ON COLUMN tiktrack.worker_status.oldest_due_age_s IS
+	'Per API (display, business, none: creator not authorized), seconds since the oldest due video fell due; near 0 when the worker keeps up.';
 
 REVOKE ALL ON FUNCTION tiktrack.claim_due_videos(integer, interval),
 	tiktrack.postpone_videos(bigint[], timestamptz[]),
 	tiktrack.release_orphaned_claims(),
-	tiktrack.release_failed_claims(integer, interval, text),
+	tiktrack.release_failed_claims(integer, bigint[], interval, text, integer),
 	tiktrack.claim_due_creators(integer, integer),
 	tiktrack.reschedule_creators(bigint[], timestamptz[]),
 	tiktrack.prune_fetch_log(interval, integer),

@@ -13,10 +13,18 @@ SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 
 make -s >/dev/null
-(
-	flock 9
-	$SUDO make -s install >/dev/null
-) 9>/tmp/tiktrack-install.lock
+if [ -n "${TIKTRACK_PG_ROOT:-}" ]; then
+	# a private copy of PostgreSQL (as test/tools/run-tests.sh makes it)
+	root=$(realpath -m "$TIKTRACK_PG_ROOT")
+	[ -x "$root$pgbin/postgres" ] || { echo "no PostgreSQL under $root: run test/tools/run-tests.sh once" >&2; exit 1; }
+	make -s install DESTDIR="$root" >/dev/null
+	pgbin="$root$pgbin"
+else
+	(
+		flock 9
+		$SUDO make -s install >/dev/null
+	) 9>/tmp/tiktrack-install.lock
+fi
 
 rm -rf "$out"
 mkdir -p "$out"

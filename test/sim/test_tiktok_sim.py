@@ -995,5 +995,79 @@ class TestPagingAndOverrides(SimCase):
         self.assertTrue(r.getheader("Location").startswith(f"https://www.tiktok.com/@alice/video/{VID}?"))
 
 
+
+class TestPoisonAnswers(SimCase):
+    """Answers a client must survive one video at a time: bytes that are not UTF-8, times
+    and counters out of any sane range, a short link TikTok forgot."""
+
+    def raw_query(self, tok, ids, fields):
+        st, _, data = self.c.post(f"/v2/video/query/?fields={fields}", {"filters": {"video_ids": ids}},
+                                  headers=self.bearer(tok), raw=True)
+        self.assertEqual(st, 200)
+        return data
+
+    def test_wire_overrides_display(self):
+        cr = self.creator(handle="poison", videos=[{"id": VID, "create_time": int(T0), "caption": "ok"},
+                                                   {"id": "7234567890123456790", "create_time": int(T0)}])
+        tok = cr["access_token"]
+        self.assertEqual(self.admin("POST", "/_sim/wire", {"video_id": VID, "fields": {
+            "title": {"raw_hex": "41fffe42"}, "create_time": -300000000000,
+            "view_count": {"raw": "99999999999999999999999"}}}),
+            {"video_id": VID, "fields": ["create_time", "title", "view_count"]})
+        body = self.raw_query(tok, [VID, "7234567890123456790"], "id,title,create_time,view_count")
+        self.assertIn(b'"title":"A\xff\xfeB"', body)                      # not UTF-8, verbatim
+        self.assertIn(b'"view_count":99999999999999999999999', body)       # beyond 64 bits
+        self.assertIn(b'"create_time":-300000000000', body)
+        with self.assertRaises(UnicodeDecodeError):
+            body.decode("utf-8")
+        # the other video of the same answer is untouched
+        other = json.loads(body.replace(b"\xff\xfe", b"").replace(b"99999999999999999999999", b"0"))
+        o = [v for v in other["data"]["videos"] if v["id"] != VID][0]
+        e = self.admin("GET", "/_sim/expected?video_id=7234567890123456790")["display"]
+        self.assertEqual((o["view_count"], o["create_time"]), (e["view_count"], int(T0)))
+        # fields not asked for stay out; null removes an override; DELETE clears all
+        self.assertNotIn(b"view_count", self.raw_query(tok, [VID], "id,title"))
+        self.admin("POST", "/_sim/wire", {"video_id": VID, "fields": {"title": None}})
+        self.assertEqual(self.admin("GET", "/_sim/wire"), {VID: ["create_time", "view_count"]})
+        self.admin("DELETE", "/_sim/wire")
+        self.assertEqual(self.admin("GET", "/_sim/wire"), {})
+        d = json.loads(self.raw_query(tok, [VID], "id,title,create_time"))
+        self.assertEqual((d["data"]["videos"][0]["title"], d["data"]["videos"][0]["create_time"]),
+                         ("ok", int(T0)))
+
+    def test_wire_overrides_business_and_errors(self):
+        b = self.creator(handle="poisonbiz", api="business",
+                         videos=[{"id": VID, "create_time": int(T0), "caption": "fine"}])
+        self.admin("POST", "/_sim/wire", {"video_id": VID, "fields": {
+            "caption": {"raw_hex": "c328"}, "likes": -5, "create_time": 9300000000000}})
+        st, _, data = self.c.get("/open_api/v1.3/business/video/list/?" + urlencode({
+            "business_id": b["business_id"], "fields": json.dumps(["item_id", "caption", "likes", "create_time"]),
+            "filters": json.dumps({"video_ids": [VID]})}), headers={"Access-Token": b["access_token"]}, raw=True)
+        self.assertEqual(st, 200)
+        self.assertIn(b'"caption":"\xc3("', data)
+        self.assertIn(b'"likes":-5', data)
+        self.assertIn(b'"create_time":9300000000000', data)
+        for bad in ({"video_id": VID, "fields": {}}, {"video_id": VID, "fields": {"x": {"raw_hex": "zz"}}},
+                    {"video_id": VID, "fields": {"x": {"raw_hex": "22"}}},
+                    {"video_id": VID, "fields": {"x": {"other": 1}}}):
+            self.admin("POST", "/_sim/wire", bad, expect=400)
+        self.admin("POST", "/_sim/wire", {"video_id": "1", "fields": {"x": 1}}, expect=404)
+        self.admin("POST", "/_sim/reset")
+        self.assertEqual(self.admin("GET", "/_sim/wire"), {})
+
+    def test_dead_short_link(self):
+        self.alice()
+        self.admin("POST", "/_sim/shortlinks", {"code": "ZMlive", "video_id": VID})
+        self.assertEqual(self.c.get("/ZMlive/", raw=True)[0], 301)
+        d = self.admin("POST", "/_sim/shortlinks", {"code": "ZMlive", "dead": True})
+        self.assertEqual((d["code"], d["dead"]), ("ZMlive", True))
+        for path in ("/ZMlive/", "/t/ZMlive/", "/ZMnever/"):
+            st, _, body = self.c.get(path, raw=True)
+            self.assertEqual((st, body), (404, b"Not Found"))
+        self.admin("POST", "/_sim/shortlinks", {"code": "bad code!", "dead": True}, expect=400)
+        self.admin("POST", "/_sim/shortlinks", {"code": "ZMlive", "video_id": VID})   # revived
+        self.assertEqual(self.c.get("/ZMlive/", raw=True)[0], 301)
+
+
 if __name__ == "__main__":
     unittest.main()

@@ -402,6 +402,8 @@ class World:
             self.codes = {}             # code -> AuthCode
             self.shortlinks = {}        # code -> video id
             self.shortlink_locations = {}   # code -> verbatim Location (admin override)
+            self.dead_shortlinks = set()    # codes that answer 404 (a link TikTok forgot)
+            self.wire = {}              # video id -> {wire field: value or RawJson}
 
     def now(self):
         return self.clock.now()
@@ -765,10 +767,15 @@ class World:
             "likes_count": self.likes_at(c, now), "video_count": len(c.videos),
         }
 
+    def with_wire(self, vid, fields):
+        """A video's answer with its wire overrides (POST /_sim/wire) applied."""
+        fields.update(self.wire.get(vid, {}))
+        return fields
+
     def display_video(self, v, now):
         s = video_counts(v.params(self.seed), v.create_time, now)
         share = v.share_url()
-        return {
+        return self.with_wire(v.id, {
             "id": v.id, "create_time": v.create_time, "cover_image_url": self._cdn("cover", v.id, now),
             "share_url": share, "video_description": v.caption[:150], "duration": v.duration,
             "height": 1920, "width": 1080, "title": v.caption[:150],
@@ -777,12 +784,12 @@ class World:
             "embed_link": f"https://www.tiktok.com/player/v1/{v.id}",
             "like_count": s["likes"], "comment_count": s["comments"], "share_count": s["shares"],
             "view_count": s["views"], "is_aigc": False,
-        }
+        })
 
     def biz_video(self, v, c, now, s=None):
         s = s or video_counts(v.params(self.seed), v.create_time, now)
         d = _h(f"{self.seed}:{v.id}:breakdown")
-        return {
+        return self.with_wire(v.id, {
             "item_id": v.id, "media_type": "VIDEO", "is_ad": "#ad" in v.caption,
             "thumbnail_url": self._cdn("thumb", v.id, now), "share_url": v.share_url(),
             "embed_url": f"https://www.tiktok.com/embed/v2/{v.id}", "caption": v.caption,
@@ -799,7 +806,7 @@ class World:
             "audience_genders": c.audience.get("genders", []),
             "audience_types": [{"type": k, "percentage": p} for k, p in
                                _fractions(d, ("NEW_VIEWER", "RETURN_VIEWER"), 3)],
-        }
+        })
 
     def biz_daily_metrics(self, c, day, fields):
         t0 = _day_start(day)
@@ -1014,8 +1021,48 @@ class Response:
         self.code = code       # error code for the stats log (Display string / Business int)
 
 
+class RawJson:
+    """A value written into a JSON answer verbatim: `text` (bytes) is the JSON text itself, so
+    an answer can carry what a JSON encoder never writes -- a string whose bytes are not UTF-8,
+    a number beyond 64 bits or in exponent form."""
+
+    __slots__ = ("text",)
+
+    def __init__(self, text):
+        self.text = bytes(text)
+
+    @classmethod
+    def from_spec(cls, spec):
+        """A wire override: {"raw": "json text"}, {"raw_hex": "hex bytes of a string"}, or a
+        plain JSON value (returned as is)."""
+        if isinstance(spec, dict) and set(spec) == {"raw"} and isinstance(spec["raw"], str):
+            return cls(spec["raw"].encode("utf-8"))
+        if isinstance(spec, dict) and set(spec) == {"raw_hex"} and isinstance(spec["raw_hex"], str):
+            try:
+                data = bytes.fromhex(spec["raw_hex"])
+            except ValueError:
+                raise AdminError(400, "raw_hex must be hexadecimal bytes")
+            if any(b in b'"\\' or b < 0x20 for b in data):
+                raise AdminError(400, "raw_hex bytes must not be quotes, backslashes or control characters")
+            return cls(b'"' + data + b'"')
+        if isinstance(spec, dict):
+            raise AdminError(400, 'a wire field is a JSON value, {"raw": text} or {"raw_hex": hex}')
+        return spec
+
+
 def _json_bytes(obj):
-    return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
+    raws = []
+
+    def placeholder(o):
+        if isinstance(o, RawJson):
+            raws.append(o.text)
+            return f"\x00sim-raw-{len(raws) - 1}\x00"
+        raise TypeError(f"not JSON serializable: {type(o).__name__}")
+
+    out = json.dumps(obj, ensure_ascii=False, separators=(",", ":"), default=placeholder).encode("utf-8")
+    for i, text in enumerate(raws):
+        out = out.replace(f'"\\u0000sim-raw-{i}\\u0000"'.encode(), text, 1)
+    return out
 
 
 class Request:
@@ -1841,6 +1888,8 @@ class SimHandler(BaseHTTPRequestHandler):
             vid = world.shortlinks.get(code)
             v = world.videos.get(vid) if vid else None
             custom = world.shortlink_locations.get(code)
+            if code in world.dead_shortlinks:
+                v = custom = None
         if custom is not None:
             return Response(301, b"", headers=[("Location", custom)])
         if v is None:
@@ -1892,6 +1941,9 @@ class SimHandler(BaseHTTPRequestHandler):
                 ("POST", "/_sim/stats/reset"): lambda: (srv.stats.reset(), {"reset": True})[1],
                 ("GET", "/_sim/shortlinks"): lambda: dict(world.shortlinks),
                 ("POST", "/_sim/shortlinks"): lambda: self.a_shortlink(body),
+                ("GET", "/_sim/wire"): lambda: self.a_wire_list(),
+                ("POST", "/_sim/wire"): lambda: self.a_wire(body),
+                ("DELETE", "/_sim/wire"): lambda: self.a_wire_clear(),
             }.get(key)
             if fn is None:
                 m = re.match(r"^/_sim/faults/(\d+)$", req.path.rstrip("/"))
@@ -1968,8 +2020,52 @@ class SimHandler(BaseHTTPRequestHandler):
             raise AdminError(404, "unknown video or creator")
         return out
 
+    def a_wire(self, body):
+        """Overrides fields of a video in every answer that carries it (Display query/list,
+        Business list), under their wire names: {"video_id", "fields": {name: value}}; a value
+        is any JSON value, {"raw": "json text"} (written verbatim) or {"raw_hex": "..."} (a
+        string of exactly those bytes, e.g. invalid UTF-8).  A null value removes the override."""
+        world = self.server.world
+        vid = str(body.get("video_id", ""))
+        fields = body.get("fields")
+        if not isinstance(fields, dict) or not fields:
+            raise AdminError(400, "fields must be a non-empty object")
+        with world.lock:
+            if vid not in world.videos:
+                raise AdminError(404, f"unknown video {vid}")
+            over = world.wire.setdefault(vid, {})
+            for name, spec in fields.items():
+                if spec is None:
+                    over.pop(name, None)
+                else:
+                    over[str(name)] = RawJson.from_spec(spec)
+            if not over:
+                world.wire.pop(vid, None)
+            return {"video_id": vid, "fields": sorted(over)}
+
+    def a_wire_list(self):
+        world = self.server.world
+        with world.lock:
+            return {vid: sorted(f) for vid, f in world.wire.items()}
+
+    def a_wire_clear(self):
+        world = self.server.world
+        with world.lock:
+            world.wire.clear()
+        return {"cleared": True}
+
     def a_shortlink(self, body):
         world = self.server.world
+        if body.get("dead"):
+            # a short link TikTok answers 404 for, whatever it once named
+            code = str(body.get("code", ""))
+            if not SHORT_CODE_RE.match(code) or code == "t":
+                raise AdminError(400, "a dead short link needs an alphanumeric code")
+            with world.lock:
+                world.dead_shortlinks.add(code)
+            return {"code": code, "dead": True,
+                    "urls": [f"https://vm.tiktok.com/{code}/", f"https://vt.tiktok.com/{code}/",
+                             f"https://www.tiktok.com/t/{code}/"]}
         vid = str(body.get("video_id", ""))
         location = body.get("location")
         if location is not None:
@@ -1997,6 +2093,7 @@ class SimHandler(BaseHTTPRequestHandler):
                                  f"https://www.tiktok.com/t/{code}/"]}
             world.shortlinks[code] = vid
             world.shortlink_locations.pop(code, None)
+            world.dead_shortlinks.discard(code)
         return {"code": code, "video_id": vid, "handle": v.handle,
                 "location_prefix": f"https://www.tiktok.com/@{v.handle}/video/{vid}",
                 "urls": [f"https://vm.tiktok.com/{code}/", f"https://vt.tiktok.com/{code}/",

@@ -1,0 +1,86 @@
+/*-------------------------------------------------------------------------
+ *
+ * latest_snapshots.c
+ *	  Keeps tiktrack.latest_snapshots, the latest snapshot of every video,
+ *	  so that KPIs over many posts never walk a post's history.
+ *
+ * Two writers, one rule.  The store step (snapshot_store.c) writes its
+ * batch's snapshots and their latest_snapshots rows in one statement,
+ * set-based from the batch's arrays (an INSERT ... RETURNING feeding the
+ * upsert), and asks the trigger to stand aside for that statement: no
+ * second pass over a transition table, and a write path that does not
+ * depend on a trigger (what a distributed table needs).  Any other INSERT
+ * INTO tiktrack.snapshots -- manual entries, imports, README's examples,
+ * a restore -- goes through the statement trigger below, which folds the
+ * new rows in exactly as the store step does.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "commands/trigger.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+
+#include "latest_snapshots.h"
+
+PG_FUNCTION_INFO_V1(tiktrack_snapshots_keep_latest);
+
+/* Set while the store step's own statement runs. */
+static bool store_keeps_latest = false;
+
+/* The fold of new rows into latest_snapshots, as the store step does it. */
+#define KEEP_LATEST_SQL \
+	"INSERT INTO tiktrack.latest_snapshots AS l (" LATEST_SNAPSHOTS_COLUMNS ")" \
+	" SELECT DISTINCT ON (n.video_id)" \
+	"  n.video_id, n.captured_at, n.views, n.likes, n.comments, n.shares, n.saves, n.reach," \
+	"  n.completion_rate, n.avg_watch_time_s, n.total_watch_time_s, n.source," \
+	"  pg_catalog.count(*) OVER (PARTITION BY n.video_id)" \
+	" FROM new_rows n" \
+	" ORDER BY n.video_id, n.captured_at DESC" \
+	LATEST_SNAPSHOTS_UPSERT
+
+/*
+ * Trigger function (AFTER INSERT ... FOR EACH STATEMENT, transition table
+ * new_rows): folds the new snapshots into latest_snapshots, unless the
+ * store step's own statement already did.
+ */
+Datum
+tiktrack_snapshots_keep_latest(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || trigdata->tg_newtable == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
+				 errmsg("tiktrack.snapshots_keep_latest() must be an AFTER INSERT statement trigger with a NEW TABLE")));
+	if (store_keeps_latest)
+		return PointerGetDatum(NULL);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_register_trigger_data(trigdata) != SPI_OK_TD_REGISTER)
+		elog(ERROR, "could not register the new snapshots");
+	if (SPI_execute(KEEP_LATEST_SQL, false, 0) != SPI_OK_INSERT)
+		elog(ERROR, "could not update tiktrack.latest_snapshots");
+	SPI_finish();
+	return PointerGetDatum(NULL);
+}
+
+int
+latest_snapshots_execute_bypassing(const char *sql, int nargs, Oid *types, Datum *values,
+								   const char *nulls)
+{
+	int			rc;
+
+	store_keeps_latest = true;
+	PG_TRY();
+	{
+		rc = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
+	}
+	PG_FINALLY();
+	{
+		store_keeps_latest = false;
+	}
+	PG_END_TRY();
+	return rc;
+}
