@@ -351,7 +351,20 @@ DECLARE
 											 'promo_codes', 'touches', 'orders', 'attribution_settings',
 											 'pay_terms', 'payments', 'rate_cards'];
 	-- Helpers PUBLIC may not call that the readable functions call.
-	readable_helpers constant regprocedure[] := ARRAY['tiktrack.campaign_or_error(bigint)'::regprocedure];
+	readable_helpers constant regprocedure[] := ARRAY[
+		'tiktrack.campaign_or_error(bigint)',
+		'tiktrack.interpolated_counters(bigint, timestamptz, timestamptz)',
+		'tiktrack.benchmark_keys(text, text, text, real, timestamptz, text[])',
+		'tiktrack.traction_of(bigint, timestamptz)',
+		'tiktrack.creator_engagement_profile(timestamptz)',
+		'tiktrack.forecast_backtest_arrays(bigint[], float8[], float8[], float8, integer)',
+		'tiktrack.attribution_rules(bigint)',
+		'tiktrack.check_attribution_model(text)',
+		'tiktrack.attribution_all(bigint, timestamptz)',
+		'tiktrack.attribution_report(bigint, timestamptz)',
+		'tiktrack.attributed_order_revenue(bigint, timestamptz)',
+		'tiktrack.check_pay_terms(jsonb)',
+		'tiktrack.payout_figures(bigint, timestamptz)']::regprocedure[];
 	r record;
 BEGIN
 	IF role IS NULL THEN
@@ -619,4 +632,24 @@ REVOKE EXECUTE ON FUNCTION
 	tiktrack.wake_worker_on_commit(),
 	tiktrack.campaign_or_error(bigint),
 	tiktrack.add_posts_check(jsonb)
+	FROM PUBLIC;
+
+-- The internal helpers of the signals and money functions (70_signals.sql,
+-- 75_money.sql): they run as the caller, so grant_read() grants the ones
+-- the read functions call; the breakout check runs only from its
+-- SECURITY DEFINER trigger.
+REVOKE EXECUTE ON FUNCTION
+	tiktrack.interpolated_counters(bigint, timestamptz, timestamptz),
+	tiktrack.benchmark_keys(text, text, text, real, timestamptz, text[]),
+	tiktrack.traction_of(bigint, timestamptz),
+	tiktrack.check_traction_breakout(bigint, timestamptz),
+	tiktrack.creator_engagement_profile(timestamptz),
+	tiktrack.forecast_backtest_arrays(bigint[], float8[], float8[], float8, integer),
+	tiktrack.attribution_rules(bigint),
+	tiktrack.check_attribution_model(text),
+	tiktrack.attribution_all(bigint, timestamptz),
+	tiktrack.attribution_report(bigint, timestamptz),
+	tiktrack.attributed_order_revenue(bigint, timestamptz),
+	tiktrack.check_pay_terms(jsonb),
+	tiktrack.payout_figures(bigint, timestamptz)
 	FROM PUBLIC;
