@@ -139,7 +139,7 @@ store_tokens_spi(int64 creator_id, FetchApi api, const char *access_token,
 		 2, types, v, nulls, SPI_OK_UPDATE);
 	/*
 	 * videos that waited for this authorization (parked until their end,
-	 * see schedule_video() in worker.c) can be fetched now
+	 * see schedule_video() in worker_video_store.c) can be fetched now
 	 */
 	exec("UPDATE tiktrack.videos SET state = 'tracking', last_error = NULL,"
 		 " next_fetch_at = pg_catalog.now()"

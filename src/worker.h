@@ -30,7 +30,7 @@ extern int	tiktrack_business_requests_per_day;
 extern int	tiktrack_rate_limit_wait_s;
 extern int	tiktrack_business_throttle_wait_s;
 
-/* Called from _PG_init(). */
+/* Called from _PG_init() (worker_settings.c). */
 extern void worker_define_gucs(void);
 
 extern PGDLLEXPORT void tiktrack_worker_main(Datum main_arg);
