@@ -3,62 +3,18 @@
  * json_decode.h
  *	  Decoders of TikTok's JSON responses into plain C structs.
  *
- * Built on PostgreSQL's own JSON parser (common/jsonapi.h) through its
- * semantic actions, with no backend state: the same code links into the
+ * Built on the JSON tree of json_tree.h (PostgreSQL's own parser,
+ * common/jsonapi.h), with no backend state: the same code links into the
  * server and, with libpgcommon/libpgport, into the libFuzzer targets.
- * A response is parsed into a small tree (JsonNode); numbers keep their
- * token text so that 64-bit integers are converted exactly, never through
- * a double.  Every decoder returns NULL on success or a palloc'd message
- * that names what was wrong (never the response body: it may hold a
- * token).
+ * Every decoder returns NULL on success or a palloc'd message that names
+ * what was wrong (never the response body: it may hold a token).
  *
  *-------------------------------------------------------------------------
  */
 #ifndef TIKTRACK_JSON_DECODE_H
 #define TIKTRACK_JSON_DECODE_H
 
-/* Deepest nesting accepted; TikTok's responses need about 5 levels. */
-#define JSON_DECODE_MAX_DEPTH 32
-
-typedef enum JsonNodeType
-{
-	JN_NULL,
-	JN_BOOL,
-	JN_NUMBER,
-	JN_STRING,
-	JN_OBJECT,
-	JN_ARRAY
-} JsonNodeType;
-
-typedef struct JsonNode
-{
-	JsonNodeType type;
-	char	   *text;			/* string value, number token, "true"/"false" */
-	bool		repaired;		/* string: invalid UTF-8 replaced by U+FFFD */
-	int			n;				/* children of an object or array */
-	int			cap;
-	char	  **keys;			/* object member names */
-	struct JsonNode **items;
-} JsonNode;
-
-/* Parse; NULL on success (*out set) or an error message. */
-extern char *json_decode_parse(const char *data, size_t len, JsonNode **out);
-
-extern JsonNode *json_get(const JsonNode *obj, const char *key);
-extern JsonNode *json_path(const JsonNode *root, const char *dotted);	/* "a.b.c" */
-
-/*
- * Exact integer of a number (or of a string holding one: TikTok sends ids
- * as strings).  Returns false if absent/null; sets *err for a wrong type
- * or a value that is not an integer within int64.
- */
-extern bool json_int64(const JsonNode *n, int64 *v, bool *err);
-extern bool json_double(const JsonNode *n, double *v, bool *err);
-extern bool json_bool(const JsonNode *n, bool *v, bool *err);
-/* string or number text; NULL if absent or null */
-extern char *json_text(const JsonNode *n);
-/* Serialize a subtree back to JSON text (for jsonb audience columns). */
-extern char *json_serialize(const JsonNode *n);
+#include "json_tree.h"
 
 /* ---- envelopes ---- */
 

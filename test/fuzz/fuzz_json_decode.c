@@ -1,15 +1,16 @@
 /*
- * libFuzzer target: every TikTok response decoder of src/json_decode.c on
- * arbitrary bytes.  The first byte picks the decoder, the rest is the
- * response body.  Decoders must return a value or an error message, never
- * crash, overflow or read out of bounds.
+ * libFuzzer target: every TikTok response decoder of src/json_decode.c
+ * (over the JSON tree of src/json_tree.c) on arbitrary bytes.  The first
+ * byte picks the decoder, the rest is the response body.  Decoders must
+ * return a value or an error message, never crash, overflow or read out
+ * of bounds.
  *
  * In the server a memory context frees what a decode allocated; here the
  * linker routes palloc & co. (of libpgcommon's JSON parser too) to a small
  * tracking allocator that frees everything after each input, so leak
  * detection stays on and memory does not grow.
  *
- * FUZZ_SOURCES: src/json_decode.c
+ * FUZZ_SOURCES: src/json_decode.c src/json_tree.c
  * FUZZ_LIBS: -Wl,--wrap=palloc,--wrap=palloc0,--wrap=repalloc,--wrap=pfree,--wrap=pstrdup @PGLIB@/libpgcommon.a @PGLIB@/libpgport.a
  */
 #define FRONTEND 1
