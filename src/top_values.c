@@ -68,6 +68,24 @@ top_values_check_n(int32 n)
 		bad_n_error(n);
 }
 
+/*
+ * n of a call of a transition function (its third argument): not NULL
+ * and within range, for both states' aggregates.
+ */
+int32
+top_values_arg_n(FunctionCallInfo fcinfo)
+{
+	int32		n;
+
+	if (PG_ARGISNULL(2))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("n of top_values must not be NULL")));
+	n = PG_GETARG_INT32(2);
+	top_values_check_n(n);
+	return n;
+}
+
 void
 top_values_check_same_n(int32 n1, int32 n2)
 {
@@ -353,12 +371,7 @@ tiktrack_top_values_accum(PG_FUNCTION_ARGS)
 
 	if (!AggCheckCallContext(fcinfo, &aggcontext))
 		elog(ERROR, "tiktrack_top_values_accum called in non-aggregate context");
-	if (PG_ARGISNULL(2))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("n of top_values must not be NULL")));
-	n = PG_GETARG_INT32(2);
-	top_values_check_n(n);
+	n = top_values_arg_n(fcinfo);
 
 	if (PG_ARGISNULL(0))
 		state = top_values_state_create(aggcontext, n, 64);

@@ -15,6 +15,7 @@
 #define TIKTRACK_TOP_VALUES_H
 
 #include "common/hashfn.h"
+#include "fmgr.h"
 #include "utils/array.h"
 #include "utils/jsonb.h"
 
@@ -57,6 +58,7 @@ typedef struct TopValuesState
 } TopValuesState;
 
 extern void top_values_check_n(int32 n);
+extern int32 top_values_arg_n(FunctionCallInfo fcinfo);
 extern void top_values_check_same_n(int32 n1, int32 n2);
 extern void top_values_state_init(TopValuesState *state, MemoryContext context,
 								  int32 n, uint32 size);

@@ -194,12 +194,7 @@ tiktrack_top_values_state_accum(PG_FUNCTION_ARGS)
 
 	if (!AggCheckCallContext(fcinfo, &aggcontext))
 		elog(ERROR, "tiktrack_top_values_state_accum called in non-aggregate context");
-	if (PG_ARGISNULL(2))
-		ereport(ERROR,
-				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
-				 errmsg("n of top_values must not be NULL")));
-	n = PG_GETARG_INT32(2);
-	top_values_check_n(n);
+	n = top_values_arg_n(fcinfo);
 
 	if (PG_ARGISNULL(0))
 		e = top_values_expanded_create(aggcontext, n, 64);
