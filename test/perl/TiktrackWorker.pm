@@ -31,7 +31,17 @@ sub start_sim
 sub worker_node
 {
 	my ($name, $sim, %conf) = @_;
-	my $node = TiktrackSim::cluster($name,
+	my $node = worker_cluster($name, $sim, %conf);
+	$node->safe_psql('postgres', 'CREATE EXTENSION tiktrack');
+	return $node;
+}
+
+# The same cluster without the extension (a test that creates it itself,
+# e.g. at an older version).
+sub worker_cluster
+{
+	my ($name, $sim, %conf) = @_;
+	return TiktrackSim::cluster($name,
 		shared_preload_libraries => 'tiktrack',
 		'tiktrack.database' => 'postgres',
 		$sim->settings,
@@ -46,8 +56,6 @@ sub worker_node
 		# a crashed worker restarts the server, as in production
 		restart_after_crash => 'on',
 		%conf);
-	$node->safe_psql('postgres', 'CREATE EXTENSION tiktrack');
-	return $node;
 }
 
 # Seeds the simulator with creators and connects each through

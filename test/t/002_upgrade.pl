@@ -23,17 +23,7 @@ $sim->post('/_sim/clock', { now => $t0 });
 # 0.1.0: the library is newer than the database's schema, so the worker
 # must wait for the update instead of running its statements against the
 # old tables.
-my $node = TiktrackSim::cluster('upgrade',
-	shared_preload_libraries => 'tiktrack',
-	'tiktrack.database' => 'postgres',
-	$sim->settings,
-	'tiktrack.early_interval' => '2',
-	'tiktrack.early_window' => '6h',
-	'tiktrack.interval' => '3',
-	'tiktrack.retry_base_delay' => '1',
-	'tiktrack.retry_max_delay' => '2',
-	timezone => 'UTC',
-	log_statement => 'none');
+my $node = TiktrackWorker::worker_cluster('upgrade', $sim, log_statement => 'none');
 
 my $current = $node->safe_psql('postgres',
 	"SELECT default_version FROM pg_available_extensions WHERE name = 'tiktrack'");
