@@ -71,6 +71,9 @@ DECLARE
 	v_creator bigint;
 	v_id bigint;
 	v_until timestamptz;
+	-- now() as a value: Citus takes no function but an immutable one in
+	-- ON CONFLICT ... DO UPDATE on a distributed table
+	v_now timestamptz := now();
 BEGIN
 	IF url IS NULL THEN
 		RAISE EXCEPTION 'url must not be NULL'
@@ -108,13 +111,23 @@ BEGIN
 	IF p.kind = 'short' THEN
 		-- The item id is learnt when the fetcher follows the redirect; until
 		-- then the row carries a negative placeholder id.
-		INSERT INTO tiktrack.videos AS v (id, short_url, state, track_until, next_fetch_at)
-			VALUES (-nextval('tiktrack.pending_video_id_seq'), p.canonical_url, 'resolving', v_until, now())
-			ON CONFLICT (short_url) DO UPDATE
-				SET track_until = greatest(v.track_until, excluded.track_until),
-					state = CASE WHEN v.state = 'stopped' THEN 'resolving' ELSE v.state END,
-					next_fetch_at = CASE WHEN v.state = 'stopped' THEN now() ELSE v.next_fetch_at END
+		-- One row per short link.  Not ON CONFLICT (short_url): on Citus
+		-- the link is not unique by constraint (a distributed table's
+		-- unique keys include the video id), so concurrent calls for the
+		-- same link are serialized here instead.
+		PERFORM pg_catalog.pg_advisory_xact_lock(pg_catalog.hashtext('tiktrack.videos.short_url'),
+												 pg_catalog.hashtext(p.canonical_url));
+		UPDATE tiktrack.videos v
+			SET track_until = greatest(v.track_until, v_until),
+				state = CASE WHEN v.state = 'stopped' THEN 'resolving' ELSE v.state END,
+				next_fetch_at = CASE WHEN v.state = 'stopped' THEN v_now ELSE v.next_fetch_at END
+			WHERE v.short_url = p.canonical_url
 			RETURNING v.id INTO v_id;
+		IF v_id IS NULL THEN
+			INSERT INTO tiktrack.videos AS v (id, short_url, state, track_until, next_fetch_at)
+				VALUES (-nextval('tiktrack.pending_video_id_seq'), p.canonical_url, 'resolving', v_until, v_now)
+				RETURNING v.id INTO v_id;
+		END IF;
 		PERFORM tiktrack.wake_worker_on_commit();
 		RETURN v_id;
 	END IF;
@@ -147,7 +160,7 @@ BEGIN
 	INSERT INTO tiktrack.videos AS v (id, creator_id, kind, url, state, track_until, next_fetch_at)
 		VALUES (p.video_id, v_creator, p.kind,
 				coalesce(p.canonical_url, pg_catalog.format('https://www.tiktok.com/@%s/%s/%s', v_handle, p.kind, p.video_id)),
-				'tracking', v_until, now())
+				'tracking', v_until, v_now)
 		ON CONFLICT (id) DO UPDATE
 			SET track_until = greatest(v.track_until, excluded.track_until),
 				creator_id = coalesce(v.creator_id, excluded.creator_id),
@@ -155,7 +168,7 @@ BEGIN
 				-- Tracking again revives a stopped or completed video; a
 				-- video TikTok no longer serves stays unavailable.
 				state = CASE WHEN v.state IN ('stopped', 'completed') THEN 'tracking' ELSE v.state END,
-				next_fetch_at = CASE WHEN v.state IN ('stopped', 'completed') THEN now()
+				next_fetch_at = CASE WHEN v.state IN ('stopped', 'completed') THEN v_now
 									 ELSE v.next_fetch_at END
 		RETURNING v.id INTO v_id;
 	PERFORM tiktrack.wake_worker_on_commit();

@@ -364,12 +364,15 @@ BEGIN
 			USING ERRCODE = 'invalid_parameter_value';
 	END IF;
 
+	-- (two uncorrelated lookups: Citus plans no correlated subquery next to
+	-- a reference table such as creators; and SELECT 1, as Citus plans no
+	-- EXISTS over a distributed table with an empty target list)
 	SELECT cr.id INTO v_creator
 		FROM tiktrack.creators cr
-		WHERE cr.handle = v_handle
-		  AND EXISTS (SELECT FROM tiktrack.campaign_posts cp
-					  WHERE cp.campaign_id = c.id AND cp.creator_id = cr.id);
-	IF NOT FOUND THEN
+		WHERE cr.handle = v_handle;
+	IF v_creator IS NULL
+	   OR NOT EXISTS (SELECT 1 FROM tiktrack.campaign_posts cp
+					  WHERE cp.campaign_id = c.id AND cp.creator_id = v_creator) THEN
 		RAISE EXCEPTION 'creator "%" has no post in campaign %',
 			CASE WHEN pg_catalog.length(record_conversion.creator_handle) > 100
 				 THEN pg_catalog.left(record_conversion.creator_handle, 100) || '...'
@@ -378,7 +381,7 @@ BEGIN
 				  HINT = 'Conversions are attributed to the campaign''s creators; add their posts with tiktrack.add_posts() first.';
 	END IF;
 	IF record_conversion.video_id IS NOT NULL
-	   AND NOT EXISTS (SELECT FROM tiktrack.campaign_posts cp
+	   AND NOT EXISTS (SELECT 1 FROM tiktrack.campaign_posts cp
 					   WHERE cp.campaign_id = c.id AND cp.creator_id = v_creator
 						 AND cp.video_id = record_conversion.video_id) THEN
 		RAISE EXCEPTION 'video % is not a post of creator "%" in campaign %', record_conversion.video_id, v_handle, c.id
@@ -463,124 +466,214 @@ BEGIN
 			FROM tiktrack.payout_figures(c.id, campaign_metrics.as_of) p
 			WHERE p.has_terms;
 	END IF;
-	RETURN QUERY
-	WITH snap AS (
-		-- Each post with the snapshot it counts with: the row the trigger
-		-- keeps in latest_snapshots, or with as_of the latest at or before
-		-- it (one backward step of the primary key per post).  Only one
-		-- branch runs: the as_of test is made once per call, not per post.
-		-- (Trying latest_snapshots first when it is not after as_of measured
-		-- slower: most posts of a past day have later snapshots, so it adds
-		-- a lookup to nearly every post.)
-		--
-		-- Here and for the caption tags below, OFFSET 0 keeps the lookups
-		-- per post (index probes, ~1 us each, the cost grows with the
-		-- campaign): otherwise the planner, pricing every probe as a disk
-		-- read, hashes the whole latest_snapshots and videos tables on
-		-- each call, a cost that grows with everything tracked (1.4x the
-		-- time with 10,000 videos, test/bench/campaign_metrics.sh).
-		SELECT cp.video_id, CASE WHEN cp.creator_id = ANY (v_termed) THEN 0 ELSE cp.fee_cents END,
-			   l.captured_at, l.views, l.likes, l.comments,
-			   l.shares, l.saves, l.completion_rate
-		FROM tiktrack.campaign_posts cp
-		LEFT JOIN LATERAL (
-			SELECT l.captured_at, l.views, l.likes, l.comments, l.shares, l.saves, l.completion_rate
-			FROM tiktrack.latest_snapshots l
-			WHERE l.video_id = cp.video_id
-			OFFSET 0) l ON true
-		WHERE cp.campaign_id = c.id AND campaign_metrics.as_of IS NULL
-		UNION ALL
-		SELECT cp.video_id, CASE WHEN cp.creator_id = ANY (v_termed) THEN 0 ELSE cp.fee_cents END,
-			   h.captured_at, h.views, h.likes, h.comments,
-			   h.shares, h.saves, h.completion_rate
-		FROM tiktrack.campaign_posts cp
-		LEFT JOIN LATERAL (
-			SELECT h.captured_at, h.views, h.likes, h.comments, h.shares, h.saves, h.completion_rate
-			FROM tiktrack.snapshots h
-			WHERE h.video_id = cp.video_id AND h.captured_at <= campaign_metrics.as_of
-			ORDER BY h.captured_at DESC
-			LIMIT 1) h ON true
-		WHERE cp.campaign_id = c.id AND campaign_metrics.as_of IS NOT NULL
-	),
-	-- Everything that costs, earns or is watched: a row per post (fee,
-	-- counters, caption tags), the agency fee, the sales up to as_of
-	-- (summed).  The C aggregates then give every ratio and the top tags
-	-- in one pass, ratios as ratios of sums.  Totals are numeric: a
-	-- campaign's spend or GMV may pass bigint's 2^63-1 (the C aggregates
-	-- sum in 128 bits).  The sales' sum is fed to them in bigint-sized
-	-- pieces (one row unless it passes 2^63-1; div() is exact where a
-	-- numeric quotient would round).
-	ledger AS (
-		SELECT true AS is_post, s.fee_cents AS cost_cents, 0::bigint AS revenue_cents,
-			   coalesce(s.views, 0) AS views, coalesce(s.likes, 0) AS likes,
-			   coalesce(s.comments, 0) AS comments, coalesce(s.shares, 0) AS shares,
-			   coalesce(s.saves, 0) AS saves, s.completion_rate, s.captured_at,
-			   v.hashtags, v.mentions
-		FROM snap s
-		CROSS JOIN LATERAL (
-			SELECT v.hashtags, v.mentions FROM tiktrack.videos v
-			WHERE v.id = s.video_id
-			OFFSET 0) v
-		UNION ALL
-		SELECT false, c.agency_fee_cents, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL
-		UNION ALL
-		SELECT false, 0, g.piece, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL
-		FROM (SELECT coalesce(sum(cv.revenue_cents), 0)
-					 -- and the orders attributed under the campaign's rules
-					 + tiktrack.attributed_order_revenue(c.id, campaign_metrics.as_of) AS total
-			  FROM tiktrack.conversions cv
-			  WHERE cv.campaign_id = c.id
-				AND (campaign_metrics.as_of IS NULL OR cv.occurred_at <= campaign_metrics.as_of)) s
-		CROSS JOIN LATERAL (
-			SELECT least(s.total - (k - 1)::numeric * 9223372036854775807, 9223372036854775807)::bigint AS piece
-			FROM pg_catalog.generate_series(1, pg_catalog.div(s.total + 9223372036854775806, 9223372036854775807)::bigint) k
+	-- Only one branch runs: the as_of test is made once per call, not per
+	-- post (a test inside the query, a pseudoconstant next to the outer
+	-- join, is what Citus cannot push down on PostgreSQL 15).  The rest
+	-- of the query is the same in both.
+	IF campaign_metrics.as_of IS NULL THEN
+		RETURN QUERY
+		WITH snap AS (
+			-- Each post with the snapshot it counts with: the row the trigger
+			-- keeps in latest_snapshots, or with as_of the latest at or before
+			-- it (one backward step of the primary key per post).
+			-- (Trying latest_snapshots first when it is not after as_of measured
+			-- slower: most posts of a past day have later snapshots, so it adds
+			-- a lookup to nearly every post.)
+			--
+			-- Here and for the caption tags, OFFSET 0 keeps the lookups per
+			-- post (index probes, ~1 us each, the cost grows with the
+			-- campaign): otherwise the planner, pricing every probe as a disk
+			-- read, hashes the whole latest_snapshots and videos tables on
+			-- each call, a cost that grows with everything tracked (1.4x the
+			-- time with 10,000 videos, test/bench/campaign_metrics.sh).  Every
+			-- lookup is correlated with campaign_posts itself, not with this
+			-- CTE: Citus pushes such a lateral subquery down to the shards
+			-- (all three tables are colocated by video), not one over a CTE.
+			SELECT cp.video_id, CASE WHEN cp.creator_id = ANY (v_termed) THEN 0 ELSE cp.fee_cents END,
+				   l.captured_at, l.views, l.likes, l.comments,
+				   l.shares, l.saves, l.completion_rate, v.hashtags, v.mentions
+			FROM tiktrack.campaign_posts cp
+			CROSS JOIN LATERAL (
+				SELECT v.hashtags, v.mentions FROM tiktrack.videos v
+				WHERE v.id = cp.video_id
+				OFFSET 0) v
+			LEFT JOIN LATERAL (
+				SELECT l.captured_at, l.views, l.likes, l.comments, l.shares, l.saves, l.completion_rate
+				FROM tiktrack.latest_snapshots l
+				WHERE l.video_id = cp.video_id
+				OFFSET 0) l ON true
+			WHERE cp.campaign_id = c.id
+		),
+		-- Everything that costs, earns or is watched: a row per post (fee,
+		-- counters, caption tags), the agency fee, the sales up to as_of
+		-- (summed).  The C aggregates then give every ratio and the top tags
+		-- in one pass, ratios as ratios of sums.  Totals are numeric: a
+		-- campaign's spend or GMV may pass bigint's 2^63-1 (the C aggregates
+		-- sum in 128 bits).  The sales' sum is fed to them in bigint-sized
+		-- pieces (one row unless it passes 2^63-1; div() is exact where a
+		-- numeric quotient would round).
+		ledger AS (
+			SELECT true AS is_post, s.fee_cents AS cost_cents, 0::bigint AS revenue_cents,
+				   coalesce(s.views, 0) AS views, coalesce(s.likes, 0) AS likes,
+				   coalesce(s.comments, 0) AS comments, coalesce(s.shares, 0) AS shares,
+				   coalesce(s.saves, 0) AS saves, s.completion_rate, s.captured_at,
+				   s.hashtags, s.mentions
+			FROM snap s
 			UNION ALL
-			SELECT 0 WHERE s.total = 0) g
-		UNION ALL
-		-- What creators with pay terms earn (their post fees count 0 above).
-		SELECT false, v_payouts, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL
-	),
-	total AS (
-		SELECT sum(l.cost_cents) AS spend,
-			   coalesce(sum(l.cost_cents) FILTER (WHERE l.is_post), 0) + v_payouts AS creator_fees,
-			   sum(l.revenue_cents) AS gmv,
-			   tiktrack.roi(l.revenue_cents, l.cost_cents) AS roi,
-			   tiktrack.roas(l.revenue_cents, l.cost_cents) AS roas,
-			   tiktrack.cpm(l.cost_cents, l.views) AS cpm,
-			   tiktrack.cpv(l.cost_cents, l.views) AS cpv,
-			   sum(l.views) AS views,
-			   sum(l.likes) AS likes,
-			   sum(l.comments) AS comments,
-			   sum(l.shares) AS shares,
-			   sum(l.saves) AS saves,
-			   sum(l.likes) + sum(l.comments) + sum(l.shares) + sum(l.saves) AS engagement,
-			   tiktrack.engagement_rate(l.views, l.likes, l.comments, l.shares, l.saves) AS er,
-			   tiktrack.completion_weighted_views(l.views, l.completion_rate) AS cwv,
-			   count(l.captured_at) AS published,
-			   count(*) FILTER (WHERE l.is_post AND l.captured_at IS NULL) AS pending,
-			   tiktrack.top_values(l.hashtags, 10) AS hashtags,
-			   tiktrack.top_values(l.mentions, 10) AS mentions
-		FROM ledger l
-	)
-	SELECT c.currency,
-		   t.spend,
-		   c.agency_fee_cents,
-		   t.creator_fees,
-		   t.gmv,
-		   t.roi,
-		   t.roas,
-		   t.cpm,
-		   t.cpv,
-		   t.spend::float8 / nullif(t.engagement, 0)::float8,
-		   t.views, t.likes, t.comments, t.shares, t.saves,
-		   t.engagement,
-		   t.er,
-		   t.cwv,
-		   t.published,
-		   t.pending,
-		   t.hashtags,
-		   t.mentions
-	FROM total t;
+			SELECT false, c.agency_fee_cents, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL
+			UNION ALL
+			SELECT false, 0, g.piece, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL
+			FROM (SELECT coalesce(sum(cv.revenue_cents), 0)
+						 -- and the orders attributed under the campaign's rules
+						 + tiktrack.attributed_order_revenue(c.id, campaign_metrics.as_of) AS total
+				  FROM tiktrack.conversions cv
+				  WHERE cv.campaign_id = c.id
+					AND (campaign_metrics.as_of IS NULL OR cv.occurred_at <= campaign_metrics.as_of)) s
+			CROSS JOIN LATERAL (
+				SELECT least(s.total - (k - 1)::numeric * 9223372036854775807, 9223372036854775807)::bigint AS piece
+				FROM pg_catalog.generate_series(1, pg_catalog.div(s.total + 9223372036854775806, 9223372036854775807)::bigint) k
+				UNION ALL
+				SELECT 0 WHERE s.total = 0) g
+			UNION ALL
+			-- What creators with pay terms earn (their post fees count 0 above).
+			SELECT false, v_payouts, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL
+		),
+		total AS (
+			SELECT sum(l.cost_cents) AS spend,
+				   coalesce(sum(l.cost_cents) FILTER (WHERE l.is_post), 0) + v_payouts AS creator_fees,
+				   sum(l.revenue_cents) AS gmv,
+				   tiktrack.roi(l.revenue_cents, l.cost_cents) AS roi,
+				   tiktrack.roas(l.revenue_cents, l.cost_cents) AS roas,
+				   tiktrack.cpm(l.cost_cents, l.views) AS cpm,
+				   tiktrack.cpv(l.cost_cents, l.views) AS cpv,
+				   sum(l.views) AS views,
+				   sum(l.likes) AS likes,
+				   sum(l.comments) AS comments,
+				   sum(l.shares) AS shares,
+				   sum(l.saves) AS saves,
+				   sum(l.likes) + sum(l.comments) + sum(l.shares) + sum(l.saves) AS engagement,
+				   tiktrack.engagement_rate(l.views, l.likes, l.comments, l.shares, l.saves) AS er,
+				   tiktrack.completion_weighted_views(l.views, l.completion_rate) AS cwv,
+				   count(l.captured_at) AS published,
+				   count(*) FILTER (WHERE l.is_post AND l.captured_at IS NULL) AS pending,
+				   tiktrack.top_values(l.hashtags, 10) AS hashtags,
+				   tiktrack.top_values(l.mentions, 10) AS mentions
+			FROM ledger l
+		)
+		SELECT c.currency,
+			   t.spend,
+			   c.agency_fee_cents,
+			   t.creator_fees,
+			   t.gmv,
+			   t.roi,
+			   t.roas,
+			   t.cpm,
+			   t.cpv,
+			   t.spend::float8 / nullif(t.engagement, 0)::float8,
+			   t.views, t.likes, t.comments, t.shares, t.saves,
+			   t.engagement,
+			   t.er,
+			   t.cwv,
+			   t.published,
+			   t.pending,
+			   t.hashtags,
+			   t.mentions
+		FROM total t;
+	ELSE
+		RETURN QUERY
+		WITH snap AS (
+			SELECT cp.video_id, CASE WHEN cp.creator_id = ANY (v_termed) THEN 0 ELSE cp.fee_cents END,
+				   h.captured_at, h.views, h.likes, h.comments,
+				   h.shares, h.saves, h.completion_rate, v.hashtags, v.mentions
+			FROM tiktrack.campaign_posts cp
+			CROSS JOIN LATERAL (
+				SELECT v.hashtags, v.mentions FROM tiktrack.videos v
+				WHERE v.id = cp.video_id
+				OFFSET 0) v
+			LEFT JOIN LATERAL (
+				SELECT h.captured_at, h.views, h.likes, h.comments, h.shares, h.saves, h.completion_rate
+				FROM tiktrack.snapshots h
+				WHERE h.video_id = cp.video_id AND h.captured_at <= campaign_metrics.as_of
+				ORDER BY h.captured_at DESC
+				LIMIT 1) h ON true
+			WHERE cp.campaign_id = c.id
+		),
+		-- Everything that costs, earns or is watched: a row per post (fee,
+		-- counters, caption tags), the agency fee, the sales up to as_of
+		-- (summed).  The C aggregates then give every ratio and the top tags
+		-- in one pass, ratios as ratios of sums.  Totals are numeric: a
+		-- campaign's spend or GMV may pass bigint's 2^63-1 (the C aggregates
+		-- sum in 128 bits).  The sales' sum is fed to them in bigint-sized
+		-- pieces (one row unless it passes 2^63-1; div() is exact where a
+		-- numeric quotient would round).
+		ledger AS (
+			SELECT true AS is_post, s.fee_cents AS cost_cents, 0::bigint AS revenue_cents,
+				   coalesce(s.views, 0) AS views, coalesce(s.likes, 0) AS likes,
+				   coalesce(s.comments, 0) AS comments, coalesce(s.shares, 0) AS shares,
+				   coalesce(s.saves, 0) AS saves, s.completion_rate, s.captured_at,
+				   s.hashtags, s.mentions
+			FROM snap s
+			UNION ALL
+			SELECT false, c.agency_fee_cents, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL
+			UNION ALL
+			SELECT false, 0, g.piece, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL
+			FROM (SELECT coalesce(sum(cv.revenue_cents), 0)
+						 -- and the orders attributed under the campaign's rules
+						 + tiktrack.attributed_order_revenue(c.id, campaign_metrics.as_of) AS total
+				  FROM tiktrack.conversions cv
+				  WHERE cv.campaign_id = c.id
+					AND (campaign_metrics.as_of IS NULL OR cv.occurred_at <= campaign_metrics.as_of)) s
+			CROSS JOIN LATERAL (
+				SELECT least(s.total - (k - 1)::numeric * 9223372036854775807, 9223372036854775807)::bigint AS piece
+				FROM pg_catalog.generate_series(1, pg_catalog.div(s.total + 9223372036854775806, 9223372036854775807)::bigint) k
+				UNION ALL
+				SELECT 0 WHERE s.total = 0) g
+			UNION ALL
+			-- What creators with pay terms earn (their post fees count 0 above).
+			SELECT false, v_payouts, 0, 0, 0, 0, 0, 0, NULL, NULL, NULL, NULL
+		),
+		total AS (
+			SELECT sum(l.cost_cents) AS spend,
+				   coalesce(sum(l.cost_cents) FILTER (WHERE l.is_post), 0) + v_payouts AS creator_fees,
+				   sum(l.revenue_cents) AS gmv,
+				   tiktrack.roi(l.revenue_cents, l.cost_cents) AS roi,
+				   tiktrack.roas(l.revenue_cents, l.cost_cents) AS roas,
+				   tiktrack.cpm(l.cost_cents, l.views) AS cpm,
+				   tiktrack.cpv(l.cost_cents, l.views) AS cpv,
+				   sum(l.views) AS views,
+				   sum(l.likes) AS likes,
+				   sum(l.comments) AS comments,
+				   sum(l.shares) AS shares,
+				   sum(l.saves) AS saves,
+				   sum(l.likes) + sum(l.comments) + sum(l.shares) + sum(l.saves) AS engagement,
+				   tiktrack.engagement_rate(l.views, l.likes, l.comments, l.shares, l.saves) AS er,
+				   tiktrack.completion_weighted_views(l.views, l.completion_rate) AS cwv,
+				   count(l.captured_at) AS published,
+				   count(*) FILTER (WHERE l.is_post AND l.captured_at IS NULL) AS pending,
+				   tiktrack.top_values(l.hashtags, 10) AS hashtags,
+				   tiktrack.top_values(l.mentions, 10) AS mentions
+			FROM ledger l
+		)
+		SELECT c.currency,
+			   t.spend,
+			   c.agency_fee_cents,
+			   t.creator_fees,
+			   t.gmv,
+			   t.roi,
+			   t.roas,
+			   t.cpm,
+			   t.cpv,
+			   t.spend::float8 / nullif(t.engagement, 0)::float8,
+			   t.views, t.likes, t.comments, t.shares, t.saves,
+			   t.engagement,
+			   t.er,
+			   t.cwv,
+			   t.published,
+			   t.pending,
+			   t.hashtags,
+			   t.mentions
+		FROM total t;
+	END IF;
 END
 $$;
 COMMENT ON FUNCTION tiktrack.campaign_metrics(bigint, timestamptz) IS
@@ -810,7 +903,7 @@ SELECT c.id AS campaign_id,
 	   c.starts_at,
 	   c.ends_at,
 	   c.budget_cents,
-	   (SELECT count(DISTINCT cp.creator_id) FROM tiktrack.campaign_posts cp WHERE cp.campaign_id = c.id) AS creators,
+	   coalesce(k.creators, 0) AS creators,
 	   m.posts_published + m.posts_pending AS posts,
 	   m.posts_published,
 	   m.posts_pending,
@@ -832,9 +925,14 @@ SELECT c.id AS campaign_id,
 	   m.engagement_rate,
 	   m.completion_weighted_views,
 	   c.created_at,
-	   (SELECT cur.minor_units FROM tiktrack.currencies cur
-		WHERE cur.code = c.currency) AS currency_minor_units	-- 0.2.0
+	   cur.minor_units AS currency_minor_units	-- 0.2.0
+-- joins, not correlated subqueries: Citus plans none next to a reference
+-- table such as campaigns
 FROM tiktrack.campaigns c
+JOIN tiktrack.currencies cur ON cur.code = c.currency
+LEFT JOIN (SELECT cp.campaign_id, count(DISTINCT cp.creator_id) AS creators
+		   FROM tiktrack.campaign_posts cp
+		   GROUP BY cp.campaign_id) k ON k.campaign_id = c.id
 CROSS JOIN LATERAL tiktrack.campaign_metrics(c.id) m;
 COMMENT ON VIEW tiktrack.campaign_summary IS
 	'One row per campaign with its current KPIs, as tiktrack.campaign_metrics(id) computes them (see its comment for the definitions), plus name, dates, budget and number of distinct creators. Money in minor units of currency.';

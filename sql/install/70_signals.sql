@@ -40,8 +40,14 @@ COMMENT ON FUNCTION tiktrack.traction_breakout_threshold() IS
  */
 CREATE FUNCTION tiktrack.interpolated_counters(video_id bigint, posted_at timestamptz, at timestamptz)
 RETURNS TABLE (views numeric, engagement numeric, saves numeric)
-LANGUAGE sql STABLE PARALLEL SAFE
-BEGIN ATOMIC
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+	-- PL/pgSQL, not SQL: Citus plans no SQL function's parameterized query
+	-- over a distributed table; each call is one router query to the shard
+	-- of the video (on the node that runs the caller's shard query).
+	RETURN QUERY
 	SELECT CASE WHEN a.captured_at = interpolated_counters.at THEN a.views::numeric
 				ELSE b.views + (a.views - b.views) * b.done / b.span END,
 		   CASE WHEN a.captured_at = interpolated_counters.at THEN a.engagement::numeric
@@ -72,7 +78,8 @@ BEGIN ATOMIC
 			   extract(epoch FROM interpolated_counters.at - coalesce(p.captured_at, interpolated_counters.posted_at)) AS done,
 			   extract(epoch FROM a.captured_at - coalesce(p.captured_at, interpolated_counters.posted_at)) AS span) b
 	WHERE interpolated_counters.at >= interpolated_counters.posted_at;
-END;
+END
+$$;
 COMMENT ON FUNCTION tiktrack.interpolated_counters(bigint, timestamptz, timestamptz) IS
 	'Internal (the primitive of tiktrack.views_at_age): a video''s views, engagement (likes + comments + shares, unreported counting 0) and saves at a moment, unrounded: exact at a snapshot, else linear in time between the last snapshot before and the first after it (from 0 at posted_at before the first); no row when no snapshot is at or after the moment or the moment precedes posted_at.';
 
@@ -616,8 +623,14 @@ COMMENT ON FUNCTION tiktrack.follower_tier(bigint) IS
 CREATE FUNCTION tiktrack.creator_engagement_profile(as_of timestamptz)
 RETURNS TABLE (creator_id bigint, posts bigint, median_engagement_rate float8,
 			   comment_like_ratio float8, followers bigint, tier text)
-LANGUAGE sql STABLE PARALLEL SAFE
-BEGIN ATOMIC
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+	-- PL/pgSQL, not SQL: Citus plans no SQL function's parameterized query
+	-- over distributed tables.
+	RETURN QUERY
 	WITH post AS (
 		SELECT v.creator_id, l.views, l.likes, l.comments,
 			   coalesce(l.likes, 0) + coalesce(l.comments, 0) + coalesce(l.shares, 0) AS engagement
@@ -637,16 +650,22 @@ BEGIN ATOMIC
 				   AS comment_like_ratio
 		FROM post p
 		GROUP BY p.creator_id
+	), follower_count AS (
+		-- each creator's latest follower count (a join, not a lateral
+		-- subquery over per_creator: Citus cannot push that down)
+		SELECT DISTINCT ON (s.creator_id) s.creator_id, s.followers
+		FROM tiktrack.creator_stats s
+		WHERE s.creator_id IN (SELECT pc.creator_id FROM per_creator pc)
+		  AND s.captured_at <= creator_engagement_profile.as_of
+		  AND s.followers IS NOT NULL
+		ORDER BY s.creator_id, s.captured_at DESC
 	)
 	SELECT pc.creator_id, pc.posts, pc.median_engagement_rate, pc.comment_like_ratio,
 		   f.followers, tiktrack.follower_tier(f.followers)
 	FROM per_creator pc
-	LEFT JOIN LATERAL (
-		SELECT s.followers FROM tiktrack.creator_stats s
-		WHERE s.creator_id = pc.creator_id AND s.captured_at <= creator_engagement_profile.as_of
-		  AND s.followers IS NOT NULL
-		ORDER BY s.captured_at DESC LIMIT 1) f ON true;
-END;
+	LEFT JOIN follower_count f ON f.creator_id = pc.creator_id;
+END
+$$;
 COMMENT ON FUNCTION tiktrack.creator_engagement_profile(timestamptz) IS
 	'Internal: per tracked creator with posts, as of a moment: posts with views, median post engagement rate ((likes + comments + shares) / views of the latest snapshot), comments / likes summed over the posts, latest follower count and tier.';
 
@@ -862,8 +881,14 @@ COMMENT ON FUNCTION tiktrack.fraud_signals(text, timestamptz) IS
 
 CREATE FUNCTION tiktrack.authenticity(creator_handle text)
 RETURNS TABLE (score integer, flagged text[], explanation text)
-LANGUAGE sql STABLE PARALLEL SAFE
-BEGIN ATOMIC
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+	-- PL/pgSQL, not SQL: Citus plans no SQL function's parameterized query
+	-- over distributed tables.
+	RETURN QUERY
 	SELECT greatest(0, 100 - coalesce(sum(p.penalty) FILTER (WHERE f.flagged), 0))::integer,
 		   coalesce(array_agg(f.signal ORDER BY p.ord) FILTER (WHERE f.flagged), '{}'),
 		   coalesce(string_agg(
@@ -881,6 +906,7 @@ BEGIN ATOMIC
 				 ('follower_spike', 25, 3), ('views_without_engagement', 25, 4),
 				 ('comment_like_ratio', 15, 5)) AS p(signal, penalty, ord)
 		ON p.signal = f.signal;
-END;
+END
+$$;
 COMMENT ON FUNCTION tiktrack.authenticity(text) IS
 	'Authenticity score of a creator now: 100 minus a penalty per flagged tiktrack.fraud_signals signal (likes_exceed_views 35, engagement_rate_band 20, follower_spike 25, views_without_engagement 25, comment_like_ratio 15), never below 0, the flagged signals and one sentence per flag. Unknown handle: ERROR P0002.';

@@ -159,13 +159,15 @@ AS $$
 DECLARE
 	v_id bigint;
 BEGIN
+	-- two uncorrelated lookups (Citus plans no correlated subquery next to
+	-- the reference table creators)
 	SELECT cr.id INTO v_id
 		FROM tiktrack.creators cr
-		WHERE cr.handle = tiktrack.normalize_handle(campaign_creator_or_error.creator_handle)
-		  AND EXISTS (SELECT FROM tiktrack.campaign_posts cp
+		WHERE cr.handle = tiktrack.normalize_handle(campaign_creator_or_error.creator_handle);
+	IF v_id IS NULL
+	   OR NOT EXISTS (SELECT 1 FROM tiktrack.campaign_posts cp
 					  WHERE cp.campaign_id = campaign_creator_or_error.campaign_id
-						AND cp.creator_id = cr.id);
-	IF NOT FOUND THEN
+						AND cp.creator_id = v_id) THEN
 		RAISE EXCEPTION 'creator "%" has no post in campaign %',
 			coalesce(creator_handle, 'NULL'), campaign_id
 			USING ERRCODE = 'no_data_found',
@@ -402,7 +404,8 @@ BEGIN
 		ON CONFLICT ON CONSTRAINT attribution_settings_pkey DO UPDATE
 			SET model = excluded.model, click_lookback = excluded.click_lookback,
 				view_lookback = excluded.view_lookback, half_life = excluded.half_life,
-				updated_at = now();
+				-- the default, now() (Citus takes no now() here)
+				updated_at = excluded.updated_at;
 END
 $$;
 COMMENT ON FUNCTION tiktrack.set_attribution(bigint, text, interval, interval, interval) IS
@@ -786,7 +789,8 @@ BEGIN
 	INSERT INTO tiktrack.pay_terms AS p (campaign_id, creator_id, terms)
 		VALUES (c.id, v_creator, v_terms)
 		ON CONFLICT ON CONSTRAINT pay_terms_pkey DO UPDATE
-			SET terms = excluded.terms, updated_at = now();
+			-- updated_at: the default, now() (Citus takes no now() here)
+			SET terms = excluded.terms, updated_at = excluded.updated_at;
 END
 $$;
 COMMENT ON FUNCTION tiktrack.set_pay_terms(bigint, text, jsonb) IS
@@ -1163,6 +1167,9 @@ DECLARE
 	c tiktrack.campaigns := tiktrack.campaign_or_error(campaign_pacing.campaign_id);
 	v_at timestamptz := campaign_pacing.as_of;
 	m record;
+	v_ids bigint[];
+	v_posted timestamptz[];
+	v_views bigint[];
 BEGIN
 	IF v_at IS NULL OR NOT isfinite(v_at) THEN
 		RAISE EXCEPTION 'as_of must be a finite time, got %', coalesce(v_at::text, 'NULL')
@@ -1188,20 +1195,27 @@ BEGIN
 
 	-- Each post's forecast at the end of the flight (30 days of age when
 	-- the flight has no end); its views now where there is no forecast.
-	SELECT coalesce(sum(coalesce(f.predicted, s.views, 0)), 0)::bigint INTO projected_views
+	-- (the posts first, then their forecasts: on Citus the first query
+	-- runs on the shards, and forecast_views(), which reads every shard,
+	-- is called from the coordinator, not from a shard)
+	SELECT array_agg(cp.video_id), array_agg(v.posted_at), array_agg(s.views)
+	INTO v_ids, v_posted, v_views
 	FROM tiktrack.campaign_posts cp
 	JOIN tiktrack.videos v ON v.id = cp.video_id
 	LEFT JOIN LATERAL (
 		SELECT h.views FROM tiktrack.snapshots h
 		WHERE h.video_id = cp.video_id AND h.captured_at <= v_at
 		ORDER BY h.captured_at DESC LIMIT 1) s ON true
+	WHERE cp.campaign_id = c.id;
+	SELECT coalesce(sum(coalesce(f.predicted, p.views, 0)), 0)::bigint INTO projected_views
+	FROM ROWS FROM (pg_catalog.unnest(v_ids), pg_catalog.unnest(v_posted), pg_catalog.unnest(v_views))
+		 AS p(video_id, posted_at, views)
 	LEFT JOIN LATERAL (
 		SELECT fv.predicted
-		FROM tiktrack.forecast_views(cp.video_id,
-									 greatest(coalesce(c.ends_at - v.posted_at, interval '30 days'), interval '0'),
+		FROM tiktrack.forecast_views(p.video_id,
+									 greatest(coalesce(c.ends_at - p.posted_at, interval '30 days'), interval '0'),
 									 0.8, v_at) fv
-		WHERE v.posted_at <= v_at) f ON true
-	WHERE cp.campaign_id = c.id;
+		WHERE p.posted_at <= v_at) f ON true;
 
 	projected_cpm_cents := spend_cents::float8 * 1000 / nullif(projected_views, 0);
 	projected_cpv_cents := spend_cents::float8 / nullif(projected_views, 0);
