@@ -63,6 +63,7 @@ const char *const tiktrack_worker_state_names[TT_NUM_WORKER_STATES] = {
 	"writing",
 	"maintenance",
 	"rate limited",
+	"citus worker node",
 };
 
 static bool wake_callback_registered = false;

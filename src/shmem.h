@@ -69,6 +69,7 @@ typedef enum TiktrackWorkerState
 	TT_WORKER_WRITING,
 	TT_WORKER_MAINTENANCE,
 	TT_WORKER_RATE_LIMITED,
+	TT_WORKER_CITUS_WORKER_NODE,	/* idle: a Citus worker node, the coordinator fetches */
 	TT_NUM_WORKER_STATES
 } TiktrackWorkerState;
 

@@ -132,7 +132,7 @@ store_tokens_spi(int64 creator_id, FetchApi api, const char *access_token,
 		 "  access_token = excluded.access_token, refresh_token = excluded.refresh_token,"
 		 "  access_expires_at = excluded.access_expires_at,"
 		 "  refresh_expires_at = excluded.refresh_expires_at,"
-		 "  scope = excluded.scope, obtained_at = pg_catalog.now(), rotated_at = pg_catalog.now()",
+		 "  scope = excluded.scope, obtained_at = excluded.obtained_at, rotated_at = excluded.rotated_at",
 		 7, types, v, nulls, SPI_OK_INSERT);
 	exec("UPDATE tiktrack.creators SET authorized_via = $2, auth_status = 'authorized',"
 		 " authorized_at = pg_catalog.now(), last_error = NULL, updated_at = pg_catalog.now() WHERE id = $1",

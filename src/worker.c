@@ -72,6 +72,7 @@
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
+#include "citus_node.h"
 #include "fetch.h"
 #include "fetch_budget.h"
 #include "launcher.h"
@@ -463,6 +464,12 @@ worker_run_once(void)
 	if (!tiktrack_worker_enabled)
 	{
 		worker_set_state(TT_WORKER_DISABLED, NULL);
+		return MAX_SLEEP_MS;
+	}
+	/* On a Citus cluster only the coordinator fetches (citus_node.c). */
+	if (citus_node_is_worker(database_name))
+	{
+		worker_set_state(TT_WORKER_CITUS_WORKER_NODE, NULL);
 		return MAX_SLEEP_MS;
 	}
 

@@ -562,7 +562,7 @@ COMMENT ON COLUMN tiktrack.campaign_summary.created_at IS 'When the campaign was
 COMMENT ON COLUMN tiktrack.campaign_summary.currency_minor_units IS 'Decimals of the currency (2 for USD, 0 for JPY): money columns are in minor units, divide by 10^currency_minor_units for currency units.';
 
 COMMENT ON COLUMN tiktrack.worker_status.pid IS 'Process id of the background worker; NULL when it is not running.';
-COMMENT ON COLUMN tiktrack.worker_status.state IS 'What this database''s worker does now: stopped, starting, disabled, idle, claiming, fetching, writing, maintenance or rate limited; not served (tiktrack.database) when tiktrack.database names another database.';
+COMMENT ON COLUMN tiktrack.worker_status.state IS 'What this database''s worker does now: stopped, starting, disabled, idle, claiming, fetching, writing, maintenance, rate limited or citus worker node (on a Citus worker node the worker idles: the coordinator fetches); not served (tiktrack.database) when tiktrack.database names another database.';
 COMMENT ON COLUMN tiktrack.worker_status.state_since IS 'Since when the worker is in that state.';
 COMMENT ON COLUMN tiktrack.worker_status.started_at IS 'When the running worker started.';
 COMMENT ON COLUMN tiktrack.worker_status.starts IS 'Number of starts of this database''s worker since the server started (more than 1 after crashes, restarts or DROP/CREATE EXTENSION).';

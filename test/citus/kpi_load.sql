@@ -30,7 +30,7 @@ DO $$
 DECLARE
 	v bigint;
 BEGIN
-	FOR v IN SELECT id FROM tiktrack.videos WHERE id > 7300000000000000000 ORDER BY id LOOP
+	FOR v IN SELECT id FROM tiktrack.videos WHERE id BETWEEN 7300000000000000001 AND 7300000000000000024 ORDER BY id LOOP
 		UPDATE tiktrack.videos
 			SET posted_at = timestamptz '2026-03-01' + (v - 7300000000000000000) * interval '7 hours',
 				duration_s = 10 + (v % 7) * 5,
@@ -50,7 +50,7 @@ SELECT v.id, v.posted_at + s * interval '3 hours',
 	   CASE WHEN v.id % 3 = 0 THEN NULL ELSE 0.2 + (v.id % 10) / 20.0 END,
 	   'manual'
 FROM tiktrack.videos v, generate_series(1, 40) s
-WHERE v.id > 7300000000000000000;
+WHERE v.id BETWEEN 7300000000000000001 AND 7300000000000000024;
 -- on one node the trigger did this already; on Citus it is needed
 SELECT tiktrack.sync_latest_snapshots() >= 0 AS synced;
 INSERT INTO tiktrack.creator_stats (creator_id, captured_at, followers, following, likes, videos, source)

@@ -40,10 +40,11 @@ citus.enable_statistics_collection = off
 	return $node;
 }
 
-# The tiktrack worker stays off on the Citus workers (it would track the
-# same videos from every node); the coordinator runs it as usual.
+# The tiktrack worker is on everywhere: on the Citus worker nodes it
+# idles by itself (test/t/091_citus_distribute.pl checks it), the
+# coordinator's runs as usual.
 my $coord = citus_node('coordinator', 'on');
-my @workers = (citus_node('worker1', 'off'), citus_node('worker2', 'off'));
+my @workers = (citus_node('worker1', 'on'), citus_node('worker2', 'on'));
 
 $coord->safe_psql('postgres',
 	"SELECT citus_set_coordinator_host('" . $coord->host . "', " . $coord->port . ')');

@@ -17,7 +17,8 @@
 # test in parallel.  TAP_ONLY="test/t/010_fetch.pl ..." runs only those
 # TAP files.  Before the TAP suite, test/tools/build-citus.sh builds Citus
 # (or reuses its cached build) and installs it into the PostgreSQL under
-# test, for test/t/090_citus.pl; TIKTRACK_SKIP_CITUS=1 skips both.
+# test, for test/t/090_citus.pl and 091_citus_distribute.pl;
+# TIKTRACK_SKIP_CITUS=1 skips them.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 top=$(pwd)
@@ -89,7 +90,7 @@ run_suite() {
 # Citus for the TAP suite: built once per machine (about 1.5 minutes on 2
 # cores), installed from the cache in a second.
 if want tap && [ "${TIKTRACK_SKIP_CITUS:-}" != 1 ] &&
-	{ [ -z "${TAP_ONLY:-}" ] || [[ "$TAP_ONLY" == *090_citus* ]]; }; then
+	{ [ -z "${TAP_ONLY:-}" ] || [[ "$TAP_ONLY" == *_citus* ]]; }; then
 	echo "=== citus (build or reuse) ==="
 	if ! test/tools/build-citus.sh ${TIKTRACK_PG_ROOT:+"$root"}; then
 		suites_failed=$((suites_failed + 1))

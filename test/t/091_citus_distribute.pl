@@ -1,0 +1,200 @@
+# tiktrack distributed on Citus: a coordinator and two worker nodes on
+# this machine, every node preloading 'citus,tiktrack' with the tiktrack
+# worker enabled.  tiktrack.distribute() places the tables (per video by
+# video id and colocated, creator_stats by creator, the shared tables as
+# reference tables); the tiktrack workers of the worker nodes idle on
+# their own (worker_status says so, one LOG line); the coordinator's
+# worker tracks videos against the simulator and stores their snapshots
+# in the shards.  Then the same data goes into a single node, and every
+# KPI (campaign, signals and money functions, test/citus/kpi_queries.sql)
+# agrees row for row; every C aggregate over the distributed tables is
+# aggregated partially on the shards.
+#
+# Skipped when Citus is not installed into the PostgreSQL under test
+# (test/tools/build-citus.sh installs it) or when TIKTRACK_SKIP_CITUS=1.
+use strict;
+use warnings;
+use PostgreSQL::Test::Cluster;
+use PostgreSQL::Test::Utils;
+use Test::More;
+use FindBin;
+use lib "$FindBin::RealBin/../perl";
+use TiktrackWorker;
+
+plan skip_all => 'TIKTRACK_SKIP_CITUS=1' if ($ENV{TIKTRACK_SKIP_CITUS} // '') eq '1';
+my $sharedir = `pg_config --sharedir`;
+chomp $sharedir;
+plan skip_all => "Citus is not installed ($sharedir/extension/citus.control missing; "
+  . 'test/tools/build-citus.sh installs it)'
+  unless -f "$sharedir/extension/citus.control";
+
+my $citus_dir = "$FindBin::RealBin/../citus";
+
+my $sim = TiktrackWorker::start_sim(seed => 91);
+my $t0 = int(time()) - 86400;
+$sim->post('/_sim/clock', { now => $t0 });
+
+# Every node alike: the tiktrack worker is on everywhere, and decides by
+# itself where it fetches.
+sub citus_node
+{
+	my ($name) = @_;
+	my $node = TiktrackWorker::worker_cluster($name, $sim,
+		shared_preload_libraries => 'citus,tiktrack',
+		max_worker_processes => '16',
+		'citus.enable_statistics_collection' => 'off');
+	$node->safe_psql('postgres', 'CREATE EXTENSION citus');
+	return $node;
+}
+
+my $coord = citus_node('coordinator');
+my @workers = (citus_node('worker1'), citus_node('worker2'));
+$coord->safe_psql('postgres',
+	"SELECT citus_set_coordinator_host('" . $coord->host . "', " . $coord->port . ')');
+$coord->safe_psql('postgres', "SELECT 1 FROM citus_add_node('" . $_->host . "', " . $_->port . ')')
+  for @workers;
+$coord->safe_psql('postgres', 'CREATE EXTENSION tiktrack');
+
+# ---- the worker runs on the coordinator only ----
+
+for my $w (@workers)
+{
+	TiktrackWorker::wait_for($w, 'SELECT state FROM tiktrack.worker_status',
+		'citus worker node', 30, $w->name . ': the tiktrack worker idles on a Citus worker node');
+	ok($w->wait_for_log(qr/tiktrack worker idles: database "postgres" is on Citus worker node \(group \d+\); the coordinator fetches/),
+		$w->name . ': one LOG line says why');
+	is($w->safe_psql('postgres', 'SELECT tiktrack.citus_role()'), 'worker', $w->name . ': citus_role()');
+}
+is($coord->safe_psql('postgres', 'SELECT tiktrack.citus_role()'), 'coordinator', 'coordinator: citus_role()');
+TiktrackWorker::wait_for($coord, q{SELECT state NOT IN ('stopped', 'starting', 'citus worker node') FROM tiktrack.worker_status},
+	't', 30, 'the coordinator runs its worker');
+
+# ---- distribute() ----
+
+my ($rc, $out, $err) = $workers[0]->psql('postgres', 'SELECT tiktrack.distribute()');
+like($err, qr/tiktrack.distribute\(\) must run on the Citus coordinator, this node is a worker/,
+	'distribute() refuses to run on a worker node');
+
+is($coord->safe_psql('postgres', q{
+	SET client_min_messages = warning;
+	SELECT string_agg(table_name || ':' || kind || coalesce(':' || distribution_column, ''), ' ' ORDER BY table_name::text)
+	FROM tiktrack.distribute(shard_count => 4)}),
+	join(' ', sort
+		'tiktrack.attribution_settings:reference', 'tiktrack.campaign_posts:distributed:video_id',
+		'tiktrack.campaigns:reference', 'tiktrack.conversions:reference',
+		'tiktrack.creator_stats:distributed:creator_id', 'tiktrack.creator_tokens:reference',
+		'tiktrack.creators:reference', 'tiktrack.currencies:reference', 'tiktrack.fetch_log:local',
+		'tiktrack.latest_snapshots:distributed:video_id', 'tiktrack.oauth_states:local',
+		'tiktrack.orders:reference', 'tiktrack.pay_terms:reference', 'tiktrack.payments:reference',
+		'tiktrack.promo_codes:reference', 'tiktrack.rate_cards:reference',
+		'tiktrack.snapshots:distributed:video_id', 'tiktrack.touches:reference',
+		'tiktrack.traction_alerts:distributed:video_id', 'tiktrack.videos:distributed:id',
+		($coord->safe_psql('postgres', q{SELECT to_regclass('tiktrack.video_schedule') IS NOT NULL}) eq 't'
+			? ('tiktrack.video_schedule:distributed:video_id') : ())),
+	'distribute() returns the layout');
+# What Citus' catalog says (citus_tables leaves out an extension's
+# tables): one colocation group for everything per video, 4 shards each,
+# spread over both workers; reference tables.
+my $per_video = q{ARRAY[to_regclass('tiktrack.videos'), to_regclass('tiktrack.snapshots'),
+	to_regclass('tiktrack.latest_snapshots'), to_regclass('tiktrack.campaign_posts'),
+	to_regclass('tiktrack.traction_alerts'), to_regclass('tiktrack.video_schedule')]};
+is($coord->safe_psql('postgres', qq{
+	SELECT count(DISTINCT p.colocationid) || ' ' || min(n) || ' ' || max(n) || ' ' || string_agg(DISTINCT p.partmethod::text, ',')
+	FROM pg_dist_partition p,
+		 LATERAL (SELECT count(*) AS n FROM pg_dist_shard s WHERE s.logicalrelid = p.logicalrelid) s
+	WHERE p.logicalrelid = ANY ($per_video)}),
+	'1 4 4 h', 'per-video tables hash-distributed, colocated with videos, 4 shards each');
+is($coord->safe_psql('postgres', q{
+	SELECT string_agg(DISTINCT partmethod::text || repmodel::text, ',') FROM pg_dist_partition
+	WHERE logicalrelid IN ('tiktrack.creators'::regclass, 'tiktrack.campaigns'::regclass, 'tiktrack.currencies'::regclass,
+						   'tiktrack.conversions'::regclass, 'tiktrack.orders'::regclass, 'tiktrack.creator_tokens'::regclass)}),
+	'nt', 'shared tables are reference tables');
+is($coord->safe_psql('postgres', q{
+	SELECT count(DISTINCT n.nodeport) FROM pg_dist_shard s
+	JOIN pg_dist_placement p ON p.shardid = s.shardid
+	JOIN pg_dist_node n ON n.groupid = p.groupid
+	WHERE s.logicalrelid = 'tiktrack.snapshots'::regclass}),
+	'2', 'the shards of snapshots are on both workers');
+($rc, $out, $err) = $coord->psql('postgres', 'SELECT tiktrack.distribute()');
+like($err, qr/tiktrack is distributed already/, 'distribute() runs once');
+
+# ---- the same data on a single node ----
+
+my $single = TiktrackWorker::worker_node('single', $sim, 'tiktrack.worker_enabled' => 'off');
+($rc, $out, $err) = $single->psql('postgres', 'SELECT tiktrack.distribute()');
+like($err, qr/Citus is not installed in database "postgres"/, 'distribute() without Citus: an error');
+
+# What the worker stored, copied row for row (triggers off: the copy is
+# of derived rows too).
+my $copy = '';
+for my $table (qw(creators creator_stats videos snapshots latest_snapshots))
+{
+	my $cols = $single->safe_psql('postgres', qq{
+		SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute
+		WHERE attrelid = 'tiktrack.$table'::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = ''});
+	# (materialized on the coordinator, where the rows keep their names)
+	my $json = $coord->safe_psql('postgres',
+		"WITH t AS MATERIALIZED (SELECT $cols FROM tiktrack.$table) SELECT coalesce(json_agg(t), '[]') FROM t");
+	$json =~ s/'/''/g;
+	$copy .= "INSERT INTO tiktrack.$table ($cols) SELECT $cols FROM json_populate_recordset(NULL::tiktrack.$table, '$json');\n";
+}
+my $next_creator = $coord->safe_psql('postgres', 'SELECT last_value || $$, $$ || is_called FROM tiktrack.creators_id_seq');
+$single->safe_psql('postgres', "BEGIN; SET LOCAL session_replication_role = replica; $copy"
+	  . "SELECT setval('tiktrack.creators_id_seq', $next_creator); COMMIT;");
+is($single->safe_psql('postgres', 'SELECT count(*) FROM tiktrack.snapshots'),
+	$coord->safe_psql('postgres', 'SELECT count(*) FROM tiktrack.snapshots'), 'the single node has the same snapshots');
+
+# Campaigns, posts, snapshots, money, identical on both.
+my $load = slurp_file("$citus_dir/kpi_load.sql");
+for my $node ($coord, $single)
+{
+	my ($lrc, $lout, $lerr) = $node->psql('postgres', $load, on_error_stop => 1);
+	is($lrc, 0, $node->name . ': kpi_load.sql loads') or diag($lerr);
+}
+
+# ---- every KPI agrees ----
+
+open(my $fh, '<', "$citus_dir/kpi_queries.sql") or die "kpi_queries.sql: $!";
+my @queries = map { chomp; [ split /\|/, $_, 2 ] } grep { !/^--/ && /\|/ } <$fh>;
+close $fh;
+for my $q (@queries)
+{
+	my ($label, $sql) = @$q;
+	my ($crc, $cout, $cerr) = $coord->psql('postgres', $sql);
+	my $sout = $single->safe_psql('postgres', $sql);
+	is($crc, 0, "$label runs distributed") or diag($cerr);
+	isnt($sout, '', "$label: rows on the single node");
+	is($cout, $sout, "$label: the cluster agrees with the single node");
+}
+
+# ---- every aggregate pushed down ----
+
+# Grouped by creator (not the distribution column), over the colocated
+# join of snapshots and videos: partial aggregation on every shard.
+my %aggregates = (
+	'engagement_rate(bigint,bigint,bigint,bigint)' =>
+	  'tiktrack.engagement_rate(s.views, s.likes, s.comments, s.shares)',
+	'engagement_rate(bigint,bigint,bigint,bigint,bigint)' =>
+	  'tiktrack.engagement_rate(s.views, s.likes, s.comments, s.shares, s.saves)',
+	'completion_weighted_views(bigint,double precision)' =>
+	  'tiktrack.completion_weighted_views(s.views, s.completion_rate)',
+	'roi(bigint,bigint)' => 'tiktrack.roi(s.likes, s.comments)',
+	'roas(bigint,bigint)' => 'tiktrack.roas(s.likes, s.comments)',
+	'cpm(bigint,bigint)' => 'tiktrack.cpm(s.shares, s.views)',
+	'cpv(bigint,bigint)' => 'tiktrack.cpv(s.shares, s.views)',
+	'top_values(text[],integer)' => 'tiktrack.top_values(v.hashtags, 3)',
+);
+for my $signature (sort keys %aggregates)
+{
+	my $sql = "SELECT v.creator_id, $aggregates{$signature} FROM tiktrack.snapshots s "
+	  . 'JOIN tiktrack.videos v ON v.id = s.video_id GROUP BY v.creator_id ORDER BY v.creator_id';
+	my $plan = $coord->safe_psql('postgres', "EXPLAIN (VERBOSE, COSTS OFF) $sql");
+	like($plan, qr/worker_partial_agg\('tiktrack\.\Q$signature\E'::regprocedure/,
+		"$signature: partial aggregation on the shards");
+	like($plan, qr/coord_combine_agg\(/, "$signature: combined on the coordinator");
+	is($coord->safe_psql('postgres', $sql), $single->safe_psql('postgres', $sql),
+		"$signature: same result as the single node");
+}
+
+$_->stop for ($coord, @workers, $single);
+done_testing();
