@@ -200,7 +200,7 @@ SELECT count(*) FROM tiktrack.creator_tokens;
 SELECT count(*) FROM tiktrack.oauth_states;
 SELECT tiktrack.refresh(7000000000000000001);
 SELECT tiktrack.track('https://www.tiktok.com/@alice/video/7000000000000000009');
-SELECT tiktrack.postpone_videos('{}', '{}');
+SELECT * FROM tiktrack.claim_due_videos(10);
 SELECT tiktrack.grant_read('regress_bi_reader');
 RESET ROLE;
 

@@ -17,6 +17,7 @@
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "funcapi.h"
 #include "miscadmin.h"
 #include "storage/proc.h"
 #include "utils/builtins.h"
@@ -32,6 +33,7 @@
 #include "shmem.h"
 #include "worker.h"
 #include "worker_internal.h"
+#include "search_path.h"
 #include "worker_videos.h"
 
 /* Most ids TikTok accepts in one video request (both APIs). */
@@ -261,6 +263,46 @@ order_claimed_videos(ClaimedVideo *v, int n)
 	"  AND v.id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT c2.video_id FROM chosen c2))" \
 	" LEFT JOIN tiktrack.creators cr ON cr.id = v.creator_id" \
 	" ORDER BY ch.next_fetch_at, v.creator_id, v.id"
+
+/*
+ * tiktrack.claim_due_videos(max_videos, coalesce_window): the worker's
+ * claim from SQL, for benchmarks and for looking at what the worker would
+ * take next (it changes nothing).
+ */
+PG_FUNCTION_INFO_V1(tiktrack_claim_due_videos);
+
+static Datum
+claim_due_videos_sql(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid			types[2] = {INT4OID, INTERVALOID};
+	Datum		values[2];
+	uint64		i;
+
+	InitMaterializedSRF(fcinfo, 0);
+	values[0] = PG_GETARG_DATUM(0);
+	values[1] = PG_GETARG_DATUM(1);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args(CLAIM_DUE_VIDEOS, 2, types, values, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "the claim of due videos failed");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		Datum		row[7];
+		bool		nulls[7];
+
+		heap_deform_tuple(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, row, nulls);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, nulls);
+	}
+	SPI_finish();
+	return (Datum) 0;
+}
+
+Datum
+tiktrack_claim_due_videos(PG_FUNCTION_ARGS)
+{
+	return search_path_call(claim_due_videos_sql, fcinfo);
+}
 
 /* Runs the claim; the rows are copied into worker_batch_cxt. */
 static int

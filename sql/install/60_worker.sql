@@ -12,6 +12,22 @@
  * claim in one row update.
  */
 
+/*
+ * What the worker claims next: up to max_videos due videos, oldest due
+ * first, and the videos of the same creators due within coalesce_window
+ * (they share requests).  The claim writes nothing: one worker serves a
+ * database and stores a round before it claims the next, and a round it
+ * never stored leaves its videos due (src/worker_videos.c).
+ */
+CREATE FUNCTION tiktrack.claim_due_videos(max_videos integer,
+										  coalesce_window interval DEFAULT '0')
+RETURNS TABLE (video_id bigint, creator_id bigint, api text, posted_at timestamptz,
+			   track_until timestamptz, fetch_failures integer, due_at timestamptz)
+AS 'MODULE_PATHNAME', 'tiktrack_claim_due_videos'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION tiktrack.claim_due_videos(integer, interval) IS
+	'Worker: the videos its next round claims, as the worker''s own claim finds them (changing nothing): up to max_videos due videos, oldest due first, and the videos of the same creators due within coalesce_window; with what scheduling needs, the API of their creator (NULL when not authorized) and when each fell due, oldest first.';
+
 CREATE FUNCTION tiktrack.postpone_videos(ids bigint[], due_at timestamptz[])
 RETURNS bigint
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
@@ -374,7 +390,8 @@ COMMENT ON COLUMN tiktrack.worker_status.saturated IS
 COMMENT ON COLUMN tiktrack.worker_status.oldest_due_age_s IS
 	'Per API (display, business, none: creator not authorized), seconds since the oldest due video fell due; near 0 when the worker keeps up.';
 
-REVOKE ALL ON FUNCTION tiktrack.postpone_videos(bigint[], timestamptz[]),
+REVOKE ALL ON FUNCTION tiktrack.claim_due_videos(integer, interval),
+	tiktrack.postpone_videos(bigint[], timestamptz[]),
 	tiktrack.release_failed_claims(bigint[], interval, text, integer),
 	tiktrack.claim_due_creators(integer, integer),
 	tiktrack.reschedule_creators(bigint[], timestamptz[]),

@@ -2,8 +2,8 @@
  * 0.2.0: the worker's write path (issue 12).  Schedule state leaves the
  * wide videos row for tiktrack.video_schedule (one narrow row per video:
  * next_fetch_at, last_fetched_at); claims are no longer written
- * (videos.claimed_by/claimed_at go, with claim_due_videos() and
- * release_orphaned_claims(): the claim is SQL the worker sends itself).
+ * (videos.claimed_by/claimed_at go, with release_orphaned_claims();
+ * claim_due_videos() is the worker's own claim, in C, and writes nothing).
  * Every video keeps its schedule: a video claimed when the old worker
  * stopped (its lease in next_fetch_at) is due at once.
  */
@@ -110,6 +110,22 @@ COMMENT ON COLUMN tiktrack.worker_status.oldest_due_age_s IS
 
 
 DROP FUNCTION tiktrack.claim_due_videos(integer, interval);
+/*
+ * What the worker claims next: up to max_videos due videos, oldest due
+ * first, and the videos of the same creators due within coalesce_window
+ * (they share requests).  The claim writes nothing: one worker serves a
+ * database and stores a round before it claims the next, and a round it
+ * never stored leaves its videos due (src/worker_videos.c).
+ */
+CREATE FUNCTION tiktrack.claim_due_videos(max_videos integer,
+										  coalesce_window interval DEFAULT '0')
+RETURNS TABLE (video_id bigint, creator_id bigint, api text, posted_at timestamptz,
+			   track_until timestamptz, fetch_failures integer, due_at timestamptz)
+AS 'MODULE_PATHNAME', 'tiktrack_claim_due_videos'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION tiktrack.claim_due_videos(integer, interval) IS
+	'Worker: the videos its next round claims, as the worker''s own claim finds them (changing nothing): up to max_videos due videos, oldest due first, and the videos of the same creators due within coalesce_window; with what scheduling needs, the API of their creator (NULL when not authorized) and when each fell due, oldest first.';
+
 DROP FUNCTION tiktrack.release_orphaned_claims();
 DROP FUNCTION tiktrack.release_failed_claims(integer, bigint[], interval, text, integer);
 CREATE FUNCTION tiktrack.release_failed_claims(video_ids bigint[], retry_after interval,
@@ -262,6 +278,7 @@ ALTER TABLE tiktrack.videos
 	DROP COLUMN claimed_by,
 	DROP COLUMN claimed_at;
 
-REVOKE ALL ON FUNCTION tiktrack.postpone_videos(bigint[], timestamptz[]),
+REVOKE ALL ON FUNCTION tiktrack.claim_due_videos(integer, interval),
+	tiktrack.postpone_videos(bigint[], timestamptz[]),
 	tiktrack.release_failed_claims(bigint[], interval, text, integer)
 	FROM PUBLIC;
