@@ -769,6 +769,35 @@ store_credentials_spi(FetchBatch *b)
 	}
 }
 
+/*
+ * Early traction of the young posts among the batch's new snapshots
+ * (tiktrack.check_traction_breakouts, as the trigger on snapshots runs it
+ * for other writers), once their posting time is stored.
+ */
+static void
+store_traction_checks_spi(FetchBatch *b, int lo, int hi)
+{
+	ArrayBuildState *ids = column_new(INT8OID);
+	ArrayBuildState *at = column_new(TIMESTAMPTZOID);
+	Oid			types[2] = {INT8ARRAYOID, TIMESTAMPTZARRAYOID};
+	Datum		values[2];
+	int			n = 0;
+	int			i;
+
+	for (i = lo; i < hi; i++)
+		if (b->videos[i].outcome == FETCH_OK)
+		{
+			column_add(ids, true, Int64GetDatum(b->videos[i].video_id));
+			column_add(at, true, TimestampTzGetDatum(b->captured_at));
+			n++;
+		}
+	if (n == 0)
+		return;
+	values[0] = column_array(ids);
+	values[1] = column_array(at);
+	exec("SELECT tiktrack.check_traction_breakouts($1, $2)", 2, types, values, NULL, SPI_OK_SELECT);
+}
+
 static void
 store_video_range_spi(FetchBatch *b, int lo, int hi)
 {
@@ -776,6 +805,7 @@ store_video_range_spi(FetchBatch *b, int lo, int hi)
 	/* placeholders take their real ids first: a schedule may name them */
 	store_resolutions_spi(b, lo, hi);
 	store_videos_spi(b, lo, hi);
+	store_traction_checks_spi(b, lo, hi);
 }
 
 void

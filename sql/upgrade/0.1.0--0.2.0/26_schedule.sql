@@ -272,6 +272,36 @@ END
 $$;
 
 
+/* latest_snapshots: a row trigger that the store step's statements skip */
+/*
+ * true while the fetcher's store step runs its own statements, which keep
+ * latest_snapshots (and judge early traction) from their batch: the
+ * triggers below do not fire for them.
+ */
+CREATE FUNCTION tiktrack.store_step_running()
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'tiktrack_store_step_running'
+LANGUAGE C VOLATILE PARALLEL SAFE;
+COMMENT ON FUNCTION tiktrack.store_step_running() IS
+	'Internal: true while the fetcher''s store step inserts its batch of snapshots (it keeps latest_snapshots itself), for the WHEN of the triggers on tiktrack.snapshots.';
+
+CREATE OR REPLACE FUNCTION tiktrack.snapshots_keep_latest()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'tiktrack_snapshots_keep_latest_row'
+LANGUAGE C
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION tiktrack.snapshots_keep_latest() IS
+	'Trigger function: folds a newly inserted snapshot into tiktrack.latest_snapshots (any INSERT INTO tiktrack.snapshots but the fetcher''s store step, which keeps latest_snapshots itself, from its batch, in the statement that inserts the snapshots).';
+
+-- A row trigger, not a statement trigger with a transition table: the
+-- store step's statements capture nothing (the WHEN keeps it from firing
+-- there), and a distributed table can have it.
+DROP TRIGGER snapshots_keep_latest ON tiktrack.snapshots;
+CREATE TRIGGER snapshots_keep_latest
+	AFTER INSERT ON tiktrack.snapshots
+	FOR EACH ROW WHEN (NOT tiktrack.store_step_running())
+	EXECUTE FUNCTION tiktrack.snapshots_keep_latest();
+
 ALTER TABLE tiktrack.videos
 	DROP COLUMN next_fetch_at,
 	DROP COLUMN last_fetched_at,
