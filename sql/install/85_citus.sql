@@ -19,11 +19,11 @@
 /*
  * Recomputes latest_snapshots from snapshots for the given videos (all
  * when NULL) and runs the traction-breakout check for the young ones.
- * On one node the statement triggers on snapshots do this for any INSERT;
- * on a distributed install there are no triggers on snapshots (Citus
- * runs a shard's triggers on the node holding the shard, where the
- * transition table cannot be joined with distributed tables), so after a
- * plain INSERT INTO tiktrack.snapshots the user calls this.
+ * On one node the triggers on snapshots do this for any INSERT but the
+ * store step's; on a distributed install there are none (Citus runs a
+ * shard's triggers on the node holding the shard, which cannot see that
+ * the coordinator's store step runs), so after a plain INSERT INTO
+ * tiktrack.snapshots the user calls this.
  */
 CREATE FUNCTION tiktrack.sync_latest_snapshots(video_ids bigint[] DEFAULT NULL)
 RETURNS bigint
@@ -203,12 +203,15 @@ REVOKE EXECUTE ON FUNCTION tiktrack.citus_function_settings() FROM PUBLIC;
  * enforce and every trigger that works on shards:
  *   - the row triggers (events, the token check) fire on the node that
  *     holds the row's shard (citus.enable_unsafe_triggers);
- *   - the two statement triggers on snapshots (latest_snapshots, traction
- *     breakout) read a transition table together with distributed
- *     tables, which Citus cannot plan on a shard: they are not put back.
- *     The worker's store step maintains latest_snapshots and runs the
- *     breakout check itself; after a plain INSERT INTO tiktrack.snapshots
- *     call tiktrack.sync_latest_snapshots().
+ *   - the two triggers on snapshots (latest_snapshots, traction breakout)
+ *     stand aside while the store step runs (WHEN NOT
+ *     tiktrack.store_step_running()), which a shard cannot see: on a
+ *     shard they would count the store step's snapshots twice.  They are
+ *     not put back (nor 0.1.0's statement triggers, whose transition
+ *     table Citus cannot join with distributed tables).  The worker's
+ *     store step maintains latest_snapshots and runs the breakout check
+ *     itself; after a plain INSERT INTO tiktrack.snapshots call
+ *     tiktrack.sync_latest_snapshots().
  *   - videos.short_url stays indexed, without its unique constraint
  *     (Citus enforces uniqueness only with the distribution column).
  */
@@ -290,7 +293,9 @@ BEGIN
 		ORDER BY r.relname, g.tgname
 	LOOP
 		v_drops := v_drops || format('DROP TRIGGER IF EXISTS %I ON tiktrack.%I', k.tgname, k.relname);
-		IF NOT k.transition THEN
+		-- not the triggers that stand aside for the store step: on a shard
+		-- they cannot see that it runs (it runs on the coordinator)
+		IF NOT k.transition AND k.def !~ 'store_step_running' THEN
 			v_triggers := v_triggers || k.def;
 		END IF;
 	END LOOP;

@@ -118,6 +118,59 @@ is($coord->safe_psql('postgres', q{
 ($rc, $out, $err) = $coord->psql('postgres', 'SELECT tiktrack.distribute()');
 like($err, qr/tiktrack is distributed already/, 'distribute() runs once');
 
+# ---- the loop, distributed ----
+
+my $creators = TiktrackWorker::connect_creators($coord, $sim,
+	creators => 2, videos_per_creator => 3, business_share => 0.5, prefix => 'dist');
+is(TiktrackWorker::track_videos($coord, $creators, '6 seconds'), 6, 'six videos tracked on the coordinator');
+TiktrackWorker::wait_for($coord, q{SELECT count(DISTINCT video_id) FROM tiktrack.snapshots}, '6', 40,
+	'the coordinator\'s worker stores snapshots of every video');
+TiktrackWorker::wait_for($coord,
+	q{SELECT count(*) FILTER (WHERE state = 'completed') || '/' || count(*) FROM tiktrack.videos},
+	'6/6', 40, 'every video tracked to completion');
+my $mismatch = 0;
+for my $c (@$creators)
+{
+	for my $v (@{ $c->{videos} })
+	{
+		my $exp = $sim->get("/_sim/expected?video_id=$v->{id}&at=$t0");
+		my $want = $c->{api} eq 'display' ? $exp->{display}{view_count} : $exp->{business}{video_views};
+		my $got = $coord->safe_psql('postgres',
+			"SELECT views || ' ' || snapshot_count FROM tiktrack.latest_snapshots WHERE video_id = $v->{id}");
+		my $count = $coord->safe_psql('postgres',
+			"SELECT count(*) FROM tiktrack.snapshots WHERE video_id = $v->{id}");
+		$mismatch++, diag("video $v->{id}: latest $got, want $want $count")
+		  unless $got eq "$want $count";
+	}
+}
+is($mismatch, 0, 'latest_snapshots holds the values TikTok reported and the number of snapshots');
+is(join(',', map { $_->safe_psql('postgres', 'SELECT count(*) FROM tiktrack.fetch_log') } @workers), '0,0',
+	'the worker nodes fetched nothing');
+# The rows are in the workers' shards, not on the coordinator.
+my $on_workers = 0;
+for my $w (@workers)
+{
+	$on_workers += $w->safe_psql('postgres', q{
+		SET citus.show_shards_for_app_name_prefixes = '*';
+		SELECT coalesce(sum((xpath('/row/c/text()',
+			query_to_xml(format('SELECT count(*) AS c FROM tiktrack.%I', c.relname), false, true, '')))[1]::text::int), 0)
+		FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+		WHERE n.nspname = 'tiktrack' AND c.relname ~ '^snapshots_\d+$'});
+}
+is($on_workers, $coord->safe_psql('postgres', 'SELECT count(*) FROM tiktrack.snapshots'),
+	'every snapshot is stored in a shard on a worker node');
+# (untracked at once: the simulator knows no such link; a loop, not
+# SELECT untrack(id) FROM videos, which Citus would push to the shards)
+is($coord->safe_psql('postgres', q{
+	BEGIN;
+	SELECT tiktrack.track('https://vm.tiktok.com/ZMdist91/') = tiktrack.track('https://vm.tiktok.com/ZMdist91/');
+	DO $$ DECLARE i bigint; BEGIN
+		FOR i IN SELECT id FROM tiktrack.videos WHERE id < 0 LOOP PERFORM tiktrack.untrack(i); END LOOP;
+	END $$;
+	SELECT count(*) FROM tiktrack.videos WHERE short_url = 'https://vm.tiktok.com/ZMdist91/' AND state = 'stopped';
+	COMMIT;}),
+	"t\n1", 'a short link tracked twice is one video');
+
 # ---- the same data on a single node ----
 
 my $single = TiktrackWorker::worker_node('single', $sim, 'tiktrack.worker_enabled' => 'off');
@@ -127,7 +180,7 @@ like($err, qr/Citus is not installed in database "postgres"/, 'distribute() with
 # What the worker stored, copied row for row (triggers off: the copy is
 # of derived rows too).
 my $copy = '';
-for my $table (qw(creators creator_stats videos snapshots latest_snapshots))
+for my $table (qw(creators creator_stats videos video_schedule snapshots latest_snapshots))
 {
 	my $cols = $single->safe_psql('postgres', qq{
 		SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) FROM pg_attribute
