@@ -388,7 +388,9 @@ store_snapshots_spi(FetchBatch *b, int lo, int hi)
 											"  pg_catalog.unnest($10), pg_catalog.unnest($11), pg_catalog.unnest($12))"
 											"  AS u(id, source, views, likes, comments, shares, saves, reach,"
 											"       completion_rate, avg_watch_time_s, total_watch_time_s)"
-											" WHERE EXISTS (SELECT 1 FROM tiktrack.videos v WHERE v.id = u.id)"
+											/* uncorrelated: Citus plans no correlated subquery over a function's rows */
+											" WHERE u.id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT v.id FROM tiktrack.videos v"
+											"  WHERE v.id OPERATOR(pg_catalog.=) ANY ($2)))"
 											" ON CONFLICT (video_id, captured_at) DO NOTHING"
 											" RETURNING *)"
 											" INSERT INTO tiktrack.latest_snapshots AS l (" LATEST_SNAPSHOTS_COLUMNS ")"
@@ -624,16 +626,21 @@ store_videos_spi(FetchBatch *b, int lo, int hi)
 		types[i + 2] = get_array_type(elem[i]);
 		values[i + 2] = column_array(col[i]);
 	}
+	/*
+	 * The ids again as an array of n's, not $3: Citus sends a statement
+	 * whose CTE it runs first with its parameters misnumbered when the
+	 * outer statement names one.
+	 */
 	exec(NEW_OUTCOME
 		 " UPDATE tiktrack.videos v SET" SET_OUTCOME
-		 " FROM n WHERE v.id = n.id AND v.id OPERATOR(pg_catalog.=) ANY ($3)"
+		 " FROM n WHERE v.id = n.id AND v.id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT n2.id FROM n n2))"
 		 " AND NOT n.metadata_changed AND" OUTCOME_CHANGED,
 		 NCOLS + 2, types, values, NULL, SPI_OK_UPDATE);
 	if (nmeta > 0)
 		exec(NEW_OUTCOME
 			 " UPDATE tiktrack.videos v SET" SET_OUTCOME ","
 			 " caption = n.caption, posted_at = n.posted_at, duration_s = n.duration_s, kind = n.kind"
-			 " FROM n WHERE v.id = n.id AND v.id OPERATOR(pg_catalog.=) ANY ($3)"
+			 " FROM n WHERE v.id = n.id AND v.id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT n2.id FROM n n2))"
 			 " AND n.metadata_changed",
 			 NCOLS + 2, types, values, NULL, SPI_OK_UPDATE);
 	exec(UPDATE_SCHEDULE, NCOLS + 2, types, values, NULL, SPI_OK_UPDATE);

@@ -30,19 +30,23 @@ COMMENT ON FUNCTION tiktrack.claim_due_videos(integer, interval) IS
 
 CREATE FUNCTION tiktrack.postpone_videos(ids bigint[], due_at timestamptz[])
 RETURNS bigint
-LANGUAGE sql VOLATILE PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	WITH done AS (
-		UPDATE tiktrack.video_schedule s
-			SET next_fetch_at = u.due_at
-			FROM ROWS FROM (pg_catalog.unnest(postpone_videos.ids), pg_catalog.unnest(postpone_videos.due_at))
-				AS u(id, due_at)
-			WHERE s.video_id = u.id AND s.next_fetch_at IS NOT NULL
-			  AND s.video_id = ANY (postpone_videos.ids)
-			RETURNING 1
-	)
-	SELECT pg_catalog.count(*) FROM done
+DECLARE
+	n bigint;
+BEGIN
+	-- PL/pgSQL, not SQL: Citus plans no SQL function's parameterized query
+	-- over a distributed table
+	UPDATE tiktrack.video_schedule s
+		SET next_fetch_at = u.due_at
+		FROM ROWS FROM (pg_catalog.unnest(postpone_videos.ids), pg_catalog.unnest(postpone_videos.due_at))
+			AS u(id, due_at)
+		WHERE s.video_id = u.id AND s.next_fetch_at IS NOT NULL
+		  AND s.video_id = ANY (postpone_videos.ids);
+	GET DIAGNOSTICS n = ROW_COUNT;
+	RETURN n;
+END
 $$;
 COMMENT ON FUNCTION tiktrack.postpone_videos(bigint[], timestamptz[]) IS
 	'Worker: makes claimed videos due again at the given times, unfetched (the rate limiter had no room for them).';
@@ -50,26 +54,31 @@ COMMENT ON FUNCTION tiktrack.postpone_videos(bigint[], timestamptz[]) IS
 CREATE FUNCTION tiktrack.release_failed_claims(video_ids bigint[], retry_after interval,
 											   error text, failing_after integer)
 RETURNS bigint
-LANGUAGE sql VOLATILE PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	WITH retried AS (
-		UPDATE tiktrack.video_schedule s
-			SET next_fetch_at = pg_catalog.now() + release_failed_claims.retry_after
-			WHERE s.video_id = ANY (release_failed_claims.video_ids) AND s.next_fetch_at IS NOT NULL
-	), done AS (
-		UPDATE tiktrack.videos v
-			SET fetch_failures = v.fetch_failures + 1,
-				-- a failure is a failure on this path too
-				state = CASE WHEN v.state = 'tracking'
-								  AND v.fetch_failures + 1 >= release_failed_claims.failing_after
-							 THEN 'failing' ELSE v.state END,
-				last_error = release_failed_claims.error,
-				last_error_at = pg_catalog.now()
-			WHERE v.id = ANY (release_failed_claims.video_ids)
-			RETURNING 1
-	)
-	SELECT pg_catalog.count(*) FROM done
+DECLARE
+	-- one moment for both tables (on Citus: taken on the coordinator)
+	v_now timestamptz := pg_catalog.now();
+	n bigint;
+BEGIN
+	-- PL/pgSQL, two statements: Citus plans no SQL function's
+	-- parameterized query over distributed tables
+	UPDATE tiktrack.video_schedule s
+		SET next_fetch_at = v_now + release_failed_claims.retry_after
+		WHERE s.video_id = ANY (release_failed_claims.video_ids) AND s.next_fetch_at IS NOT NULL;
+	UPDATE tiktrack.videos v
+		SET fetch_failures = v.fetch_failures + 1,
+			-- a failure is a failure on this path too
+			state = CASE WHEN v.state = 'tracking'
+							  AND v.fetch_failures + 1 >= release_failed_claims.failing_after
+						 THEN 'failing' ELSE v.state END,
+			last_error = release_failed_claims.error,
+			last_error_at = v_now
+		WHERE v.id = ANY (release_failed_claims.video_ids);
+	GET DIAGNOSTICS n = ROW_COUNT;
+	RETURN n;
+END
 $$;
 COMMENT ON FUNCTION tiktrack.release_failed_claims(bigint[], interval, text, integer) IS
 	'Worker, after an error in a round: that round''s videos are due again after retry_after, with one failure counted (failing after failing_after in a row) and the error as last_error.';
@@ -93,46 +102,55 @@ COMMENT ON FUNCTION tiktrack.next_due_at() IS
  */
 CREATE FUNCTION tiktrack.claim_due_creators(max_creators integer, refresh_ahead_s integer)
 RETURNS TABLE (creator_id bigint, api text)
-LANGUAGE sql VOLATILE PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
+DECLARE
+	v_now timestamptz := now();
+BEGIN
+	-- PL/pgSQL, not SQL: Citus plans no SQL function's parameterized query
+	RETURN QUERY
 	WITH due AS (
 		SELECT c.id
 		FROM tiktrack.creators c
 		WHERE c.auth_status = 'authorized' AND c.authorized_via IS NOT NULL
-		  AND (c.stats_next_fetch_at IS NULL OR c.stats_next_fetch_at <= now()
+		  AND (c.stats_next_fetch_at IS NULL OR c.stats_next_fetch_at <= v_now
 			   -- the access token expires soon: refresh it now (at most
 			   -- every 5 minutes per creator, whatever the outcome)
-			   OR (c.updated_at < now() - interval '5 minutes'
+			   OR (c.updated_at < v_now - interval '5 minutes'
 				   AND EXISTS (SELECT 1 FROM tiktrack.creator_tokens t
 							   WHERE t.creator_id = c.id
-								 AND t.access_expires_at <= now() + make_interval(secs => refresh_ahead_s))))
+								 AND t.access_expires_at <= v_now + make_interval(secs => refresh_ahead_s))))
 		ORDER BY c.stats_next_fetch_at NULLS FIRST
 		LIMIT max_creators
 		FOR UPDATE SKIP LOCKED
 	)
 	UPDATE tiktrack.creators c
-		SET stats_next_fetch_at = now() + interval '10 minutes'
+		SET stats_next_fetch_at = v_now + interval '10 minutes'
 		FROM due
 		WHERE c.id = due.id
-		RETURNING c.id, c.authorized_via
+		RETURNING c.id, c.authorized_via;
+END
 $$;
 COMMENT ON FUNCTION tiktrack.claim_due_creators(integer, integer) IS
 	'Worker: claims up to max_creators authorized creators whose account stats are due or whose access token expires within refresh_ahead_s seconds, leasing them for 10 minutes.';
 
 CREATE FUNCTION tiktrack.reschedule_creators(ids bigint[], next_at timestamptz[])
 RETURNS bigint
-LANGUAGE sql VOLATILE PARALLEL UNSAFE
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	WITH done AS (
-		UPDATE tiktrack.creators c
-			SET stats_next_fetch_at = u.next_at
-			FROM unnest(reschedule_creators.ids, reschedule_creators.next_at) AS u(id, next_at)
-			WHERE c.id = u.id
-			RETURNING 1
-	)
-	SELECT count(*) FROM done
+DECLARE
+	n bigint;
+BEGIN
+	-- PL/pgSQL, not SQL: Citus plans no SQL function's parameterized query
+	UPDATE tiktrack.creators c
+		SET stats_next_fetch_at = u.next_at
+		FROM unnest(reschedule_creators.ids, reschedule_creators.next_at) AS u(id, next_at)
+		WHERE c.id = u.id;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	RETURN n;
+END
 $$;
 COMMENT ON FUNCTION tiktrack.reschedule_creators(bigint[], timestamptz[]) IS
 	'Worker: sets when each creator''s account stats are fetched next.';

@@ -422,7 +422,10 @@ BEGIN
 		WHERE v.id = ANY (video_ids)
 		  AND v.posted_at > now() - tiktrack.early_window()
 		  AND u.captured_at < v.posted_at + tiktrack.early_window()
-		  AND NOT EXISTS (SELECT 1 FROM tiktrack.traction_alerts x WHERE x.video_id = u.video_id)
+		  -- (uncorrelated: Citus joins no second distributed table through
+		  -- the rows of a function)
+		  AND u.video_id <> ALL (ARRAY(SELECT x.video_id FROM tiktrack.traction_alerts x
+									   WHERE x.video_id = ANY (video_ids)))
 		GROUP BY u.video_id
 		ORDER BY u.video_id
 	LOOP

@@ -201,8 +201,11 @@ REVOKE EXECUTE ON FUNCTION tiktrack.citus_function_settings() FROM PUBLIC;
  * the workers' copies of the tables (CREATE EXTENSION made them there
  * too), distributes, and then puts back every foreign key Citus can
  * enforce and every trigger that works on shards:
- *   - the row triggers (events, the token check) fire on the node that
- *     holds the row's shard (citus.enable_unsafe_triggers);
+ *   - the token check fires on the node that holds the row
+ *     (citus.enable_unsafe_triggers); the triggers that send events
+ *     (video and creator state changes) are not put back: a worker node
+ *     commits its part of a distributed transaction with PREPARE
+ *     TRANSACTION, which a NOTIFY forbids;
  *   - the two triggers on snapshots (latest_snapshots, traction breakout)
  *     stand aside while the store step runs (WHEN NOT
  *     tiktrack.store_step_running()), which a shard cannot see: on a
@@ -285,17 +288,22 @@ BEGIN
 	END LOOP;
 	FOR k IN
 		SELECT g.tgname, r.relname, pg_get_triggerdef(g.oid) AS def,
-			   g.tgnewtable IS NOT NULL OR g.tgoldtable IS NOT NULL AS transition
+			   g.tgnewtable IS NOT NULL OR g.tgoldtable IS NOT NULL AS transition,
+			   f.prosrc ~ 'pg_notify' AS notifies
 		FROM pg_trigger g
 		JOIN pg_class r ON r.oid = g.tgrelid
+		JOIN pg_proc f ON f.oid = g.tgfoid
 		WHERE NOT g.tgisinternal AND r.relnamespace = 'tiktrack'::regnamespace
 		  AND r.relname = ANY (v_tables)
 		ORDER BY r.relname, g.tgname
 	LOOP
 		v_drops := v_drops || format('DROP TRIGGER IF EXISTS %I ON tiktrack.%I', k.tgname, k.relname);
 		-- not the triggers that stand aside for the store step: on a shard
-		-- they cannot see that it runs (it runs on the coordinator)
-		IF NOT k.transition AND k.def !~ 'store_step_running' THEN
+		-- they cannot see that it runs (it runs on the coordinator); nor
+		-- those that NOTIFY: a worker node commits its part of a
+		-- distributed transaction with PREPARE TRANSACTION, which a NOTIFY
+		-- forbids
+		IF NOT k.transition AND k.def !~ 'store_step_running' AND NOT k.notifies THEN
 			v_triggers := v_triggers || k.def;
 		END IF;
 	END LOOP;

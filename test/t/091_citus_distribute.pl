@@ -124,10 +124,17 @@ my $creators = TiktrackWorker::connect_creators($coord, $sim,
 	creators => 2, videos_per_creator => 3, business_share => 0.5, prefix => 'dist');
 is(TiktrackWorker::track_videos($coord, $creators, '6 seconds'), 6, 'six videos tracked on the coordinator');
 TiktrackWorker::wait_for($coord, q{SELECT count(DISTINCT video_id) FROM tiktrack.snapshots}, '6', 40,
-	'the coordinator\'s worker stores snapshots of every video');
+	'the coordinator\'s worker stores snapshots of every video')
+  or diag($coord->safe_psql('postgres', q{SELECT row_to_json(w) FROM tiktrack.worker_status w;
+	SELECT json_agg(s) FROM tiktrack.video_schedule s; SELECT json_agg(v) FROM (SELECT id, state, last_error, creator_id FROM tiktrack.videos) v;
+	SELECT json_agg(f) FROM (SELECT * FROM tiktrack.fetch_log ORDER BY id DESC LIMIT 5) f; SELECT now()}));
 TiktrackWorker::wait_for($coord,
 	q{SELECT count(*) FILTER (WHERE state = 'completed') || '/' || count(*) FROM tiktrack.videos},
-	'6/6', 40, 'every video tracked to completion');
+	'6/6', 40, 'every video tracked to completion')
+  or diag($coord->safe_psql('postgres', q{SELECT row_to_json(w) FROM tiktrack.worker_status w;
+	WITH s AS MATERIALIZED (SELECT * FROM tiktrack.video_schedule) SELECT json_agg(s) FROM s;
+	WITH v AS MATERIALIZED (SELECT id, state, last_error, track_until, fetch_failures FROM tiktrack.videos) SELECT json_agg(v) FROM v;
+	SELECT now()}));
 my $mismatch = 0;
 for my $c (@$creators)
 {
@@ -170,6 +177,13 @@ is($coord->safe_psql('postgres', q{
 	SELECT count(*) FROM tiktrack.videos WHERE short_url = 'https://vm.tiktok.com/ZMdist91/' AND state = 'stopped';
 	COMMIT;}),
 	"t\n1", 'a short link tracked twice is one video');
+
+# The coordinator's worker stops here: the posts loaded next have no
+# authorized creator on the simulator, and the single node fetches
+# nothing either.
+$coord->safe_psql('postgres', q{ALTER SYSTEM SET tiktrack.worker_enabled = off; SELECT pg_reload_conf()});
+TiktrackWorker::wait_for($coord, 'SELECT state FROM tiktrack.worker_status', 'disabled', 30,
+	'the coordinator\'s worker is switched off for the comparison');
 
 # ---- the same data on a single node ----
 

@@ -1,7 +1,7 @@
 /*
  * Citus (issue 13): 0.1.0's functions rewritten so that Citus can plan
  * them on a distributed install, as they are in the install fragments
- * (20_tracking.sql, 40_campaigns.sql).  After the other fragments, which
+ * (20_tracking.sql, 40_campaigns.sql, 60_worker.sql).  After the other fragments, which
  * replace some of them too: this text is the final one.
  *   - track(): now() as a value in ON CONFLICT DO UPDATE; a short link is
  *     found under an advisory lock instead of ON CONFLICT (short_url)
@@ -9,6 +9,9 @@
  *     to a reference table
  *   - campaign_metrics(): the as_of branches chosen in PL/pgSQL, the
  *     caption tags joined per post
+ *   - the worker's postpone_videos(), release_failed_claims(),
+ *     claim_due_creators(), reschedule_creators(): PL/pgSQL, not SQL
+ *     (Citus plans no SQL function's parameterized query)
  */
 
 CREATE OR REPLACE FUNCTION tiktrack.track(url text, track_for interval DEFAULT '7 days',
@@ -541,3 +544,105 @@ LEFT JOIN (SELECT cp.campaign_id, count(DISTINCT cp.creator_id) AS creators
 		   FROM tiktrack.campaign_posts cp
 		   GROUP BY cp.campaign_id) k ON k.campaign_id = c.id
 CROSS JOIN LATERAL tiktrack.campaign_metrics(c.id) m;
+
+CREATE OR REPLACE FUNCTION tiktrack.postpone_videos(ids bigint[], due_at timestamptz[])
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n bigint;
+BEGIN
+	-- PL/pgSQL, not SQL: Citus plans no SQL function's parameterized query
+	-- over a distributed table
+	UPDATE tiktrack.video_schedule s
+		SET next_fetch_at = u.due_at
+		FROM ROWS FROM (pg_catalog.unnest(postpone_videos.ids), pg_catalog.unnest(postpone_videos.due_at))
+			AS u(id, due_at)
+		WHERE s.video_id = u.id AND s.next_fetch_at IS NOT NULL
+		  AND s.video_id = ANY (postpone_videos.ids);
+	GET DIAGNOSTICS n = ROW_COUNT;
+	RETURN n;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION tiktrack.release_failed_claims(video_ids bigint[], retry_after interval,
+											   error text, failing_after integer)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	-- one moment for both tables (on Citus: taken on the coordinator)
+	v_now timestamptz := pg_catalog.now();
+	n bigint;
+BEGIN
+	-- PL/pgSQL, two statements: Citus plans no SQL function's
+	-- parameterized query over distributed tables
+	UPDATE tiktrack.video_schedule s
+		SET next_fetch_at = v_now + release_failed_claims.retry_after
+		WHERE s.video_id = ANY (release_failed_claims.video_ids) AND s.next_fetch_at IS NOT NULL;
+	UPDATE tiktrack.videos v
+		SET fetch_failures = v.fetch_failures + 1,
+			-- a failure is a failure on this path too
+			state = CASE WHEN v.state = 'tracking'
+							  AND v.fetch_failures + 1 >= release_failed_claims.failing_after
+						 THEN 'failing' ELSE v.state END,
+			last_error = release_failed_claims.error,
+			last_error_at = v_now
+		WHERE v.id = ANY (release_failed_claims.video_ids);
+	GET DIAGNOSTICS n = ROW_COUNT;
+	RETURN n;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION tiktrack.claim_due_creators(max_creators integer, refresh_ahead_s integer)
+RETURNS TABLE (creator_id bigint, api text)
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	v_now timestamptz := now();
+BEGIN
+	-- PL/pgSQL, not SQL: Citus plans no SQL function's parameterized query
+	RETURN QUERY
+	WITH due AS (
+		SELECT c.id
+		FROM tiktrack.creators c
+		WHERE c.auth_status = 'authorized' AND c.authorized_via IS NOT NULL
+		  AND (c.stats_next_fetch_at IS NULL OR c.stats_next_fetch_at <= v_now
+			   -- the access token expires soon: refresh it now (at most
+			   -- every 5 minutes per creator, whatever the outcome)
+			   OR (c.updated_at < v_now - interval '5 minutes'
+				   AND EXISTS (SELECT 1 FROM tiktrack.creator_tokens t
+							   WHERE t.creator_id = c.id
+								 AND t.access_expires_at <= v_now + make_interval(secs => refresh_ahead_s))))
+		ORDER BY c.stats_next_fetch_at NULLS FIRST
+		LIMIT max_creators
+		FOR UPDATE SKIP LOCKED
+	)
+	UPDATE tiktrack.creators c
+		SET stats_next_fetch_at = v_now + interval '10 minutes'
+		FROM due
+		WHERE c.id = due.id
+		RETURNING c.id, c.authorized_via;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION tiktrack.reschedule_creators(ids bigint[], next_at timestamptz[])
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n bigint;
+BEGIN
+	-- PL/pgSQL, not SQL: Citus plans no SQL function's parameterized query
+	UPDATE tiktrack.creators c
+		SET stats_next_fetch_at = u.next_at
+		FROM unnest(reschedule_creators.ids, reschedule_creators.next_at) AS u(id, next_at)
+		WHERE c.id = u.id;
+	GET DIAGNOSTICS n = ROW_COUNT;
+	RETURN n;
+END
+$$;
