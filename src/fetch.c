@@ -248,7 +248,9 @@ fetch_prepare_videos(const int64 *video_ids, int n)
 	rc = SPI_execute_with_args(
 							   "SELECT v.id, v.creator_id, v.short_url, v.state, " CRED_COLUMNS
 							   " FROM pg_catalog.unnest($1::pg_catalog.int8[]) WITH ORDINALITY u(id, ord)"
+							   /* index probes whatever the estimates */
 							   " JOIN tiktrack.videos v ON v.id = u.id"
+							   "  AND v.id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.int8[])"
 							   " LEFT JOIN tiktrack.creators c ON c.id = v.creator_id"
 							   " LEFT JOIN tiktrack.creator_tokens t ON t.creator_id = c.id"
 							   "  AND c.auth_status = 'authorized'"

@@ -547,12 +547,14 @@ resolved_id_free(const FetchBatch *b, int64 real_id)
 	"  AND (u.scheduled OR u.outcome = 'ok')"
 
 /*
- * Every video's outcome, changed metadata and schedule.  The videos row
- * is written only where something changed: the videos whose metadata
- * changed with it (the only statement that names caption, so others'
- * hashtags are not recomputed), the others only when their outcome
- * changes their state, counts or error, which a steady stream of good
- * answers does not.  The schedule is written for all.
+ * Every video's outcome, changed metadata and schedule, in one pass over
+ * the batch's videos rows.  A videos row is written only where something
+ * changed, its metadata or what its outcome makes of its state, counts or
+ * error, which a steady stream of good answers does not: then nothing is
+ * written, and no caption's hashtags are recomputed.  (A row written for
+ * its outcome alone recomputes them too, as the statement names caption:
+ * rare, and cheaper than a second pass over every row.)  The schedule is
+ * written for all.
  */
 static void
 store_videos_spi(FetchBatch *b, int lo, int hi)
@@ -624,17 +626,18 @@ store_videos_spi(FetchBatch *b, int lo, int hi)
 		types[i + 2] = get_array_type(elem[i]);
 		values[i + 2] = column_array(col[i]);
 	}
-	exec(NEW_OUTCOME
-		 " UPDATE tiktrack.videos v SET" SET_OUTCOME
-		 " FROM n WHERE v.id = n.id AND v.id OPERATOR(pg_catalog.=) ANY ($3)"
-		 " AND NOT n.metadata_changed AND" OUTCOME_CHANGED,
-		 NCOLS + 2, types, values, NULL, SPI_OK_UPDATE);
 	if (nmeta > 0)
 		exec(NEW_OUTCOME
 			 " UPDATE tiktrack.videos v SET" SET_OUTCOME ","
 			 " caption = n.caption, posted_at = n.posted_at, duration_s = n.duration_s, kind = n.kind"
 			 " FROM n WHERE v.id = n.id AND v.id OPERATOR(pg_catalog.=) ANY ($3)"
-			 " AND n.metadata_changed",
+			 " AND (n.metadata_changed OR" OUTCOME_CHANGED ")",
+			 NCOLS + 2, types, values, NULL, SPI_OK_UPDATE);
+	else
+		exec(NEW_OUTCOME
+			 " UPDATE tiktrack.videos v SET" SET_OUTCOME
+			 " FROM n WHERE v.id = n.id AND v.id OPERATOR(pg_catalog.=) ANY ($3)"
+			 " AND" OUTCOME_CHANGED,
 			 NCOLS + 2, types, values, NULL, SPI_OK_UPDATE);
 	exec(UPDATE_SCHEDULE, NCOLS + 2, types, values, NULL, SPI_OK_UPDATE);
 }

@@ -411,9 +411,10 @@ BEGIN
 	FOR r IN
 		SELECT u.video_id, max(u.captured_at) AS as_of
 		FROM ROWS FROM (unnest(video_ids), unnest(captured_at)) AS u(video_id, captured_at)
-		JOIN tiktrack.videos v ON v.id = u.video_id
-		WHERE v.id = ANY (video_ids)
-		  AND v.posted_at > now() - tiktrack.early_window()
+		-- (LIMIT 1: one index probe per new snapshot, whatever the estimates)
+		CROSS JOIN LATERAL (SELECT x.posted_at FROM tiktrack.videos x
+							WHERE x.id = u.video_id LIMIT 1) v
+		WHERE v.posted_at > now() - tiktrack.early_window()
 		  AND u.captured_at < v.posted_at + tiktrack.early_window()
 		  AND NOT EXISTS (SELECT 1 FROM tiktrack.traction_alerts x WHERE x.video_id = u.video_id)
 		GROUP BY u.video_id
