@@ -388,7 +388,9 @@ store_snapshots_spi(FetchBatch *b, int lo, int hi)
 											"  pg_catalog.unnest($10), pg_catalog.unnest($11), pg_catalog.unnest($12))"
 											"  AS u(id, source, views, likes, comments, shares, saves, reach,"
 											"       completion_rate, avg_watch_time_s, total_watch_time_s)"
-											" WHERE EXISTS (SELECT 1 FROM tiktrack.videos v WHERE v.id = u.id)"
+											" WHERE EXISTS (SELECT 1 FROM tiktrack.videos v WHERE v.id = u.id"
+											/* index probes whatever the estimates */
+											"  AND v.id OPERATOR(pg_catalog.=) ANY ($2))"
 											" ON CONFLICT (video_id, captured_at) DO NOTHING"
 											" RETURNING *)"
 											" INSERT INTO tiktrack.latest_snapshots AS l (" LATEST_SNAPSHOTS_COLUMNS ")"
