@@ -418,9 +418,11 @@ BEGIN
 	FOR r IN
 		SELECT u.video_id, max(u.captured_at) AS as_of
 		FROM ROWS FROM (unnest(video_ids), unnest(captured_at)) AS u(video_id, captured_at)
-		JOIN tiktrack.videos v ON v.id = u.video_id
-		WHERE v.id = ANY (video_ids)
-		  AND v.posted_at > now() - tiktrack.early_window()
+		-- (the batch's videos by index, = ANY; not a LIMIT 1 lateral
+		-- probe per snapshot, which Citus cannot push down over the rows of
+		-- a function)
+		JOIN tiktrack.videos v ON v.id = u.video_id AND v.id = ANY (video_ids)
+		WHERE v.posted_at > now() - tiktrack.early_window()
 		  AND u.captured_at < v.posted_at + tiktrack.early_window()
 		  -- (uncorrelated: Citus joins no second distributed table through
 		  -- the rows of a function)

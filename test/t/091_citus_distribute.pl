@@ -178,13 +178,6 @@ is($coord->safe_psql('postgres', q{
 	COMMIT;}),
 	"t\n1", 'a short link tracked twice is one video');
 
-# The coordinator's worker stops here: the posts loaded next have no
-# authorized creator on the simulator, and the single node fetches
-# nothing either.
-$coord->safe_psql('postgres', q{ALTER SYSTEM SET tiktrack.worker_enabled = off; SELECT pg_reload_conf()});
-TiktrackWorker::wait_for($coord, 'SELECT state FROM tiktrack.worker_status', 'disabled', 30,
-	'the coordinator\'s worker is switched off for the comparison');
-
 # ---- the same data on a single node ----
 
 my $single = TiktrackWorker::worker_node('single', $sim, 'tiktrack.worker_enabled' => 'off');
