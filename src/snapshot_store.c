@@ -31,6 +31,7 @@
 #include "latest_snapshots.h"
 #include "snapshot_store.h"
 #include "token_seal.h"
+#include "worker.h"
 
 static void
 exec(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls, int expect)
@@ -861,6 +862,26 @@ store_credentials_spi(FetchBatch *b)
 }
 
 /*
+ * Whether a video may be younger than the early window at captured_at,
+ * from what TikTok just said or the row read at prepare (the check itself
+ * decides from the row; this only spares it the videos that are surely
+ * older, most of them).
+ */
+static bool
+video_may_be_young(const FetchVideo *fv, TimestampTz captured_at)
+{
+	TimestampTz posted_at;
+
+	if (fv->stats.has_create_time && fetch_create_time_valid(fv->stats.create_time))
+		posted_at = time_t_to_timestamptz((pg_time_t) fv->stats.create_time);
+	else if (fv->stored.known && fv->stored.has_posted_at)
+		posted_at = fv->stored.posted_at;
+	else
+		return !fv->stored.known;	/* unknown: let the check look */
+	return captured_at - posted_at < (int64) tiktrack_early_window_s * USECS_PER_SEC;
+}
+
+/*
  * Early traction of the young posts among the batch's new snapshots
  * (tiktrack.check_traction_breakouts, as the trigger on snapshots runs it
  * for other writers), once their posting time is stored.
@@ -876,12 +897,15 @@ store_traction_checks_spi(FetchBatch *b, int lo, int hi)
 	int			i;
 
 	for (i = lo; i < hi; i++)
-		if (b->videos[i].outcome == FETCH_OK)
-		{
-			column_add(ids, true, Int64GetDatum(b->videos[i].video_id));
-			column_add(at, true, TimestampTzGetDatum(b->captured_at));
-			n++;
-		}
+	{
+		FetchVideo *fv = &b->videos[i];
+
+		if (fv->outcome != FETCH_OK || !video_may_be_young(fv, b->captured_at))
+			continue;
+		column_add(ids, true, Int64GetDatum(fv->video_id));
+		column_add(at, true, TimestampTzGetDatum(b->captured_at));
+		n++;
+	}
 	if (n == 0)
 		return;
 	values[0] = column_array(ids);

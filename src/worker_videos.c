@@ -232,26 +232,26 @@ order_claimed_videos(ClaimedVideo *v, int n)
  * exits), a round claims, fetches and stores before the next claims, and
  * a round that never stores (an error, a kill) leaves its videos due.
  * due_at is when each video fell due (a companion's is in the future):
- * the budget is spent in that order, whatever the creator.  Arrays, not
- * joins, so that every step is an index probe whatever the estimates.
+ * the budget is spent in that order, whatever the creator.  Companions are
+ * found through video_schedule_creator_due_idx, the creators as an array
+ * (a few entries each, whatever the number of videos tracked; the soonest
+ * due first), the videos rows by an array of ids, so that every step is
+ * an index probe whatever the estimates.  Arrays, not a LIMIT lateral per
+ * creator: Citus pushes no such subquery over a CTE down to the shards.
  */
 #define CLAIM_DUE_VIDEOS \
 	"WITH due AS MATERIALIZED (" \
-	" SELECT s.video_id, s.next_fetch_at FROM tiktrack.video_schedule s" \
+	" SELECT s.video_id, s.next_fetch_at, s.creator_id FROM tiktrack.video_schedule s" \
 	" WHERE s.next_fetch_at <= pg_catalog.now()" \
 	" ORDER BY s.next_fetch_at LIMIT $1" \
 	"), companions AS MATERIALIZED (" \
 	" SELECT s.video_id, s.next_fetch_at FROM tiktrack.video_schedule s" \
 	" WHERE $2 > '0'::pg_catalog.interval" \
-	"  AND s.video_id OPERATOR(pg_catalog.=) ANY (ARRAY(" \
-	"   SELECT o.id FROM tiktrack.videos o" \
-	"   WHERE o.creator_id OPERATOR(pg_catalog.=) ANY (ARRAY(" \
-	"    SELECT DISTINCT v.creator_id FROM tiktrack.videos v" \
-	"    WHERE v.id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT d.video_id FROM due d))" \
-	"      AND v.creator_id IS NOT NULL))))" \
+	"  AND s.creator_id OPERATOR(pg_catalog.=) ANY (ARRAY(" \
+	"   SELECT DISTINCT d.creator_id FROM due d WHERE d.creator_id IS NOT NULL))" \
 	"  AND s.next_fetch_at > pg_catalog.now()" \
 	"  AND s.next_fetch_at <= pg_catalog.now() + $2" \
-	" LIMIT $1" \
+	" ORDER BY s.next_fetch_at LIMIT $1" \
 	"), chosen AS MATERIALIZED (" \
 	" SELECT d.video_id, d.next_fetch_at FROM due d" \
 	" UNION ALL SELECT c.video_id, c.next_fetch_at FROM companions c)" \

@@ -163,15 +163,22 @@ CREATE INDEX videos_creator_idx ON tiktrack.videos (creator_id);
 CREATE TABLE tiktrack.video_schedule (
 	video_id	bigint PRIMARY KEY REFERENCES tiktrack.videos (id) ON DELETE CASCADE,
 	next_fetch_at timestamptz,
-	last_fetched_at timestamptz
+	last_fetched_at timestamptz,
+	creator_id	bigint
 );
 COMMENT ON TABLE tiktrack.video_schedule IS
 	'One row per tracked video: when the background worker fetches it next (NULL: not scheduled) and when it last fetched it successfully. UPDATE tiktrack.video_schedule SET next_fetch_at = now() makes a video due at once.';
 COMMENT ON COLUMN tiktrack.video_schedule.video_id IS 'The video (tiktrack.videos.id).';
 COMMENT ON COLUMN tiktrack.video_schedule.next_fetch_at IS 'When the next snapshot is due; NULL when not scheduled (stopped, completed, unavailable).';
 COMMENT ON COLUMN tiktrack.video_schedule.last_fetched_at IS 'When the worker or tiktrack.refresh() last stored a snapshot of the video fetched from TikTok.';
--- The worker claims due videos through this index, never by a scan.
+COMMENT ON COLUMN tiktrack.video_schedule.creator_id IS 'The video''s creator (as tiktrack.videos.creator_id), so that the claim finds a creator''s videos due soon by index.';
+-- The worker claims due videos through this index, never by a scan,
 CREATE INDEX video_schedule_due_idx ON tiktrack.video_schedule (next_fetch_at)
+	WHERE next_fetch_at IS NOT NULL;
+-- and the videos of the same creators due soon after (they share
+-- requests) through this one: a few index entries per creator, whatever
+-- the number of videos tracked.
+CREATE INDEX video_schedule_creator_due_idx ON tiktrack.video_schedule (creator_id, next_fetch_at)
 	WHERE next_fetch_at IS NOT NULL;
 
 CREATE TABLE tiktrack.snapshots (
