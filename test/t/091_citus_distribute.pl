@@ -151,6 +151,17 @@ for my $c (@$creators)
 	}
 }
 is($mismatch, 0, 'latest_snapshots holds the values TikTok reported and the number of snapshots');
+# refresh() from SQL goes through the same store step.
+{
+	my $c = $creators->[0];
+	my $vid = $c->{videos}[0]{id};
+	my $exp = $sim->get("/_sim/expected?video_id=$vid&at=$t0");
+	my $want = $c->{api} eq 'display' ? $exp->{display}{view_count} : $exp->{business}{video_views};
+	my $before = $coord->safe_psql('postgres', "SELECT snapshot_count FROM tiktrack.latest_snapshots WHERE video_id = $vid");
+	is($coord->safe_psql('postgres', "SELECT (tiktrack.refresh($vid)).views"), $want, 'refresh() on the coordinator');
+	is($coord->safe_psql('postgres', "SELECT snapshot_count FROM tiktrack.latest_snapshots WHERE video_id = $vid"),
+		$before + 1, 'refresh() counts its snapshot in latest_snapshots');
+}
 is(join(',', map { $_->safe_psql('postgres', 'SELECT count(*) FROM tiktrack.fetch_log') } @workers), '0,0',
 	'the worker nodes fetched nothing');
 # The rows are in the workers' shards, not on the coordinator.
