@@ -389,9 +389,13 @@ store_snapshots_spi(FetchBatch *b, int lo, int hi)
 											"  pg_catalog.unnest($10), pg_catalog.unnest($11), pg_catalog.unnest($12))"
 											"  AS u(id, source, views, likes, comments, shares, saves, reach,"
 											"       completion_rate, avg_watch_time_s, total_watch_time_s)"
-											/* uncorrelated: Citus plans no correlated subquery over a function's rows */
-											" WHERE u.id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT v.id FROM tiktrack.videos v"
-											"  WHERE v.id OPERATOR(pg_catalog.=) ANY ($2)))"
+											/*
+											 * a join, not EXISTS: Citus plans no subquery
+											 * correlated with a function's rows; index probes
+											 * whatever the estimates
+											 */
+											" JOIN tiktrack.videos v ON v.id = u.id"
+											"  AND v.id OPERATOR(pg_catalog.=) ANY ($2)"
 											" ON CONFLICT (video_id, captured_at) DO NOTHING"
 											" RETURNING *)"
 											" INSERT INTO tiktrack.latest_snapshots AS l (" LATEST_SNAPSHOTS_COLUMNS ")"

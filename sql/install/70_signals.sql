@@ -40,14 +40,8 @@ COMMENT ON FUNCTION tiktrack.traction_breakout_threshold() IS
  */
 CREATE FUNCTION tiktrack.interpolated_counters(video_id bigint, posted_at timestamptz, at timestamptz)
 RETURNS TABLE (views numeric, engagement numeric, saves numeric)
-LANGUAGE plpgsql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-BEGIN
-	-- PL/pgSQL, not SQL: Citus plans no SQL function's parameterized query
-	-- over a distributed table; each call is one router query to the shard
-	-- of the video (on the node that runs the caller's shard query).
-	RETURN QUERY
+LANGUAGE sql STABLE PARALLEL SAFE
+BEGIN ATOMIC
 	SELECT CASE WHEN a.captured_at = interpolated_counters.at THEN a.views::numeric
 				ELSE b.views + (a.views - b.views) * b.done / b.span END,
 		   CASE WHEN a.captured_at = interpolated_counters.at THEN a.engagement::numeric
@@ -78,8 +72,7 @@ BEGIN
 			   extract(epoch FROM interpolated_counters.at - coalesce(p.captured_at, interpolated_counters.posted_at)) AS done,
 			   extract(epoch FROM a.captured_at - coalesce(p.captured_at, interpolated_counters.posted_at)) AS span) b
 	WHERE interpolated_counters.at >= interpolated_counters.posted_at;
-END
-$$;
+END;
 COMMENT ON FUNCTION tiktrack.interpolated_counters(bigint, timestamptz, timestamptz) IS
 	'Internal (the primitive of tiktrack.views_at_age): a video''s views, engagement (likes + comments + shares, unreported counting 0) and saves at a moment, unrounded: exact at a snapshot, else linear in time between the last snapshot before and the first after it (from 0 at posted_at before the first); no row when no snapshot is at or after the moment or the moment precedes posted_at.';
 

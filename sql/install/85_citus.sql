@@ -149,6 +149,66 @@ COMMENT ON FUNCTION tiktrack.citus_layout() IS
 	'How tiktrack.distribute() places each table of tiktrack on Citus: reference (a copy on every node), distributed by distribution_column (colocated with colocate_with), or local (coordinator only).';
 
 /*
+ * Functions that take another body on a distributed install (run by
+ * distribute() on every node, before citus_function_settings()): on one
+ * node tiktrack.interpolated_counters() is a SQL function the planner
+ * inlines into the signals' queries (twice as fast there); Citus plans no
+ * SQL function's parameterized query over a distributed table, so on a
+ * cluster it is the same query in PL/pgSQL.
+ */
+CREATE FUNCTION tiktrack.citus_function_replacements()
+RETURNS SETOF text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $body$
+	SELECT $q$CREATE OR REPLACE FUNCTION tiktrack.interpolated_counters(video_id bigint, posted_at timestamptz, at timestamptz)
+RETURNS TABLE (views numeric, engagement numeric, saves numeric)
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $f$
+BEGIN
+	-- PL/pgSQL on Citus (SQL on one node, where it is inlined): each call
+	-- is one router query to the shard of the video, on the node that
+	-- runs the caller's shard query.
+	RETURN QUERY
+	SELECT CASE WHEN a.captured_at = interpolated_counters.at THEN a.views::numeric
+				ELSE b.views + (a.views - b.views) * b.done / b.span END,
+		   CASE WHEN a.captured_at = interpolated_counters.at THEN a.engagement::numeric
+				ELSE b.engagement + (a.engagement - b.engagement) * b.done / b.span END,
+		   CASE WHEN a.captured_at = interpolated_counters.at THEN a.saves::numeric
+				ELSE b.saves + (a.saves - b.saves) * b.done / b.span END
+	FROM (SELECT h.captured_at, h.views,
+				 coalesce(h.likes, 0) + coalesce(h.comments, 0) + coalesce(h.shares, 0) AS engagement,
+				 coalesce(h.saves, 0) AS saves
+		  FROM tiktrack.snapshots h
+		  WHERE h.video_id = interpolated_counters.video_id
+			AND h.captured_at >= interpolated_counters.at
+		  ORDER BY h.captured_at
+		  LIMIT 1) a
+	LEFT JOIN LATERAL (
+		SELECT h.captured_at, h.views,
+			   coalesce(h.likes, 0) + coalesce(h.comments, 0) + coalesce(h.shares, 0) AS engagement,
+			   coalesce(h.saves, 0) AS saves
+		FROM tiktrack.snapshots h
+		WHERE h.video_id = interpolated_counters.video_id
+		  AND h.captured_at < interpolated_counters.at
+		ORDER BY h.captured_at DESC
+		LIMIT 1) p ON true
+	CROSS JOIN LATERAL (
+		SELECT CASE WHEN p.captured_at IS NULL THEN 0 ELSE p.views END AS views,
+			   coalesce(p.engagement, 0) AS engagement,
+			   coalesce(p.saves, 0) AS saves,
+			   extract(epoch FROM interpolated_counters.at - coalesce(p.captured_at, interpolated_counters.posted_at)) AS done,
+			   extract(epoch FROM a.captured_at - coalesce(p.captured_at, interpolated_counters.posted_at)) AS span) b
+	WHERE interpolated_counters.at >= interpolated_counters.posted_at;
+END
+$f$$q$
+$body$;
+COMMENT ON FUNCTION tiktrack.citus_function_replacements() IS
+	'The CREATE OR REPLACE FUNCTION statements tiktrack.distribute() runs on every node of a Citus cluster: tiktrack.interpolated_counters() in PL/pgSQL instead of SQL (Citus plans no SQL function''s parameterized query over a distributed table).';
+REVOKE EXECUTE ON FUNCTION tiktrack.citus_function_replacements() FROM PUBLIC;
+
+/*
  * The settings tiktrack's functions take on a distributed install (ALTER
  * FUNCTION statements, run by distribute() on every node):
  *   - readers (STABLE or IMMUTABLE, with a search_path of their own) may
@@ -191,6 +251,36 @@ $$;
 COMMENT ON FUNCTION tiktrack.citus_function_settings() IS
 	'The ALTER FUNCTION statements tiktrack.distribute() runs on every node of a Citus cluster: nested distributed execution for the reading functions (they are called in queries pushed down to the shards), plans per call instead of generic ones, and sequential modifications for the writing functions.';
 REVOKE EXECUTE ON FUNCTION tiktrack.citus_function_settings() FROM PUBLIC;
+
+/*
+ * Runs a statement on every worker node, then here (distribute()'s set-up
+ * of the functions: CREATE EXTENSION made them on every node, and Citus
+ * propagates no DDL on an extension's own objects).
+ */
+CREATE FUNCTION tiktrack.citus_run_everywhere(command text)
+RETURNS void
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	n bigint;
+BEGIN
+	-- (with DDL propagation off on the worker: a worker node refuses
+	-- function DDL it would have to propagate, which this is not)
+	EXECUTE 'SELECT count(*) FROM pg_catalog.run_command_on_workers($1) WHERE NOT success'
+		INTO n USING 'SET LOCAL citus.enable_ddl_propagation = off; ' || command;
+	IF n > 0 THEN
+		RAISE EXCEPTION 'could not set up the functions on the worker nodes: % failed on % of them',
+			pg_catalog.left(command, 200), n
+			USING ERRCODE = 'object_not_in_prerequisite_state',
+				  HINT = 'Check that every worker node is up and has tiktrack.';
+	END IF;
+	EXECUTE command;
+END
+$$;
+COMMENT ON FUNCTION tiktrack.citus_run_everywhere(text) IS
+	'Internal (tiktrack.distribute()): runs a statement on every Citus worker node, then on this node; an error when it fails on a worker.';
+REVOKE EXECUTE ON FUNCTION tiktrack.citus_run_everywhere(text) FROM PUBLIC;
 
 /*
  * Distributes tiktrack's tables on a Citus cluster.  Citus refuses to
@@ -355,15 +445,14 @@ BEGIN
 	END LOOP;
 
 	-- How tiktrack's functions run on Citus, on every node (a function
-	-- called in a query pushed down to the shards runs on a worker).
+	-- called in a query pushed down to the shards runs on a worker): their
+	-- bodies first (a new body drops a function's settings), then their
+	-- settings.
+	FOR v_cmd IN SELECT tiktrack.citus_function_replacements() LOOP
+		PERFORM tiktrack.citus_run_everywhere(v_cmd);
+	END LOOP;
 	FOR v_cmd IN SELECT tiktrack.citus_function_settings() LOOP
-		EXECUTE format('SELECT count(*) FROM pg_catalog.run_command_on_workers(%L) WHERE NOT success', v_cmd)
-			INTO k;
-		IF k.count > 0 THEN
-			RAISE EXCEPTION 'could not set up the functions on the worker nodes: % failed on % of them', v_cmd, k.count
-				USING ERRCODE = 'object_not_in_prerequisite_state';
-		END IF;
-		EXECUTE v_cmd;
+		PERFORM tiktrack.citus_run_everywhere(v_cmd);
 	END LOOP;
 
 	RETURN QUERY
