@@ -778,13 +778,20 @@ DECLARE
 	r record;
 	v_reach interval;
 	v_h float8;
+	v_drop bigint[];
 	g record;
 BEGIN
-	-- Drop the stored credits, keeping their day sums to take off.
+	-- Drop the stored credits, keeping their day sums to take off.  (One
+	-- test on the ids: an OR of the two cases could scan the campaign's
+	-- credits for one order.)
+	IF v_all THEN
+		v_drop := ARRAY(SELECT DISTINCT oc.order_id FROM tiktrack.order_credits oc WHERE oc.campaign_id = cid);
+	ELSE
+		v_drop := credit_orders.order_ids;
+	END IF;
 	WITH gone AS (
 		DELETE FROM tiktrack.order_credits oc
-		WHERE (v_all AND oc.campaign_id = cid)
-		   OR (NOT v_all AND oc.order_id = ANY (credit_orders.order_ids))
+		WHERE oc.order_id = ANY (v_drop)
 		RETURNING oc.campaign_id, oc.occurred_at, oc.creator_id, oc.weight, oc.revenue_cents, oc.order_cents
 	)
 	SELECT array_agg(x.campaign_id) AS campaigns, array_agg(x.day) AS days, array_agg(x.creator_id) AS creators,

@@ -90,7 +90,7 @@ SELECT * FROM pg_temp.bench('payouts (no commission)', format('SELECT * FROM tik
 
 \echo
 \echo -- the stored credits (tiktrack.order_credits, kept by the triggers while loading) agree with
-\echo -- attribution() under the campaign's rules, for every creator (else the benchmark stops)
+\echo -- attribution() under the rules of the campaign, for every creator (else the benchmark stops)
 SELECT count(*) = 0 AS credits_agree
 FROM tiktrack.attribution(:campaign) a
 FULL JOIN (SELECT * FROM tiktrack.credited_revenue(:campaign, NULL) WHERE creator_id IS NOT NULL) c
@@ -108,9 +108,9 @@ FROM tiktrack.order_credits;
 
 \echo
 \echo -- readers of the stored credits: payouts() with a 5 % commission and a min_roas renewal
-\echo -- criterion (before the stored credits: about attribution()'s time, 6.4 s here), and
+\echo -- criterion (before the stored credits: about the time of attribution(), 6.4 s here), and
 \echo -- campaign_metrics() (GMV = conversions + attributed orders), now and as of a past moment
-\echo -- inside the orders' days; x_round as above, against the plain last-touch query
+\echo -- inside the days of the orders; x_round as above, against the plain last-touch query
 UPDATE tiktrack.pay_terms SET terms = terms || '{"commission_rate": 0.05, "renewal": {"min_roas": 2}}';
 TRUNCATE timing;
 SELECT pg_temp.rounds(ARRAY[:'plain',
@@ -133,8 +133,8 @@ SELECT gmv_cents, roas FROM tiktrack.campaign_metrics(:campaign);
 
 \echo
 \echo -- what keeping the credits costs the writers: 1,000 record_touch() and 1,000 record_order()
-\echo -- calls of existing customers (each recomputes the customer's orders), one transaction each
-\echo -- loop; and set_attribution(), which recomputes the campaign's million orders
+\echo -- calls of existing customers (each recomputes the orders of the customer), one transaction each
+\echo -- loop; and set_attribution(), which recomputes the million orders of the campaign
 SELECT * FROM pg_temp.bench('1,000 x record_touch',
 	format($q$SELECT tiktrack.record_touch(%s, 'bench' || (i %% %s + 1), 'cust' || (hashint4(-i) & 2147483647) %% 2000000,
 										   '2026-06-20 00:00+00'::timestamptz + i * interval '1 second')
