@@ -137,8 +137,9 @@ SELECT url, status, video_id, reason FROM tiktrack.add_posts(:launch, $$[
 	{"url": "https://www.tiktok.com/embed/v2/7300000000000000003", "creator_handle": "@Carol", "fee_cents": 300},
 	{"url": "https://m.tiktok.com/v/7300000000000000004.html", "creator_handle": "dave"}
 ]$$);
-SELECT v.id, c.handle, v.url, v.state, v.next_fetch_at IS NOT NULL AS scheduled
+SELECT v.id, c.handle, v.url, v.state, s.next_fetch_at IS NOT NULL AS scheduled
 FROM tiktrack.videos v JOIN tiktrack.creators c ON c.id = v.creator_id
+JOIN tiktrack.video_schedule s ON s.video_id = v.id
 WHERE v.id IN (7300000000000000003, 7300000000000000004) ORDER BY v.id;
 SELECT tiktrack.track('https://www.tiktok.com/embed/v2/7300000000000000005');
 \echo SQLSTATE :LAST_ERROR_SQLSTATE

@@ -8,8 +8,9 @@ SET intervalstyle = 'postgres';
 BEGIN;
 SELECT tiktrack.track('https://www.tiktok.com/@Alice/video/7234567890123456789?is_from_webapp=1') AS video_id;
 SELECT v.id, c.handle, v.kind, v.url, v.state, v.track_until - v.tracked_at AS tracked_for,
-	   v.next_fetch_at = v.tracked_at AS due_now
-FROM tiktrack.videos v JOIN tiktrack.creators c ON c.id = v.creator_id;
+	   s.next_fetch_at = v.tracked_at AS due_now
+FROM tiktrack.videos v JOIN tiktrack.creators c ON c.id = v.creator_id
+JOIN tiktrack.video_schedule s ON s.video_id = v.id;
 
 -- Tracking again extends, never duplicates.
 SELECT tiktrack.track('https://m.tiktok.com/@alice/video/7234567890123456789', '30 days') AS video_id;
@@ -54,12 +55,12 @@ SELECT tiktrack.track('https://www.tiktok.com/@alice/video/7234567890123456789',
 INSERT INTO tiktrack.snapshots (video_id, captured_at, views, source)
 	VALUES (7234567890123456789, '2026-01-01', 10, 'manual');
 SELECT tiktrack.untrack(7234567890123456789);
-SELECT state, next_fetch_at FROM tiktrack.videos WHERE id = 7234567890123456789;
+SELECT state, next_fetch_at FROM tiktrack.videos JOIN tiktrack.video_schedule ON video_id = id WHERE id = 7234567890123456789;
 SELECT count(*) AS snapshots_kept FROM tiktrack.snapshots;
 SELECT tiktrack.untrack(1);
 -- Tracking a stopped video again revives it.
 SELECT tiktrack.track('https://www.tiktok.com/@alice/video/7234567890123456789') AS video_id;
-SELECT state, next_fetch_at IS NOT NULL AS scheduled FROM tiktrack.videos WHERE id = 7234567890123456789;
+SELECT state, next_fetch_at IS NOT NULL AS scheduled FROM tiktrack.videos JOIN tiktrack.video_schedule ON video_id = id WHERE id = 7234567890123456789;
 
 -- ensure_creator normalises handles and refuses junk.
 SELECT tiktrack.ensure_creator('@Alice') = (SELECT id FROM tiktrack.creators WHERE handle = 'alice') AS same_creator;

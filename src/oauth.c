@@ -507,11 +507,20 @@ disconnect_creator(PG_FUNCTION_ARGS)
 						  " updated_at = pg_catalog.now() WHERE id = $1",
 						  1, types, v, NULL, false, 0);
 	/* no more polling: authorizing again makes them due at once */
-	SPI_execute_with_args("UPDATE tiktrack.videos SET state = 'awaiting_authorization',"
-						  " last_error = 'the creator''s authorization was revoked', last_error_at = pg_catalog.now(),"
-						  " next_fetch_at = CASE WHEN next_fetch_at IS NOT NULL THEN track_until END"
-						  " WHERE creator_id = $1 AND state IN ('tracking', 'failing')",
-						  1, types, v, NULL, false, 0);
+	if (store_schema_has_schedule())
+		SPI_execute_with_args("WITH parked AS ("
+							  " UPDATE tiktrack.videos SET state = 'awaiting_authorization',"
+							  " last_error = 'the creator''s authorization was revoked', last_error_at = pg_catalog.now()"
+							  " WHERE creator_id = $1 AND state IN ('tracking', 'failing') RETURNING id, track_until)"
+							  " UPDATE tiktrack.video_schedule s SET next_fetch_at = p.track_until"
+							  " FROM parked p WHERE s.video_id = p.id AND s.next_fetch_at IS NOT NULL",
+							  1, types, v, NULL, false, 0);
+	else						/* 0.1.0's schema, not updated yet */
+		SPI_execute_with_args("UPDATE tiktrack.videos SET state = 'awaiting_authorization',"
+							  " last_error = 'the creator''s authorization was revoked', last_error_at = pg_catalog.now(),"
+							  " next_fetch_at = CASE WHEN next_fetch_at IS NOT NULL THEN track_until END"
+							  " WHERE creator_id = $1 AND state IN ('tracking', 'failing')",
+							  1, types, v, NULL, false, 0);
 	if (purge)
 	{
 		/* what TikTok gave us through this authorization */
@@ -536,8 +545,15 @@ disconnect_creator(PG_FUNCTION_ARGS)
 							  " AND source IN ('display', 'business')",
 							  1, types, v, NULL, false, 0);
 		SPI_execute_with_args("UPDATE tiktrack.videos SET caption = NULL, posted_at = NULL,"
-							  " duration_s = NULL, last_fetched_at = NULL WHERE creator_id = $1",
+							  " duration_s = NULL WHERE creator_id = $1",
 							  1, types, v, NULL, false, 0);
+		if (store_schema_has_schedule())
+			SPI_execute_with_args("UPDATE tiktrack.video_schedule s SET last_fetched_at = NULL"
+								  " FROM tiktrack.videos v WHERE s.video_id = v.id AND v.creator_id = $1",
+								  1, types, v, NULL, false, 0);
+		else
+			SPI_execute_with_args("UPDATE tiktrack.videos SET last_fetched_at = NULL WHERE creator_id = $1",
+								  1, types, v, NULL, false, 0);
 		SPI_execute_with_args("UPDATE tiktrack.creators SET open_id = NULL, business_id = NULL,"
 							  " display_name = NULL, avatar_url = NULL, bio = NULL, is_verified = NULL,"
 							  " authorized_at = NULL, updated_at = pg_catalog.now() WHERE id = $1",

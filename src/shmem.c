@@ -447,6 +447,7 @@ tiktrack_worker_detach(int code, Datum arg)
 		my_slot->worker_state = TT_WORKER_STOPPED;
 		my_slot->worker_state_since = GetCurrentTimestamp();
 		memset(my_slot->waiting_since, 0, sizeof(my_slot->waiting_since));
+		my_slot->videos_in_flight = 0;
 	}
 	if (tiktrack_shared->launcher_latch != NULL)
 		SetLatch(tiktrack_shared->launcher_latch);
@@ -475,6 +476,16 @@ tiktrack_set_worker_state(TiktrackWorkerState state)
 		my_slot->worker_state = state;
 		my_slot->worker_state_since = GetCurrentTimestamp();
 	}
+	LWLockRelease(tiktrack_shared->lock);
+}
+
+void
+tiktrack_set_videos_in_flight(int64 n)
+{
+	if (my_slot == NULL)
+		return;
+	LWLockAcquire(tiktrack_shared->lock, LW_EXCLUSIVE);
+	my_slot->videos_in_flight = n;
 	LWLockRelease(tiktrack_shared->lock);
 }
 

@@ -122,6 +122,9 @@ typedef struct TiktrackDatabaseSlot
 	 */
 	TimestampTz waiting_since[TT_NUM_APIS];
 
+	/* Videos claimed by the round in progress (claims are not written). */
+	int64		videos_in_flight;
+
 	TiktrackCounterRing counters;
 } TiktrackDatabaseSlot;
 
@@ -186,6 +189,7 @@ extern bool tiktrack_worker_attach(int slot, Latch *latch);
 extern void tiktrack_worker_detach(int code, Datum arg);
 extern void tiktrack_worker_set_exit_reason(TiktrackWorkerExit reason);
 extern void tiktrack_set_worker_state(TiktrackWorkerState state);
+extern void tiktrack_set_videos_in_flight(int64 n);
 extern void tiktrack_note_success(int api, TimestampTz when);
 /* waiting_since[api] for the APIs with known[api] set */
 extern void tiktrack_note_waiting(const bool *known, const TimestampTz *since);

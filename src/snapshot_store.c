@@ -18,6 +18,7 @@
  */
 #include "postgres.h"
 
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "mb/pg_wchar.h"
@@ -38,6 +39,31 @@ exec(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls, i
 
 	if (rc != expect)
 		elog(ERROR, "tiktrack store failed (%s): %s", SPI_result_code_string(rc), sql);
+}
+
+/*
+ * Whether the database's tiktrack is 0.2.0 or later (tiktrack.video_schedule
+ * holds the schedule) rather than 0.1.0 under this newer library, before
+ * ALTER EXTENSION tiktrack UPDATE: what 0.1.0's functions do must keep
+ * working there (connect_creator, disconnect_creator).
+ */
+bool
+store_schema_has_schedule(void)
+{
+	Oid			nsp = get_namespace_oid("tiktrack", true);
+
+	return OidIsValid(nsp) && OidIsValid(get_relname_relid("video_schedule", nsp));
+}
+
+/* The store step needs 0.2.0's schema. */
+static void
+require_current_schema(void)
+{
+	if (!store_schema_has_schedule())
+		ereport(ERROR,
+				(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
+				 errmsg("the tiktrack extension of this database is older than its library " TIKTRACK_VERSION),
+				 errhint("Run ALTER EXTENSION tiktrack UPDATE.")));
 }
 
 /*
@@ -141,10 +167,18 @@ store_tokens_spi(int64 creator_id, FetchApi api, const char *access_token,
 	 * videos that waited for this authorization (parked until their end,
 	 * see schedule_video() in worker_video_store.c) can be fetched now
 	 */
-	exec("UPDATE tiktrack.videos SET state = 'tracking', last_error = NULL,"
-		 " next_fetch_at = pg_catalog.now()"
-		 " WHERE creator_id = $1 AND state = 'awaiting_authorization'",
-		 1, types, v, nulls, SPI_OK_UPDATE);
+	if (store_schema_has_schedule())
+		exec("WITH woken AS ("
+			 " UPDATE tiktrack.videos SET state = 'tracking', last_error = NULL"
+			 " WHERE creator_id = $1 AND state = 'awaiting_authorization' RETURNING id)"
+			 " UPDATE tiktrack.video_schedule s SET next_fetch_at = pg_catalog.now()"
+			 " FROM woken w WHERE s.video_id = w.id",
+			 1, types, v, nulls, SPI_OK_UPDATE);
+	else
+		exec("UPDATE tiktrack.videos SET state = 'tracking', last_error = NULL,"
+			 " next_fetch_at = pg_catalog.now()"
+			 " WHERE creator_id = $1 AND state = 'awaiting_authorization'",
+			 1, types, v, nulls, SPI_OK_UPDATE);
 	pfree(DatumGetPointer(v[2]));
 }
 
@@ -405,24 +439,25 @@ resolved_id_free(const FetchBatch *b, int64 real_id)
 }
 
 /*
- * What the fetch means for a video and, when the caller decided it, its
- * next fetch:
+ * What the fetch means for a video:
  *	ok		counts reset, last_error cleared, back to tracking (from
- *			awaiting_authorization or failing), last_fetched_at;
+ *			awaiting_authorization or failing);
  *	missing	TikTok answered without the video: counted, and after
  *			FETCH_MISSING_LIMIT consecutive answers unavailable (unless
- *			stopped or completed) and no longer scheduled;
+ *			stopped or completed);
  *	no_auth	the creator has authorized no API (or must authorize again):
  *			awaiting_authorization with the reason;
  *	error	one more consecutive failure, last_error;
  *	none	nothing learnt (a throttle, not attempted): only the schedule.
- * With a schedule: next_fetch_at (none once track_until has passed: the
- * video is completed), failing when the caller says this failure makes it
- * so, and the worker's claim ends.  Only active videos (tracking, failing,
- * awaiting_authorization) change state otherwise.
+ * With a schedule that has no next fetch (track_until has passed), the
+ * video is completed; failing when the caller says this failure makes it
+ * so.  Only active videos (tracking, failing, awaiting_authorization)
+ * change state otherwise.  NEW_OUTCOME computes the new values from the
+ * batch (u) and the stored row (v), next to the metadata TikTok sent.
  */
-#define SET_OUTCOME \
-	" state = CASE" \
+#define NEW_OUTCOME \
+	"WITH n AS MATERIALIZED (SELECT v.id," \
+	" CASE" \
 	"  WHEN u.outcome = 'missing' AND v.missing_count + 1 >= $2" \
 	"   AND v.state NOT IN ('stopped', 'completed') THEN 'unavailable'" \
 	"  WHEN v.state NOT IN ('tracking', 'failing', 'awaiting_authorization') THEN v.state" \
@@ -430,21 +465,12 @@ resolved_id_free(const FetchBatch *b, int64 real_id)
 	"  WHEN u.outcome = 'ok' THEN 'tracking'" \
 	"  WHEN u.outcome = 'no_auth' THEN 'awaiting_authorization'" \
 	"  WHEN u.failing AND v.state = 'tracking' THEN 'failing'" \
-	"  ELSE v.state END," \
-	" next_fetch_at = CASE" \
-	"  WHEN u.outcome = 'missing' AND v.missing_count + 1 >= $2 THEN NULL" \
-	"  WHEN NOT u.scheduled THEN v.next_fetch_at" \
-	"  WHEN v.state IN ('tracking', 'failing', 'awaiting_authorization', 'resolving') THEN u.next_at" \
-	"  END," \
-	" claimed_by = CASE WHEN u.scheduled THEN NULL ELSE v.claimed_by END," \
-	" claimed_at = CASE WHEN u.scheduled THEN NULL ELSE v.claimed_at END," \
-	" last_fetched_at = CASE WHEN u.outcome = 'ok' THEN greatest(v.last_fetched_at, $1)" \
-	"  ELSE v.last_fetched_at END," \
-	" fetch_failures = CASE u.outcome WHEN 'ok' THEN 0 WHEN 'error' THEN v.fetch_failures + 1" \
-	"  ELSE v.fetch_failures END," \
-	" missing_count = CASE u.outcome WHEN 'ok' THEN 0 WHEN 'missing' THEN v.missing_count + 1" \
-	"  ELSE v.missing_count END," \
-	" last_error = CASE u.outcome" \
+	"  ELSE v.state END AS state," \
+	" CASE u.outcome WHEN 'ok' THEN 0 WHEN 'error' THEN v.fetch_failures + 1" \
+	"  ELSE v.fetch_failures END AS fetch_failures," \
+	" CASE u.outcome WHEN 'ok' THEN 0 WHEN 'missing' THEN v.missing_count + 1" \
+	"  ELSE v.missing_count END AS missing_count," \
+	" CASE u.outcome" \
 	"  WHEN 'ok' THEN u.error" \
 	"  WHEN 'error' THEN u.error" \
 	"  WHEN 'missing' THEN CASE WHEN v.missing_count + 1 >= $2" \
@@ -467,42 +493,66 @@ resolved_id_free(const FetchBatch *b, int64 real_id)
 	"            THEN '; ' OPERATOR(pg_catalog.||) c.last_error END, '')" \
 	"    FROM tiktrack.creators c WHERE c.id = v.creator_id)," \
 	"   'the video''s creator is not known yet, so no authorization can be used')" \
-	"  ELSE v.last_error END," \
-	" last_error_at = CASE u.outcome WHEN 'ok' THEN CASE WHEN u.error IS NOT NULL THEN pg_catalog.now() END" \
-	"  WHEN 'none' THEN v.last_error_at ELSE pg_catalog.now() END"
-
-/*
- * Caption, posting time, duration and kind as TikTok sent them, written
- * only where they differ from what is stored (a value TikTok did not send
- * keeps what is known): writing caption recomputes the generated hashtags
- * and mentions, most of the cost of updating a video, and it rarely
- * changes.
- */
-#define METADATA_CHANGED \
+	"  ELSE v.last_error END AS last_error," \
+	" CASE u.outcome WHEN 'ok' THEN CASE WHEN u.error IS NOT NULL THEN pg_catalog.now() END" \
+	"  WHEN 'none' THEN v.last_error_at ELSE pg_catalog.now() END AS last_error_at," \
+	/* \
+	 * Caption, posting time, duration and kind as TikTok sent them, \
+	 * written only where they differ from what is stored (a value TikTok \
+	 * did not send keeps what is known): writing caption recomputes the \
+	 * generated hashtags and mentions, most of the cost of updating a \
+	 * video, and it rarely changes. \
+	 */ \
+	" coalesce(u.caption, v.caption) AS caption," \
+	" coalesce(u.posted_at, v.posted_at) AS posted_at," \
+	" coalesce(u.duration_s, v.duration_s) AS duration_s," \
+	" coalesce(u.kind, v.kind) AS kind," \
 	" ((u.caption IS NOT NULL AND u.caption IS DISTINCT FROM v.caption)" \
 	"  OR (u.posted_at IS NOT NULL AND u.posted_at IS DISTINCT FROM v.posted_at)" \
 	"  OR (u.duration_s IS NOT NULL AND u.duration_s IS DISTINCT FROM v.duration_s)" \
-	"  OR (u.kind IS NOT NULL AND u.kind IS DISTINCT FROM v.kind))"
-#define SET_METADATA \
-	" caption = coalesce(u.caption, v.caption)," \
-	" posted_at = coalesce(u.posted_at, v.posted_at)," \
-	" duration_s = coalesce(u.duration_s, v.duration_s)," \
-	" kind = coalesce(u.kind, v.kind),"
-#define FROM_BATCH \
+	"  OR (u.kind IS NOT NULL AND u.kind IS DISTINCT FROM v.kind)) AS metadata_changed" \
 	" FROM ROWS FROM (" \
 	"  pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($5)," \
 	"  pg_catalog.unnest($6), pg_catalog.unnest($7), pg_catalog.unnest($8)," \
 	"  pg_catalog.unnest($9), pg_catalog.unnest($10), pg_catalog.unnest($11)," \
 	"  pg_catalog.unnest($12))" \
 	"  AS u(id, outcome, error, scheduled, next_at, failing, caption, posted_at, duration_s, kind)" \
-	" WHERE v.id = u.id"
+	/* index probes whatever the estimates: the batch is a few rows of many */ \
+	" JOIN tiktrack.videos v ON v.id = u.id WHERE v.id OPERATOR(pg_catalog.=) ANY ($3))"
+#define SET_OUTCOME \
+	" state = n.state, fetch_failures = n.fetch_failures, missing_count = n.missing_count," \
+	" last_error = n.last_error, last_error_at = n.last_error_at"
+#define OUTCOME_CHANGED \
+	" (v.state, v.fetch_failures, v.missing_count, v.last_error, v.last_error_at)" \
+	"  IS DISTINCT FROM (n.state, n.fetch_failures, n.missing_count, n.last_error, n.last_error_at)"
 
 /*
- * Every video's outcome, schedule and changed metadata, each row updated
- * once: first the videos whose metadata is unchanged (the statement does
- * not name caption, so their hashtags are not recomputed), then the others
- * with their metadata.  The first statement leaves the metadata alone, so
- * both see the same split.
+ * The schedule the worker decided, for videos still active once their
+ * outcome is stored (a video stopped, completed or unavailable meanwhile
+ * is not scheduled), and the time of a successful fetch: one narrow row
+ * per video.
+ */
+#define UPDATE_SCHEDULE \
+	"UPDATE tiktrack.video_schedule s SET" \
+	" next_fetch_at = CASE" \
+	"  WHEN NOT u.scheduled THEN s.next_fetch_at" \
+	"  WHEN v.state IN ('tracking', 'failing', 'awaiting_authorization', 'resolving') THEN u.next_at" \
+	"  END," \
+	" last_fetched_at = CASE WHEN u.outcome = 'ok' THEN greatest(s.last_fetched_at, $1)" \
+	"  ELSE s.last_fetched_at END" \
+	" FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($6)," \
+	"  pg_catalog.unnest($7)) AS u(id, outcome, scheduled, next_at)" \
+	" JOIN tiktrack.videos v ON v.id = u.id AND v.id OPERATOR(pg_catalog.=) ANY ($3)" \
+	" WHERE s.video_id = u.id AND s.video_id OPERATOR(pg_catalog.=) ANY ($3)" \
+	"  AND (u.scheduled OR u.outcome = 'ok')"
+
+/*
+ * Every video's outcome, changed metadata and schedule.  The videos row
+ * is written only where something changed: the videos whose metadata
+ * changed with it (the only statement that names caption, so others'
+ * hashtags are not recomputed), the others only when their outcome
+ * changes their state, counts or error, which a steady stream of good
+ * answers does not.  The schedule is written for all.
  */
 static void
 store_videos_spi(FetchBatch *b, int lo, int hi)
@@ -574,13 +624,19 @@ store_videos_spi(FetchBatch *b, int lo, int hi)
 		types[i + 2] = get_array_type(elem[i]);
 		values[i + 2] = column_array(col[i]);
 	}
-	exec("UPDATE tiktrack.videos v SET" SET_OUTCOME FROM_BATCH
-		 " AND NOT" METADATA_CHANGED,
+	exec(NEW_OUTCOME
+		 " UPDATE tiktrack.videos v SET" SET_OUTCOME
+		 " FROM n WHERE v.id = n.id AND v.id OPERATOR(pg_catalog.=) ANY ($3)"
+		 " AND NOT n.metadata_changed AND" OUTCOME_CHANGED,
 		 NCOLS + 2, types, values, NULL, SPI_OK_UPDATE);
 	if (nmeta > 0)
-		exec("UPDATE tiktrack.videos v SET" SET_METADATA SET_OUTCOME FROM_BATCH
-			 " AND" METADATA_CHANGED,
+		exec(NEW_OUTCOME
+			 " UPDATE tiktrack.videos v SET" SET_OUTCOME ","
+			 " caption = n.caption, posted_at = n.posted_at, duration_s = n.duration_s, kind = n.kind"
+			 " FROM n WHERE v.id = n.id AND v.id OPERATOR(pg_catalog.=) ANY ($3)"
+			 " AND n.metadata_changed",
 			 NCOLS + 2, types, values, NULL, SPI_OK_UPDATE);
+	exec(UPDATE_SCHEDULE, NCOLS + 2, types, values, NULL, SPI_OK_UPDATE);
 }
 
 /*
@@ -727,6 +783,7 @@ fetch_store(FetchBatch *b)
 {
 	int			i;
 
+	require_current_schema();
 	SPI_connect();
 	/* tokens first: losing a rotated refresh token locks the creator out */
 	store_credentials_spi(b);
@@ -740,6 +797,7 @@ fetch_store(FetchBatch *b)
 void
 fetch_store_videos(FetchBatch *b, int lo, int hi)
 {
+	require_current_schema();
 	SPI_connect();
 	store_video_range_spi(b, Max(lo, 0), Min(hi, b->nvideos));
 	SPI_finish();
@@ -750,6 +808,7 @@ fetch_store_all_but_videos(FetchBatch *b)
 {
 	int			i;
 
+	require_current_schema();
 	SPI_connect();
 	store_credentials_spi(b);
 	for (i = 0; i < b->ncreators; i++)

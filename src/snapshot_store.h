@@ -15,6 +15,7 @@
  * Stores new tokens for a creator (sealed) and marks them authorized via
  * api; used by the OAuth functions.  Requires SPI to be connected.
  */
+extern bool store_schema_has_schedule(void);
 extern void store_tokens_spi(int64 creator_id, FetchApi api,
 							 const char *access_token, const char *refresh_token,
 							 TimestampTz access_expires_at,

@@ -13,21 +13,22 @@
  *	1. claims due videos (FOR UPDATE SKIP LOCKED through videos_due_idx),
  *	   lets the rate limiters admit or postpone each creator's requests,
  *	   reads the admitted videos' credentials (fetch_prepare_videos) and
- *	   commits: no lock survives the claim;
+ *	   commits: the claim writes nothing and holds no lock;
  *	2. runs the HTTP requests concurrently with no transaction open
  *	   (fetch_execute), storing rotated tokens at once in short
  *	   transactions of their own;
  *	3. decides every video's next fetch and writes the batch in one short
  *	   transaction through fetch_store(), the store step refresh() uses:
- *	   snapshots, then each video's outcome and next fetch in one row
- *	   update that also ends the claim; then the events.
+ *	   snapshots and latest_snapshots, each video's outcome where it
+ *	   changed anything, and its next fetch in video_schedule; then the
+ *	   events.
  *
- * A claim moves next_fetch_at forward by a lease and records the
- * worker's pid, so a crash loses at most that batch's fetch: the next
- * worker releases orphaned claims when it starts.  Snapshots are keyed by
- * (video, captured_at) and inserted ON CONFLICT DO NOTHING, so nothing is
- * ever duplicated.
- *
+ * One worker serves a database, and a round claims, fetches and stores
+ * before the next one claims, so claims need not be written: a crash
+ * between claim and store leaves the videos due, and the next worker
+ * fetches them.  Snapshots are keyed by (video, captured_at) and inserted
+ * ON CONFLICT DO NOTHING, so nothing is ever duplicated.
+
  * An ERROR in a round is reported, the round's claims are released with
  * a failure counted, and the loop goes on (a poison batch therefore ends
  * up 'failing' instead of crash-looping the worker).  SIGTERM
@@ -97,7 +98,6 @@
 MemoryContext worker_batch_cxt = NULL;
 FetchBatch *worker_current_batch = NULL;	/* for wiping after an error */
 static bool release_claims_pending = false;
-static bool orphans_released = false;
 static char last_round_error[256];
 static TimestampTz next_prune_at = 0;
 static bool extension_served = false;	/* found the extension at start */
@@ -466,11 +466,6 @@ worker_run_once(void)
 		return MAX_SLEEP_MS;
 	}
 
-	if (!orphans_released)
-	{
-		worker_release_orphaned_claims();
-		orphans_released = true;
-	}
 	if (release_claims_pending)
 	{
 		release_claims_pending = false;

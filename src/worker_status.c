@@ -21,6 +21,7 @@
 #include "worker.h"
 
 PG_FUNCTION_INFO_V1(tiktrack_worker_info);
+PG_FUNCTION_INFO_V1(tiktrack_worker_videos_in_flight);
 PG_FUNCTION_INFO_V1(tiktrack_worker_counters);
 PG_FUNCTION_INFO_V1(tiktrack_rate_limits);
 PG_FUNCTION_INFO_V1(tiktrack_worker_backlog);
@@ -72,6 +73,17 @@ tiktrack_worker_info(PG_FUNCTION_ARGS)
 	values[5] = timestamp_or_null(s->last_success[1], &nulls[5]);
 	values[6] = timestamp_or_null(s->last_success[2], &nulls[6]);
 	PG_RETURN_DATUM(HeapTupleGetDatum(heap_form_tuple(desc, values, nulls)));
+}
+
+/* How many videos the round in progress claimed (0 between rounds). */
+Datum
+tiktrack_worker_videos_in_flight(PG_FUNCTION_ARGS)
+{
+	TiktrackDatabaseSlot *s = palloc(sizeof(TiktrackDatabaseSlot));
+
+	if (!tiktrack_read_database_slot(MyDatabaseId, s) || s->worker_pid == 0)
+		PG_RETURN_INT64(0);
+	PG_RETURN_INT64(s->videos_in_flight);
 }
 
 Datum

@@ -17,6 +17,7 @@
 #include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "funcapi.h"
 #include "miscadmin.h"
 #include "storage/proc.h"
 #include "utils/builtins.h"
@@ -32,6 +33,7 @@
 #include "shmem.h"
 #include "worker.h"
 #include "worker_internal.h"
+#include "search_path.h"
 #include "worker_videos.h"
 
 /* Most ids TikTok accepts in one video request (both APIs). */
@@ -73,29 +75,6 @@ static bool video_round_running = false;
 /* ---- claims ---- */
 
 /*
- * Gives back claims of workers that no longer exist (a crash or kill
- * between claim and write), due at once: the video is not at fault.
- */
-void
-worker_release_orphaned_claims(void)
-{
-	int64		released;
-	bool		isnull;
-
-	worker_begin_unit(TT_WORKER_MAINTENANCE, "releasing orphaned claims");
-	worker_spi_connect();
-	worker_spi_exec("SELECT tiktrack.release_orphaned_claims()", 0, NULL, NULL, NULL, SPI_OK_SELECT);
-	released = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1,
-										   &isnull));
-	SPI_finish();
-	worker_end_unit();
-	if (released > 0)
-		ereport(LOG,
-				(errmsg("tiktrack worker: released %lld videos claimed by a worker that stopped before writing them",
-						(long long) released)));
-}
-
-/*
  * After an error in a round, the videos it claimed are retried later with
  * a failure counted (so a batch that keeps failing becomes 'failing'
  * rather than looping).
@@ -103,21 +82,19 @@ worker_release_orphaned_claims(void)
 void
 worker_release_failed_claims(const char *error)
 {
-	Oid			types[5] = {INT4OID, INT8ARRAYOID, INTERVALOID, TEXTOID, INT4OID};
-	Datum		values[5];
+	Oid			types[4] = {INT8ARRAYOID, INTERVALOID, TEXTOID, INT4OID};
+	Datum		values[4];
 	Interval   *delay = palloc0(sizeof(Interval));
 
 	delay->time = (int64) tiktrack_retry_base_delay_s * USECS_PER_SEC;
-	values[0] = Int32GetDatum(MyProcPid);
-	/* the round's videos, also when the error rolled their claim back */
-	values[1] = worker_int8_array(round_ids, nround_ids);
-	values[2] = IntervalPGetDatum(delay);
-	values[3] = CStringGetTextDatum(error);
-	values[4] = Int32GetDatum(tiktrack_failing_after);
+	values[0] = worker_int8_array(round_ids, nround_ids);
+	values[1] = IntervalPGetDatum(delay);
+	values[2] = CStringGetTextDatum(error);
+	values[3] = Int32GetDatum(tiktrack_failing_after);
 
 	worker_begin_unit(TT_WORKER_MAINTENANCE, "releasing claims of a failed round");
 	worker_spi_connect();
-	worker_spi_exec("SELECT tiktrack.release_failed_claims($1, $2, $3, $4, $5)", 5, types, values, NULL,
+	worker_spi_exec("SELECT tiktrack.release_failed_claims($1, $2, $3, $4)", 4, types, values, NULL,
 					SPI_OK_SELECT);
 	SPI_finish();
 	worker_end_unit();
@@ -245,6 +222,88 @@ order_claimed_videos(ClaimedVideo *v, int n)
 	qsort(v, n, sizeof(ClaimedVideo), compare_claimed_groups);
 }
 
+/*
+ * The claim: up to $1 due videos, oldest due first, through
+ * video_schedule_due_idx, plus the videos of the same creators that fall
+ * due within $2: fetching them now costs no extra request (TikTok takes
+ * 20 ids per request), and it keeps a creator's videos in step instead of
+ * drifting into one request each.  It writes nothing: this worker is the
+ * only one serving the database (the launcher starts one, and a second
+ * exits), a round claims, fetches and stores before the next claims, and
+ * a round that never stores (an error, a kill) leaves its videos due.
+ * due_at is when each video fell due (a companion's is in the future):
+ * the budget is spent in that order, whatever the creator.  Arrays, not
+ * joins, so that every step is an index probe whatever the estimates.
+ */
+#define CLAIM_DUE_VIDEOS \
+	"WITH due AS MATERIALIZED (" \
+	" SELECT s.video_id, s.next_fetch_at FROM tiktrack.video_schedule s" \
+	" WHERE s.next_fetch_at <= pg_catalog.now()" \
+	" ORDER BY s.next_fetch_at LIMIT $1" \
+	"), companions AS MATERIALIZED (" \
+	" SELECT s.video_id, s.next_fetch_at FROM tiktrack.video_schedule s" \
+	" WHERE $2 > '0'::pg_catalog.interval" \
+	"  AND s.video_id OPERATOR(pg_catalog.=) ANY (ARRAY(" \
+	"   SELECT o.id FROM tiktrack.videos o" \
+	"   WHERE o.creator_id OPERATOR(pg_catalog.=) ANY (ARRAY(" \
+	"    SELECT DISTINCT v.creator_id FROM tiktrack.videos v" \
+	"    WHERE v.id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT d.video_id FROM due d))" \
+	"      AND v.creator_id IS NOT NULL))))" \
+	"  AND s.next_fetch_at > pg_catalog.now()" \
+	"  AND s.next_fetch_at <= pg_catalog.now() + $2" \
+	" LIMIT $1" \
+	"), chosen AS MATERIALIZED (" \
+	" SELECT d.video_id, d.next_fetch_at FROM due d" \
+	" UNION ALL SELECT c.video_id, c.next_fetch_at FROM companions c)" \
+	"SELECT v.id, v.creator_id," \
+	" CASE WHEN cr.auth_status = 'authorized' THEN cr.authorized_via END," \
+	" coalesce(v.posted_at, v.tracked_at), v.track_until, v.fetch_failures, ch.next_fetch_at" \
+	" FROM chosen ch" \
+	" JOIN tiktrack.videos v ON v.id = ch.video_id" \
+	"  AND v.id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT c2.video_id FROM chosen c2))" \
+	" LEFT JOIN tiktrack.creators cr ON cr.id = v.creator_id" \
+	" ORDER BY ch.next_fetch_at, v.creator_id, v.id"
+
+/*
+ * tiktrack.claim_due_videos(max_videos, coalesce_window): the worker's
+ * claim from SQL, for benchmarks and for looking at what the worker would
+ * take next (it changes nothing).
+ */
+PG_FUNCTION_INFO_V1(tiktrack_claim_due_videos);
+
+static Datum
+claim_due_videos_sql(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Oid			types[2] = {INT4OID, INTERVALOID};
+	Datum		values[2];
+	uint64		i;
+
+	InitMaterializedSRF(fcinfo, 0);
+	values[0] = PG_GETARG_DATUM(0);
+	values[1] = PG_GETARG_DATUM(1);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	if (SPI_execute_with_args(CLAIM_DUE_VIDEOS, 2, types, values, NULL, true, 0) != SPI_OK_SELECT)
+		elog(ERROR, "the claim of due videos failed");
+	for (i = 0; i < SPI_processed; i++)
+	{
+		Datum		row[7];
+		bool		nulls[7];
+
+		heap_deform_tuple(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, row, nulls);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, nulls);
+	}
+	SPI_finish();
+	return (Datum) 0;
+}
+
+Datum
+tiktrack_claim_due_videos(PG_FUNCTION_ARGS)
+{
+	return search_path_call(claim_due_videos_sql, fcinfo);
+}
+
 /* Runs the claim; the rows are copied into worker_batch_cxt. */
 static int
 claim_due_videos(ClaimedVideo **out)
@@ -264,9 +323,7 @@ claim_due_videos(ClaimedVideo **out)
 		USECS_PER_SEC / 4;
 	values[0] = Int32GetDatum(tiktrack_batch_size);
 	values[1] = IntervalPGetDatum(window);
-	worker_spi_exec("SELECT video_id, creator_id, api, posted_at, track_until, fetch_failures, due_at "
-					"FROM tiktrack.claim_due_videos($1, $2)",
-					2, types, values, NULL, SPI_OK_SELECT);
+	worker_spi_exec(CLAIM_DUE_VIDEOS, 2, types, values, NULL, SPI_OK_SELECT);
 	n = SPI_processed;
 	v = MemoryContextAllocZero(worker_batch_cxt, sizeof(ClaimedVideo) * Max(n, 1));
 	for (i = 0; i < n; i++)
@@ -565,6 +622,7 @@ worker_run_video_round(TimestampTz *next_due)
 	}
 	worker_end_unit();
 	tiktrack_count(TT_COUNT_VIDEOS_CLAIMED, nclaimed);
+	tiktrack_set_videos_in_flight(nadmitted);
 
 	if (batch == NULL)
 	{
@@ -597,6 +655,7 @@ worker_run_video_round(TimestampTz *next_due)
 
 	fetch_batch_wipe(batch);
 	worker_current_batch = NULL;
+	tiktrack_set_videos_in_flight(0);
 	round_succeeded();
 	return nclaimed;
 }
@@ -608,6 +667,7 @@ worker_run_video_round(TimestampTz *next_due)
 void
 worker_video_round_aborted(void)
 {
+	tiktrack_set_videos_in_flight(0);
 	if (video_round_running)
 		round_failed();
 	else

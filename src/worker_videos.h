@@ -31,7 +31,6 @@ typedef struct ClaimedVideo
 } ClaimedVideo;
 
 /* worker_videos.c */
-extern void worker_release_orphaned_claims(void);
 extern void worker_release_failed_claims(const char *error);
 extern int	worker_run_video_round(TimestampTz *next_due);
 extern void worker_video_round_aborted(void);

@@ -127,8 +127,6 @@ CREATE TABLE tiktrack.videos (
 		CHECK (state IN ('tracking', 'completed', 'stopped', 'unavailable', 'failing',
 						 'awaiting_authorization', 'resolving')),
 	track_until timestamptz NOT NULL,
-	next_fetch_at timestamptz,
-	last_fetched_at timestamptz,
 	fetch_failures integer NOT NULL DEFAULT 0 CHECK (fetch_failures >= 0),
 	missing_count integer NOT NULL DEFAULT 0 CHECK (missing_count >= 0),
 	last_error	text,
@@ -147,14 +145,34 @@ COMMENT ON COLUMN tiktrack.videos.mentions IS 'Accounts mentioned in the caption
 COMMENT ON COLUMN tiktrack.videos.state IS
 	'tracking (scheduled), completed (track_until passed), stopped (untracked), unavailable (deleted or private on TikTok), failing (repeated fetch errors, see last_error), awaiting_authorization (the creator has authorized no API, see last_error), resolving (short link not resolved yet).';
 COMMENT ON COLUMN tiktrack.videos.track_until IS 'Snapshots are taken until this time; then the video is completed.';
-COMMENT ON COLUMN tiktrack.videos.next_fetch_at IS 'When the next snapshot is due; NULL when not scheduled.';
 COMMENT ON COLUMN tiktrack.videos.fetch_failures IS 'Consecutive failed fetches; reset by a successful one.';
 COMMENT ON COLUMN tiktrack.videos.missing_count IS 'Consecutive fetches in which TikTok did not return the video.';
 
--- The worker claims due videos through this index, never by a scan.
-CREATE INDEX videos_due_idx ON tiktrack.videos (next_fetch_at)
-	WHERE next_fetch_at IS NOT NULL;
 CREATE INDEX videos_creator_idx ON tiktrack.videos (creator_id);
+
+/*
+ * When each video is fetched next, apart from the wide videos row: the
+ * worker reschedules every fetched video, and a narrow row with one index
+ * makes that a cheap update, while videos changes only when a video's
+ * state, error or metadata does.  One row per video, made with it
+ * (track(), add_posts(), a resolved short link).  The worker's claim of
+ * due videos writes nothing: one worker serves a database, and a claim it
+ * did not complete leaves the videos due, so a killed worker loses and
+ * duplicates nothing.
+ */
+CREATE TABLE tiktrack.video_schedule (
+	video_id	bigint PRIMARY KEY REFERENCES tiktrack.videos (id) ON DELETE CASCADE,
+	next_fetch_at timestamptz,
+	last_fetched_at timestamptz
+);
+COMMENT ON TABLE tiktrack.video_schedule IS
+	'One row per tracked video: when the background worker fetches it next (NULL: not scheduled) and when it last fetched it successfully. UPDATE tiktrack.video_schedule SET next_fetch_at = now() makes a video due at once.';
+COMMENT ON COLUMN tiktrack.video_schedule.video_id IS 'The video (tiktrack.videos.id).';
+COMMENT ON COLUMN tiktrack.video_schedule.next_fetch_at IS 'When the next snapshot is due; NULL when not scheduled (stopped, completed, unavailable).';
+COMMENT ON COLUMN tiktrack.video_schedule.last_fetched_at IS 'When the worker or tiktrack.refresh() last stored a snapshot of the video fetched from TikTok.';
+-- The worker claims due videos through this index, never by a scan.
+CREATE INDEX video_schedule_due_idx ON tiktrack.video_schedule (next_fetch_at)
+	WHERE next_fetch_at IS NOT NULL;
 
 CREATE TABLE tiktrack.snapshots (
 	video_id	bigint NOT NULL REFERENCES tiktrack.videos (id) ON DELETE CASCADE,
@@ -288,6 +306,7 @@ SELECT pg_catalog.pg_extension_config_dump('tiktrack.creators', '');
 SELECT pg_catalog.pg_extension_config_dump('tiktrack.creators_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('tiktrack.creator_stats', '');
 SELECT pg_catalog.pg_extension_config_dump('tiktrack.videos', '');
+SELECT pg_catalog.pg_extension_config_dump('tiktrack.video_schedule', '');
 SELECT pg_catalog.pg_extension_config_dump('tiktrack.pending_video_id_seq', '');
 SELECT pg_catalog.pg_extension_config_dump('tiktrack.snapshots', '');
 SELECT pg_catalog.pg_extension_config_dump('tiktrack.campaigns', '');

@@ -108,13 +108,17 @@ BEGIN
 	IF p.kind = 'short' THEN
 		-- The item id is learnt when the fetcher follows the redirect; until
 		-- then the row carries a negative placeholder id.
-		INSERT INTO tiktrack.videos AS v (id, short_url, state, track_until, next_fetch_at)
-			VALUES (-nextval('tiktrack.pending_video_id_seq'), p.canonical_url, 'resolving', v_until, now())
+		INSERT INTO tiktrack.videos AS v (id, short_url, state, track_until)
+			VALUES (-nextval('tiktrack.pending_video_id_seq'), p.canonical_url, 'resolving', v_until)
 			ON CONFLICT (short_url) DO UPDATE
 				SET track_until = greatest(v.track_until, excluded.track_until),
-					state = CASE WHEN v.state = 'stopped' THEN 'resolving' ELSE v.state END,
-					next_fetch_at = CASE WHEN v.state = 'stopped' THEN now() ELSE v.next_fetch_at END
+					state = CASE WHEN v.state = 'stopped' THEN 'resolving' ELSE v.state END
 			RETURNING v.id INTO v_id;
+		-- (Re)schedules it now unless it is scheduled already or not active.
+		INSERT INTO tiktrack.video_schedule AS s (video_id, next_fetch_at)
+			SELECT v.id, now() FROM tiktrack.videos v
+			WHERE v.id = v_id AND v.state IN ('tracking', 'failing', 'awaiting_authorization', 'resolving')
+			ON CONFLICT (video_id) DO UPDATE SET next_fetch_at = coalesce(s.next_fetch_at, excluded.next_fetch_at);
 		PERFORM tiktrack.wake_worker_on_commit();
 		RETURN v_id;
 	END IF;
@@ -144,20 +148,23 @@ BEGIN
 	END IF;
 	v_creator := tiktrack.ensure_creator(v_handle);
 
-	INSERT INTO tiktrack.videos AS v (id, creator_id, kind, url, state, track_until, next_fetch_at)
+	INSERT INTO tiktrack.videos AS v (id, creator_id, kind, url, state, track_until)
 		VALUES (p.video_id, v_creator, p.kind,
 				coalesce(p.canonical_url, pg_catalog.format('https://www.tiktok.com/@%s/%s/%s', v_handle, p.kind, p.video_id)),
-				'tracking', v_until, now())
+				'tracking', v_until)
 		ON CONFLICT (id) DO UPDATE
 			SET track_until = greatest(v.track_until, excluded.track_until),
 				creator_id = coalesce(v.creator_id, excluded.creator_id),
 				url = coalesce(v.url, excluded.url),
 				-- Tracking again revives a stopped or completed video; a
 				-- video TikTok no longer serves stays unavailable.
-				state = CASE WHEN v.state IN ('stopped', 'completed') THEN 'tracking' ELSE v.state END,
-				next_fetch_at = CASE WHEN v.state IN ('stopped', 'completed') THEN now()
-									 ELSE v.next_fetch_at END
+				state = CASE WHEN v.state IN ('stopped', 'completed') THEN 'tracking' ELSE v.state END
 		RETURNING v.id INTO v_id;
+	-- (Re)schedules it now unless it is scheduled already or not active.
+	INSERT INTO tiktrack.video_schedule AS s (video_id, next_fetch_at)
+		SELECT v.id, now() FROM tiktrack.videos v
+		WHERE v.id = v_id AND v.state IN ('tracking', 'failing', 'awaiting_authorization', 'resolving')
+		ON CONFLICT (video_id) DO UPDATE SET next_fetch_at = coalesce(s.next_fetch_at, excluded.next_fetch_at);
 	PERFORM tiktrack.wake_worker_on_commit();
 	RETURN v_id;
 END
@@ -172,13 +179,14 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
 	UPDATE tiktrack.videos v
-		SET state = 'stopped', next_fetch_at = NULL
+		SET state = 'stopped'
 		WHERE v.id = untrack.video_id;
 	IF NOT FOUND THEN
 		RAISE EXCEPTION 'video % is not tracked', video_id
 			USING ERRCODE = 'no_data_found',
 				  HINT = 'See tiktrack.videos for the tracked videos.';
 	END IF;
+	UPDATE tiktrack.video_schedule s SET next_fetch_at = NULL WHERE s.video_id = untrack.video_id;
 END
 $$;
 COMMENT ON FUNCTION tiktrack.untrack(bigint) IS

@@ -617,10 +617,11 @@ SELECT v.id AS video_id,
 	   -- 0.2.0 (sql/install/80_bi.sql comments every column)
 	   v.last_error,
 	   v.last_error_at,
-	   v.next_fetch_at
+	   vs.next_fetch_at
 FROM tiktrack.videos v
 LEFT JOIN tiktrack.creators cr ON cr.id = v.creator_id
-LEFT JOIN tiktrack.latest_snapshots l ON l.video_id = v.id;
+LEFT JOIN tiktrack.latest_snapshots l ON l.video_id = v.id
+LEFT JOIN tiktrack.video_schedule vs ON vs.video_id = v.id;
 COMMENT ON VIEW tiktrack.video_latest_stats IS
 	'Every tracked video with its creator, caption, tracking state and the counters of its latest snapshot (NULL before the first one). engagement = likes + comments + shares + saves (unreported counters count 0); engagement_rate = engagement / views.';
 COMMENT ON COLUMN tiktrack.video_latest_stats.url IS 'Canonical URL, or the short link while it is not resolved.';

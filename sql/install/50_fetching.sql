@@ -130,12 +130,13 @@ BEGIN
 	IF NOT FOUND THEN
 		-- the placeholder's tracking under the real id (its short link
 		-- follows once the placeholder is gone: it is unique)
-		INSERT INTO tiktrack.videos (id, creator_id, kind, url, state, track_until, next_fetch_at,
-									 last_fetched_at, tracked_at, claimed_by, claimed_at)
+		INSERT INTO tiktrack.videos (id, creator_id, kind, url, state, track_until, tracked_at)
 			VALUES (real_id, v_creator, coalesce(resolve_placeholder.kind, p.kind), resolve_placeholder.url,
 					CASE WHEN p.state = 'resolving' THEN 'tracking' ELSE p.state END,
-					p.track_until, p.next_fetch_at, p.last_fetched_at, p.tracked_at,
-					p.claimed_by, p.claimed_at);
+					p.track_until, p.tracked_at);
+		INSERT INTO tiktrack.video_schedule (video_id, next_fetch_at, last_fetched_at)
+			SELECT real_id, s.next_fetch_at, s.last_fetched_at
+			FROM tiktrack.video_schedule s WHERE s.video_id = placeholder_id;
 		v_new := true;
 	END IF;
 	-- move what hangs on the placeholder, drop it, then fold it in
@@ -160,9 +161,12 @@ BEGIN
 				creator_id = coalesce(v.creator_id, v_creator),
 				url = coalesce(v.url, resolve_placeholder.url),
 				state = CASE WHEN v.state IN ('stopped', 'completed') AND p.state <> 'stopped'
-							 THEN 'tracking' ELSE v.state END,
-				next_fetch_at = coalesce(v.next_fetch_at, now())
+							 THEN 'tracking' ELSE v.state END
 			WHERE v.id = real_id;
+		INSERT INTO tiktrack.video_schedule AS s (video_id, next_fetch_at)
+			SELECT v.id, now() FROM tiktrack.videos v
+			WHERE v.id = real_id AND v.state IN ('tracking', 'failing', 'awaiting_authorization')
+			ON CONFLICT (video_id) DO UPDATE SET next_fetch_at = coalesce(s.next_fetch_at, excluded.next_fetch_at);
 	END IF;
 	RETURN real_id;
 END

@@ -12,79 +12,21 @@
  * claim in one row update.
  */
 
--- A claim moves next_fetch_at forward by a lease and records who holds
--- it, so the next worker can release the claims of one that died between
--- claiming and writing.
-ALTER TABLE tiktrack.videos
-	ADD COLUMN claimed_by integer,
-	ADD COLUMN claimed_at timestamptz;
-COMMENT ON COLUMN tiktrack.videos.claimed_by IS
-	'Process id of the worker fetching this video right now; NULL when not claimed.';
-COMMENT ON COLUMN tiktrack.videos.claimed_at IS
-	'When the worker claimed the video; NULL when not claimed.';
-CREATE INDEX videos_claimed_idx ON tiktrack.videos (claimed_by)
-	WHERE claimed_by IS NOT NULL;
-
 /*
- * Claims up to max_videos due videos, oldest due first, through
- * videos_due_idx, plus the videos of the same creators that fall due
- * within coalesce_window: fetching them now costs no extra request
- * (TikTok takes 20 ids per request), and it keeps a creator's videos in
- * step instead of drifting into one request each.  SKIP LOCKED: a
- * second claimer (another worker, a tiktrack.refresh() in progress) gets
- * other videos, never the same.  due_at is when each video fell due (a
- * companion's is in the future): the worker spends the request budget in
- * that order, whatever the creator, so the oldest due work goes first.
+ * What the worker claims next: up to max_videos due videos, oldest due
+ * first, and the videos of the same creators due within coalesce_window
+ * (they share requests).  The claim writes nothing: one worker serves a
+ * database and stores a round before it claims the next, and a round it
+ * never stored leaves its videos due (src/worker_videos.c).
  */
 CREATE FUNCTION tiktrack.claim_due_videos(max_videos integer,
 										  coalesce_window interval DEFAULT '0')
 RETURNS TABLE (video_id bigint, creator_id bigint, api text, posted_at timestamptz,
 			   track_until timestamptz, fetch_failures integer, due_at timestamptz)
-LANGUAGE sql VOLATILE PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-	WITH due AS (
-		SELECT v.id, v.creator_id, v.next_fetch_at
-		FROM tiktrack.videos v
-		WHERE v.next_fetch_at <= pg_catalog.now()
-		ORDER BY v.next_fetch_at
-		LIMIT claim_due_videos.max_videos
-		FOR UPDATE SKIP LOCKED
-	), companions AS (
-		SELECT v.id, v.next_fetch_at
-		FROM tiktrack.videos v
-		WHERE claim_due_videos.coalesce_window > interval '0'
-		  -- (arrays, not joins: index scans whatever the row estimates)
-		  AND v.creator_id = ANY (ARRAY(SELECT DISTINCT d.creator_id FROM due d
-										WHERE d.creator_id IS NOT NULL))
-		  AND v.next_fetch_at > pg_catalog.now()
-		  AND v.next_fetch_at <= pg_catalog.now() + claim_due_videos.coalesce_window
-		  AND v.claimed_by IS NULL
-		LIMIT claim_due_videos.max_videos
-		FOR UPDATE SKIP LOCKED
-	), chosen AS (
-		SELECT d.id, d.next_fetch_at FROM due d
-		UNION ALL
-		SELECT c.id, c.next_fetch_at FROM companions c
-	), claimed AS (
-		UPDATE tiktrack.videos v
-			SET next_fetch_at = pg_catalog.now() + interval '10 minutes',
-				claimed_by = pg_catalog.pg_backend_pid(),
-				claimed_at = pg_catalog.now()
-			WHERE v.id = ANY (ARRAY(SELECT ch.id FROM chosen ch))
-			RETURNING v.id, v.creator_id, coalesce(v.posted_at, v.tracked_at) AS posted_at,
-					  v.track_until, v.fetch_failures
-	)
-	SELECT c.id, c.creator_id,
-		   CASE WHEN cr.auth_status = 'authorized' THEN cr.authorized_via END,
-		   c.posted_at, c.track_until, c.fetch_failures, ch.next_fetch_at
-	FROM claimed c
-	JOIN chosen ch ON ch.id = c.id
-	LEFT JOIN tiktrack.creators cr ON cr.id = c.creator_id
-	ORDER BY ch.next_fetch_at, c.creator_id, c.id
-$$;
+AS 'MODULE_PATHNAME', 'tiktrack_claim_due_videos'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION tiktrack.claim_due_videos(integer, interval) IS
-	'Worker: claims up to max_videos due videos (FOR UPDATE SKIP LOCKED, oldest due first) and the videos of the same creators due within coalesce_window, leasing them for 10 minutes; returns what scheduling needs, the API of their creator (NULL when not authorized) and when each fell due, oldest first.';
+	'Worker: the videos its next round claims, as the worker''s own claim finds them (changing nothing): up to max_videos due videos, oldest due first, and the videos of the same creators due within coalesce_window; with what scheduling needs, the API of their creator (NULL when not authorized) and when each fell due, oldest first.';
 
 CREATE FUNCTION tiktrack.postpone_videos(ids bigint[], due_at timestamptz[])
 RETURNS bigint
@@ -92,72 +34,53 @@ LANGUAGE sql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 	WITH done AS (
-		UPDATE tiktrack.videos v
-			SET next_fetch_at = u.due_at, claimed_by = NULL, claimed_at = NULL
-			FROM unnest(postpone_videos.ids, postpone_videos.due_at) AS u(id, due_at)
-			WHERE v.id = u.id AND v.next_fetch_at IS NOT NULL
+		UPDATE tiktrack.video_schedule s
+			SET next_fetch_at = u.due_at
+			FROM ROWS FROM (pg_catalog.unnest(postpone_videos.ids), pg_catalog.unnest(postpone_videos.due_at))
+				AS u(id, due_at)
+			WHERE s.video_id = u.id AND s.next_fetch_at IS NOT NULL
+			  AND s.video_id = ANY (postpone_videos.ids)
 			RETURNING 1
 	)
-	SELECT count(*) FROM done
+	SELECT pg_catalog.count(*) FROM done
 $$;
 COMMENT ON FUNCTION tiktrack.postpone_videos(bigint[], timestamptz[]) IS
-	'Worker: gives claimed videos back unfetched, due again at the given times (the rate limiter had no room for them).';
+	'Worker: makes claimed videos due again at the given times, unfetched (the rate limiter had no room for them).';
 
--- Claims held by a process that is gone are due again at once.
-CREATE FUNCTION tiktrack.release_orphaned_claims()
+CREATE FUNCTION tiktrack.release_failed_claims(video_ids bigint[], retry_after interval,
+											   error text, failing_after integer)
 RETURNS bigint
 LANGUAGE sql VOLATILE PARALLEL UNSAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	WITH done AS (
+	WITH retried AS (
+		UPDATE tiktrack.video_schedule s
+			SET next_fetch_at = pg_catalog.now() + release_failed_claims.retry_after
+			WHERE s.video_id = ANY (release_failed_claims.video_ids) AND s.next_fetch_at IS NOT NULL
+	), done AS (
 		UPDATE tiktrack.videos v
-			SET next_fetch_at = CASE WHEN v.next_fetch_at IS NOT NULL THEN now() END,
-				claimed_by = NULL, claimed_at = NULL
-			WHERE v.claimed_by IS NOT NULL
-			  AND NOT EXISTS (SELECT 1 FROM pg_catalog.pg_stat_activity a
-							  WHERE a.pid = v.claimed_by AND a.pid <> pg_backend_pid())
-			RETURNING 1
-	)
-	SELECT count(*) FROM done
-$$;
-COMMENT ON FUNCTION tiktrack.release_orphaned_claims() IS
-	'Worker, at start: releases the claims of workers that stopped between claiming and writing (crash, kill), making those videos due at once.';
-
-CREATE FUNCTION tiktrack.release_failed_claims(worker_pid integer, video_ids bigint[],
-											   retry_after interval, error text,
-											   failing_after integer)
-RETURNS bigint
-LANGUAGE sql VOLATILE PARALLEL UNSAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-	WITH done AS (
-		UPDATE tiktrack.videos v
-			SET next_fetch_at = CASE WHEN v.next_fetch_at IS NOT NULL
-									 THEN pg_catalog.now() + release_failed_claims.retry_after END,
-				fetch_failures = v.fetch_failures + 1,
+			SET fetch_failures = v.fetch_failures + 1,
 				-- a failure is a failure on this path too
 				state = CASE WHEN v.state = 'tracking'
 								  AND v.fetch_failures + 1 >= release_failed_claims.failing_after
 							 THEN 'failing' ELSE v.state END,
 				last_error = release_failed_claims.error,
-				last_error_at = pg_catalog.now(),
-				claimed_by = NULL, claimed_at = NULL
-			WHERE v.claimed_by = release_failed_claims.worker_pid
-			   OR v.id = ANY (release_failed_claims.video_ids)
+				last_error_at = pg_catalog.now()
+			WHERE v.id = ANY (release_failed_claims.video_ids)
 			RETURNING 1
 	)
 	SELECT pg_catalog.count(*) FROM done
 $$;
-COMMENT ON FUNCTION tiktrack.release_failed_claims(integer, bigint[], interval, text, integer) IS
-	'Worker, after an error in a round: gives that round''s videos (those it claimed, and video_ids, whose claim the error may have rolled back) back with one failure counted (failing after failing_after in a row) and the error as last_error.';
+COMMENT ON FUNCTION tiktrack.release_failed_claims(bigint[], interval, text, integer) IS
+	'Worker, after an error in a round: that round''s videos are due again after retry_after, with one failure counted (failing after failing_after in a row) and the error as last_error.';
 
 CREATE FUNCTION tiktrack.next_due_at()
 RETURNS timestamptz
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT least((SELECT min(v.next_fetch_at) FROM tiktrack.videos v
-				  WHERE v.next_fetch_at IS NOT NULL),
+	SELECT least((SELECT min(s.next_fetch_at) FROM tiktrack.video_schedule s
+				  WHERE s.next_fetch_at IS NOT NULL),
 				 (SELECT min(coalesce(c.stats_next_fetch_at, '-infinity')) FROM tiktrack.creators c
 				  WHERE c.auth_status = 'authorized' AND c.authorized_via IS NOT NULL))
 $$;
@@ -376,6 +299,13 @@ LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
 COMMENT ON FUNCTION tiktrack.worker_info() IS
 	'The background worker of the current database (one per database with the extension, started by the tiktrack launcher): its process id (NULL when not running), state, start time, number of starts since the database got a worker, and last successful request per API, from shared memory.';
 
+CREATE FUNCTION tiktrack.worker_videos_in_flight()
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'tiktrack_worker_videos_in_flight'
+LANGUAGE C VOLATILE STRICT PARALLEL RESTRICTED;
+COMMENT ON FUNCTION tiktrack.worker_videos_in_flight() IS
+	'How many videos the background worker of the current database is fetching right now (claimed by its round in progress), from shared memory; 0 between rounds.';
+
 CREATE FUNCTION tiktrack.worker_counters()
 RETURNS TABLE (counter text, last_minute bigint, last_hour bigint, total bigint)
 AS 'MODULE_PATHNAME', 'tiktrack_worker_counters'
@@ -406,8 +336,8 @@ SELECT w.pid,
 	   w.starts,
 	   (SELECT count(*) FROM tiktrack.videos v
 		WHERE v.state IN ('tracking', 'failing', 'awaiting_authorization', 'resolving')) AS tracked_videos,
-	   (SELECT count(*) FROM tiktrack.videos v WHERE v.next_fetch_at <= now()) AS due_videos,
-	   (SELECT count(*) FROM tiktrack.videos v WHERE v.claimed_by IS NOT NULL) AS videos_in_flight,
+	   (SELECT count(*) FROM tiktrack.video_schedule s WHERE s.next_fetch_at <= now()) AS due_videos,
+	   tiktrack.worker_videos_in_flight() AS videos_in_flight,
 	   (SELECT count(*) FROM tiktrack.videos v WHERE v.state = 'failing') AS failing_videos,
 	   c.requests_last_minute,
 	   c.requests_last_hour,
@@ -426,10 +356,11 @@ SELECT w.pid,
 		FROM (SELECT a.api, pg_catalog.min(a.oldest) AS oldest
 			  FROM (SELECT coalesce(CASE WHEN cr.auth_status = 'authorized' THEN cr.authorized_via END,
 									'none') AS api,
-						   v.next_fetch_at AS oldest
-					FROM tiktrack.videos v
+						   s.next_fetch_at AS oldest
+					FROM tiktrack.video_schedule s
+					JOIN tiktrack.videos v ON v.id = s.video_id
 					LEFT JOIN tiktrack.creators cr ON cr.id = v.creator_id
-					WHERE v.next_fetch_at <= pg_catalog.now()
+					WHERE s.next_fetch_at <= pg_catalog.now()
 					UNION ALL
 					-- postponed for lack of budget: due since their place in line
 					SELECT b.api, b.waiting_since FROM tiktrack.worker_backlog() b) a
@@ -461,8 +392,7 @@ COMMENT ON COLUMN tiktrack.worker_status.oldest_due_age_s IS
 
 REVOKE ALL ON FUNCTION tiktrack.claim_due_videos(integer, interval),
 	tiktrack.postpone_videos(bigint[], timestamptz[]),
-	tiktrack.release_orphaned_claims(),
-	tiktrack.release_failed_claims(integer, bigint[], interval, text, integer),
+	tiktrack.release_failed_claims(bigint[], interval, text, integer),
 	tiktrack.claim_due_creators(integer, integer),
 	tiktrack.reschedule_creators(bigint[], timestamptz[]),
 	tiktrack.prune_fetch_log(interval, integer),

@@ -343,7 +343,7 @@ DECLARE
 	-- The tables of analytics data.  Not creator_tokens, oauth_states or
 	-- any table added later until it is listed here: a new table could
 	-- hold secrets.
-	readable_tables constant text[] := ARRAY['currencies', 'creators', 'creator_stats', 'videos',
+	readable_tables constant text[] := ARRAY['currencies', 'creators', 'creator_stats', 'videos', 'video_schedule',
 											 'snapshots', 'latest_snapshots', 'campaigns',
 											 'campaign_posts', 'conversions', 'fetch_log',
 											 'traction_alerts',

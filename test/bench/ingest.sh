@@ -63,7 +63,7 @@ run_pass() {
 read -r first_s first_cpu first_req < <(run_pass "$total")
 # steady state: every video due again (same captions: no metadata change)
 sleep 0.5
-psql_ -d postgres -c "UPDATE tiktrack.videos SET next_fetch_at = now()" >/dev/null
+psql_ -d postgres -c "UPDATE tiktrack.video_schedule SET next_fetch_at = now()" >/dev/null
 psql_ -d postgres -c "CHECKPOINT" >/dev/null
 read -r steady_s steady_cpu steady_req < <(run_pass $((2 * total)))
 

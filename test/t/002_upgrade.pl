@@ -97,7 +97,17 @@ ok($node->log_contains(
 $node->append_conf('postgresql.conf', "tiktrack.worker_enabled = off\n");
 $node->reload;
 
+# The schedule moves from videos to video_schedule (0.2.0): every video
+# keeps when it is due and when it was last fetched.
+my $schedule_sql = q{SELECT count(*) || ' ' || md5(string_agg(concat_ws('|', %s), ';' ORDER BY %s))
+	FROM %s};
+my $schedule_before = $node->safe_psql('postgres',
+	sprintf($schedule_sql, 'id, next_fetch_at, last_fetched_at', 'id', 'tiktrack.videos'));
 $node->safe_psql('postgres', 'ALTER EXTENSION tiktrack UPDATE');
+is($node->safe_psql('postgres',
+		sprintf($schedule_sql, 'video_id, next_fetch_at, last_fetched_at', 'video_id',
+			'tiktrack.video_schedule')),
+	$schedule_before, 'every video keeps its schedule and last fetch, now in video_schedule');
 is($node->safe_psql('postgres', "SELECT extversion FROM pg_extension WHERE extname = 'tiktrack'"),
 	$current, "updated to $current");
 

@@ -96,7 +96,8 @@ is(q1("SELECT c.auth_status || '|' || v.state FROM tiktrack.creators c JOIN tikt
 # --- why a video waits: visible from SQL -------------------------------------------------------
 # (track() refuses an embed link without its creator now; such a video
 # remains from 0.1.0, or from a plain INSERT)
-q1("INSERT INTO tiktrack.videos (id, track_until, next_fetch_at) VALUES (7300000000000000099, now() + interval '7 days', now())");
+q1("INSERT INTO tiktrack.videos (id, track_until) VALUES (7300000000000000099, now() + interval '7 days');"
+	. " INSERT INTO tiktrack.video_schedule VALUES (7300000000000000099, now())");
 q1("SELECT tiktrack.track('https://www.tiktok.com/\@henry/video/7300000000000000098')");
 q1("SELECT tiktrack.disconnect_creator('gina')");
 for my $id (qw(7300000000000000099 7300000000000000098 7300000000000000016))

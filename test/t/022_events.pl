@@ -69,8 +69,9 @@ is(scalar(@{ payloads() }), 0, 'a superuser\'s SET tiktrack.events = off silence
 # Tracks a completed video again for 3 s, waking the worker.
 sub track_again
 {
-	q1("BEGIN; UPDATE tiktrack.videos SET state = 'tracking', track_until = now() + interval '3 seconds', "
-		  . "next_fetch_at = now() WHERE id = $_[0]; SELECT tiktrack.wake_worker_on_commit(); COMMIT");
+	q1("BEGIN; UPDATE tiktrack.videos SET state = 'tracking', track_until = now() + interval '3 seconds' "
+		  . "WHERE id = $_[0]; UPDATE tiktrack.video_schedule SET next_fetch_at = now() WHERE video_id = $_[0]; "
+		  . "SELECT tiktrack.wake_worker_on_commit(); COMMIT");
 }
 
 # Off in postgresql.conf and reloaded: the worker sends nothing either.

@@ -93,10 +93,12 @@ is($node->safe_psql('postgres', q{
 		FROM tiktrack.snapshots) g WHERE gap < interval '1 second'}),
 	'0', 'snapshots of a video are spaced by the cadence');
 is($node->safe_psql('postgres', q{
-	SELECT count(*) FROM tiktrack.videos v
-	WHERE v.state <> 'completed' OR v.next_fetch_at IS NOT NULL OR v.claimed_by IS NOT NULL
-	   OR v.last_fetched_at < v.track_until - interval '1 second'}),
-	'0', 'completed videos are unscheduled, unclaimed, and were fetched until their end');
+	SELECT count(*) FROM tiktrack.videos v JOIN tiktrack.video_schedule s ON s.video_id = v.id
+	WHERE v.state <> 'completed' OR s.next_fetch_at IS NOT NULL
+	   OR s.last_fetched_at < v.track_until - interval '1 second'}),
+	'0', 'completed videos are unscheduled, and were fetched until their end');
+is($node->safe_psql('postgres', 'SELECT videos_in_flight FROM tiktrack.worker_status'), '0',
+	'no video in flight between rounds');
 
 # Requests carry all of a creator's due videos: three ids per video request.
 is($node->safe_psql('postgres', q{

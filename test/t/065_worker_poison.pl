@@ -97,7 +97,8 @@ like(q1("SELECT last_error FROM tiktrack.videos WHERE id = $b_neg"),
 	'a negative counter: the same');
 is(q1("SELECT count(*) FROM tiktrack.snapshots WHERE video_id IN ($v_count, $b_neg)"), '0',
 	'no snapshot from an answer with absurd counters');
-is(q1(q{SELECT id < 0, missing_count, next_fetch_at IS NULL, last_error FROM tiktrack.videos
+is(q1(q{SELECT id < 0, missing_count, next_fetch_at IS NULL, last_error
+		FROM tiktrack.videos JOIN tiktrack.video_schedule ON video_id = id
 		WHERE short_url = 'https://vm.tiktok.com/ZMdead/'}),
 	't|3|t|short link https://vm.tiktok.com/ZMdead/ did not redirect to a video (HTTP 404) in 3 consecutive fetches; marked unavailable',
 	'the dead short link: still its placeholder, no longer scheduled, with the reason');
@@ -141,7 +142,7 @@ TiktrackWorker::wait_for($node, qq{SELECT string_agg(DISTINCT state, ',') FROM t
 is(q1(q{SELECT auth_status, last_error FROM tiktrack.creators WHERE handle = 'pb'}),
 	'reauthorization_needed|the stored tokens of @pb cannot be unsealed (sealed under another key or altered); the creator must authorize again',
 	'the creator must authorize again, and says why');
-is(q1("SELECT next_fetch_at = track_until FROM tiktrack.videos WHERE id = $b_good"), 't',
+is(q1("SELECT next_fetch_at = track_until FROM tiktrack.videos JOIN tiktrack.video_schedule ON video_id = id WHERE id = $b_good"), 't',
 	'its videos are no longer polled (only their end is kept in view)');
 $before = q1("SELECT count(*) FROM tiktrack.snapshots WHERE video_id = $v_good");
 TiktrackWorker::wait_for($node, qq{SELECT count(*) >= $before + 2 FROM tiktrack.snapshots WHERE video_id = $v_good},
@@ -152,14 +153,15 @@ is(q1(q{SELECT errors_total ? 'worker_error' FROM tiktrack.worker_status}), 'f',
 # --- a disconnected creator's videos stop being polled ---
 q1(q{SELECT tiktrack.disconnect_creator('pa')});
 TiktrackWorker::wait_for($node, q{SELECT string_agg(DISTINCT state || ':' || (next_fetch_at = track_until), ',')
-	FROM tiktrack.videos WHERE creator_id = (SELECT id FROM tiktrack.creators WHERE handle = 'pa')},
+	FROM tiktrack.videos JOIN tiktrack.video_schedule ON video_id = id
+	WHERE creator_id = (SELECT id FROM tiktrack.creators WHERE handle = 'pa')},
 	'awaiting_authorization:true', 10, 'disconnect: the videos wait, parked until their end');
 my $n = q1('SELECT count(*) FROM tiktrack.snapshots');
 $sim->post('/_sim/stats/reset');
 sleep(4);
 is(q1('SELECT count(*) FROM tiktrack.snapshots') . ':' . $sim->requests_total, "$n:0",
 	'nothing is fetched for a disconnected creator (nor for the one with damaged tokens)');
-is(q1(q{SELECT count(*) FROM tiktrack.videos WHERE next_fetch_at <= now()}), '0', 'and nothing is due');
+is(q1(q{SELECT count(*) FROM tiktrack.video_schedule WHERE next_fetch_at <= now()}), '0', 'and nothing is due');
 
 $node->stop;
 done_testing();

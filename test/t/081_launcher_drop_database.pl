@@ -35,7 +35,7 @@ TiktrackWorker::worker_pid($node, 'plain');
 # ---- WITH (FORCE) while the worker waits for a slow answer ----
 $sim->post('/_sim/faults', { endpoint => $query, kind => 'slow', count => 2, delay_ms => 8000 });
 $node->safe_psql('doomed', q{
-	UPDATE tiktrack.videos SET next_fetch_at = now();
+	UPDATE tiktrack.video_schedule SET next_fetch_at = now();
 	SELECT tiktrack.wake_worker_on_commit();});
 TiktrackWorker::wait_for($node, 'SELECT state FROM tiktrack.worker_status', 'fetching', 10,
 	'the worker of doomed is busy', 'doomed');
@@ -53,7 +53,7 @@ ok(time() - $t < 3, sprintf('and did not wait long (%.2f s)', time() - $t));
 $sim->delete('/_sim/faults');
 my $snaps = $node->safe_psql('postgres', 'SELECT count(*) FROM tiktrack.snapshots');
 $node->safe_psql('postgres', q{
-	UPDATE tiktrack.videos SET next_fetch_at = now();
+	UPDATE tiktrack.video_schedule SET next_fetch_at = now();
 	SELECT tiktrack.wake_worker_on_commit();});
 TiktrackWorker::wait_for($node, "SELECT count(*) > $snaps FROM tiktrack.snapshots", 't', 15,
 	'the worker of postgres goes on');

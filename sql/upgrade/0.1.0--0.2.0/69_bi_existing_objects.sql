@@ -62,10 +62,11 @@ SELECT v.id AS video_id,
 	   -- 0.2.0 (sql/install/80_bi.sql comments every column)
 	   v.last_error,
 	   v.last_error_at,
-	   v.next_fetch_at
+	   vs.next_fetch_at
 FROM tiktrack.videos v
 LEFT JOIN tiktrack.creators cr ON cr.id = v.creator_id
-LEFT JOIN tiktrack.latest_snapshots l ON l.video_id = v.id;
+LEFT JOIN tiktrack.latest_snapshots l ON l.video_id = v.id
+LEFT JOIN tiktrack.video_schedule vs ON vs.video_id = v.id;
 
 CREATE OR REPLACE VIEW tiktrack.campaign_post_stats AS
 SELECT cp.campaign_id,
