@@ -152,4 +152,31 @@ DELETE FROM tiktrack.campaigns WHERE id = :k;
 SELECT count(*) AS credits_left FROM tiktrack.order_credits;
 SELECT count(*) AS day_sums_left FROM tiktrack.order_credit_days;
 
+-- Bulk statements (more than 32 orders, more than 64 customers: the
+-- campaign's lock; an INSERT of all the campaign's orders recomputes them
+-- all at once): touches of 100 customers, then 150 orders of them, then 70
+-- more touches and 40 more orders, the same answer as attribution().
+SELECT tiktrack.create_campaign('bulk') AS b \gset
+SELECT count(*) AS added FROM tiktrack.add_posts(:b, '[
+	{"url": "https://www.tiktok.com/@alice/video/7200000000000000011", "creator_handle": "alice"},
+	{"url": "https://www.tiktok.com/@bob/video/7200000000000000012", "creator_handle": "bob"}]')
+	WHERE status = 'added';
+SELECT tiktrack.set_attribution(:b, 'position_based');
+INSERT INTO tiktrack.touches (campaign_id, creator_id, customer_key, occurred_at, kind)
+SELECT :b, CASE WHEN i % 3 = 0 THEN :bob ELSE :alice END, 'k' || i % 100,
+	   '2026-06-01 00:00+00'::timestamptz + i * interval '7 hours', CASE WHEN i % 4 = 0 THEN 'view' ELSE 'click' END
+FROM generate_series(1, 300) i;
+INSERT INTO tiktrack.orders (campaign_id, customer_key, revenue_cents, occurred_at, order_id)
+SELECT :b, 'k' || i % 100, 100 * i, '2026-06-05 00:00+00'::timestamptz + i * interval '5 hours', 'bulk' || i
+FROM generate_series(1, 150) i;
+SELECT count(DISTINCT order_id) AS credited_orders FROM tiktrack.order_credits WHERE campaign_id = :b;
+SELECT * FROM pg_temp.agree(:b);
+INSERT INTO tiktrack.touches (campaign_id, creator_id, customer_key, occurred_at, kind)
+SELECT :b, CASE WHEN i % 2 = 0 THEN :bob ELSE :alice END, 'k' || i, '2026-06-10 00:00+00'::timestamptz + i * interval '1 hour', 'click'
+FROM generate_series(1, 70) i;
+INSERT INTO tiktrack.orders (campaign_id, customer_key, revenue_cents, occurred_at, order_id)
+SELECT :b, 'k' || i, 1000, '2026-06-10 06:00+00'::timestamptz + i * interval '3 hours', 'more' || i
+FROM generate_series(1, 40) i;
+SELECT * FROM pg_temp.agree(:b);
+
 DROP EXTENSION tiktrack;

@@ -904,17 +904,31 @@ AS $$
 DECLARE
 	rel text;
 	c record;
+	v_ids bigint[];
 BEGIN
 	FOREACH rel IN ARRAY CASE TG_OP WHEN 'INSERT' THEN ARRAY['new_rows'] WHEN 'DELETE' THEN ARRAY['old_rows']
 									ELSE ARRAY['old_rows', 'new_rows'] END LOOP
 		FOR c IN EXECUTE format(
-			'SELECT x.campaign_id, array_agg(x.id) AS ids,
-					array_agg(DISTINCT ''c '' || coalesce(x.customer_key, '''')) AS customers,
-					coalesce(array_agg(DISTINCT ''o '' || x.order_id) FILTER (WHERE x.order_id IS NOT NULL), ''{}'') AS orders
+			'SELECT x.campaign_id, array_agg(x.id) AS ids, count(*) AS n
 			 FROM %I x GROUP BY x.campaign_id ORDER BY x.campaign_id', rel)
 		LOOP
-			PERFORM tiktrack.lock_credits(c.campaign_id, c.customers || c.orders);
-			PERFORM tiktrack.credit_orders(c.campaign_id, c.ids);
+			v_ids := c.ids;
+			IF c.n > 32 THEN
+				-- A bulk statement: the campaign's lock; when it wrote as many
+				-- orders as the campaign has (a first load), recomputing them
+				-- all is cheaper than looking each up.
+				PERFORM tiktrack.lock_credits(c.campaign_id, NULL);
+				IF c.n >= (SELECT count(*) FROM tiktrack.orders o WHERE o.campaign_id = c.campaign_id) THEN
+					v_ids := NULL;
+				END IF;
+			ELSE
+				EXECUTE format(
+					'SELECT tiktrack.lock_credits($1, array_agg(DISTINCT ''c '' || coalesce(x.customer_key, ''''))
+							|| coalesce(array_agg(DISTINCT ''o '' || x.order_id) FILTER (WHERE x.order_id IS NOT NULL), ''{}''))
+					 FROM %I x WHERE x.campaign_id = $1', rel)
+					USING c.campaign_id;
+			END IF;
+			PERFORM tiktrack.credit_orders(c.campaign_id, v_ids);
 		END LOOP;
 	END LOOP;
 	RETURN NULL;
