@@ -1066,8 +1066,10 @@ AS $$
 DECLARE
 	cid bigint;
 BEGIN
+	-- (an UPDATE recomputes its campaign once, or both when it moved)
 	FOREACH cid IN ARRAY CASE TG_OP WHEN 'INSERT' THEN ARRAY[NEW.campaign_id] WHEN 'DELETE' THEN ARRAY[OLD.campaign_id]
-									ELSE ARRAY[OLD.campaign_id, NEW.campaign_id] END LOOP
+									WHEN 'UPDATE' THEN CASE WHEN OLD.campaign_id = NEW.campaign_id THEN ARRAY[NEW.campaign_id]
+															ELSE ARRAY[OLD.campaign_id, NEW.campaign_id] END END LOOP
 		PERFORM tiktrack.lock_credits(cid, NULL);
 		PERFORM tiktrack.credit_orders(cid, NULL);
 	END LOOP;
