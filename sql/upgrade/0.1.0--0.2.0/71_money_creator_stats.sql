@@ -1,5 +1,5 @@
 /*
- * Money (sql/install/75_money.sql): the identical text, after
+ * Money (sql/install/76_money_credits.sql): the identical text, after
  * 69_bi_existing_objects.sql, which restates the 0.1.0 view's columns.
  */
 /*
