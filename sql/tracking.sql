@@ -62,6 +62,19 @@ SELECT tiktrack.untrack(1);
 SELECT tiktrack.track('https://www.tiktok.com/@alice/video/7234567890123456789') AS video_id;
 SELECT state, next_fetch_at IS NOT NULL AS scheduled FROM tiktrack.videos JOIN tiktrack.video_schedule ON video_id = id WHERE id = 7234567890123456789;
 
+-- The worker's claim (tiktrack.claim_due_videos, which changes nothing):
+-- the oldest due first, and with a window the same creator's videos due
+-- within it (they share a request), found by the creator's schedule.
+SELECT tiktrack.track('https://www.tiktok.com/@alice/video/7234567890123456790') AS second_video;
+SELECT tiktrack.track('https://www.tiktok.com/@bob/video/7234567890123456791') AS bobs_video;
+UPDATE tiktrack.video_schedule SET next_fetch_at = now() - interval '1 minute' WHERE video_id = 7234567890123456789;
+UPDATE tiktrack.video_schedule SET next_fetch_at = now() + interval '2 minutes' WHERE video_id = 7234567890123456790;
+UPDATE tiktrack.video_schedule SET next_fetch_at = now() + interval '1 minute' WHERE video_id = 7234567890123456791;
+SELECT video_id, api, due_at > now() AS companion FROM tiktrack.claim_due_videos(10);
+SELECT video_id, api, due_at > now() AS companion FROM tiktrack.claim_due_videos(10, '5 minutes') ORDER BY video_id;
+SELECT v.id, s.creator_id = v.creator_id AS schedule_knows_creator
+FROM tiktrack.videos v JOIN tiktrack.video_schedule s ON s.video_id = v.id ORDER BY v.id;
+
 -- ensure_creator normalises handles and refuses junk.
 SELECT tiktrack.ensure_creator('@Alice') = (SELECT id FROM tiktrack.creators WHERE handle = 'alice') AS same_creator;
 SELECT tiktrack.ensure_creator('not a handle');

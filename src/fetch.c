@@ -222,6 +222,27 @@ cred_from_row(FetchBatch *b, HeapTuple tup, TupleDesc desc, int first)
 	return c;
 }
 
+/* The videos row's columns read by fetch_prepare_videos from column first. */
+static void
+stored_from_row(FetchStoredVideo *o, HeapTuple tup, TupleDesc desc, int first)
+{
+	bool		isnull;
+	Datum		d;
+
+	o->known = true;
+	o->fetch_failures = DatumGetInt32(getdatum(tup, desc, first, &isnull));
+	o->missing_count = DatumGetInt32(getdatum(tup, desc, first + 1, &isnull));
+	o->has_error = DatumGetBool(getdatum(tup, desc, first + 2, &isnull));
+	o->caption = getstr(tup, desc, first + 3);
+	d = getdatum(tup, desc, first + 4, &isnull);
+	o->has_posted_at = !isnull;
+	o->posted_at = isnull ? 0 : DatumGetTimestampTz(d);
+	d = getdatum(tup, desc, first + 5, &isnull);
+	o->has_duration = !isnull;
+	o->duration_s = isnull ? 0 : DatumGetFloat4(d);
+	o->kind = getstr(tup, desc, first + 6);
+}
+
 static Datum
 int64_array(const int64 *ids, int n)
 {
@@ -246,9 +267,13 @@ fetch_prepare_videos(const int64 *video_ids, int n)
 	args[0] = int64_array(video_ids, n);
 	SPI_connect();
 	rc = SPI_execute_with_args(
-							   "SELECT v.id, v.creator_id, v.short_url, v.state, " CRED_COLUMNS
+							   "SELECT v.id, v.creator_id, v.short_url, v.state, " CRED_COLUMNS ","
+							   " v.fetch_failures, v.missing_count, v.last_error IS NOT NULL,"
+							   " v.caption, v.posted_at, v.duration_s, v.kind"
 							   " FROM pg_catalog.unnest($1::pg_catalog.int8[]) WITH ORDINALITY u(id, ord)"
+							   /* index probes whatever the estimates */
 							   " JOIN tiktrack.videos v ON v.id = u.id"
+							   "  AND v.id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.int8[])"
 							   " LEFT JOIN tiktrack.creators c ON c.id = v.creator_id"
 							   " LEFT JOIN tiktrack.creator_tokens t ON t.creator_id = c.id"
 							   "  AND c.auth_status = 'authorized'"
@@ -277,6 +302,7 @@ fetch_prepare_videos(const int64 *video_ids, int n)
 			v->short_url = getstr(tup, desc, 3);
 			v->state = getstr(tup, desc, 4);
 			v->cred = cred_from_row(b, tup, desc, 5);
+			stored_from_row(&v->stored, tup, desc, 15);
 			if (v->cred && v->cred->api == FETCH_API_NONE && !v->cred->reauth_needed)
 				v->cred = NULL;
 		}

@@ -161,6 +161,27 @@ typedef enum FetchOutcome
 	FETCH_RESOLVED,				/* short link resolved, see resolved_* */
 } FetchOutcome;
 
+/*
+ * What the videos row held when the batch was prepared, so that the store
+ * step can leave alone the rows an answer changes nothing in (most of
+ * them: a steady stream of good answers).  A guess that may be stale is
+ * only ever used to skip writing a row that looked unchanged; the
+ * statement that writes a row decides from the row itself.
+ */
+typedef struct FetchStoredVideo
+{
+	bool		known;
+	int			fetch_failures;
+	int			missing_count;
+	bool		has_error;		/* last_error IS NOT NULL */
+	char	   *caption;		/* NULL when NULL */
+	bool		has_posted_at;
+	TimestampTz posted_at;
+	bool		has_duration;
+	float4		duration_s;
+	char	   *kind;
+} FetchStoredVideo;
+
 typedef struct FetchVideo
 {
 	int64		video_id;		/* our id; negative for an unresolved short
@@ -168,6 +189,7 @@ typedef struct FetchVideo
 	int64		creator_id;		/* 0 when unknown */
 	char	   *short_url;		/* set while resolving */
 	char	   *state;			/* videos.state at prepare time */
+	FetchStoredVideo stored;	/* the rest of the row at prepare time */
 	FetchCredentials *cred;		/* NULL: no authorization */
 
 	/* results */

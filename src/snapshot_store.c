@@ -31,6 +31,7 @@
 #include "latest_snapshots.h"
 #include "snapshot_store.h"
 #include "token_seal.h"
+#include "worker.h"
 
 static void
 exec(const char *sql, int nargs, Oid *types, Datum *values, const char *nulls, int expect)
@@ -388,7 +389,9 @@ store_snapshots_spi(FetchBatch *b, int lo, int hi)
 											"  pg_catalog.unnest($10), pg_catalog.unnest($11), pg_catalog.unnest($12))"
 											"  AS u(id, source, views, likes, comments, shares, saves, reach,"
 											"       completion_rate, avg_watch_time_s, total_watch_time_s)"
-											" WHERE EXISTS (SELECT 1 FROM tiktrack.videos v WHERE v.id = u.id)"
+											" WHERE EXISTS (SELECT 1 FROM tiktrack.videos v WHERE v.id = u.id"
+											/* index probes whatever the estimates */
+											"  AND v.id OPERATOR(pg_catalog.=) ANY ($2))"
 											" ON CONFLICT (video_id, captured_at) DO NOTHING"
 											" RETURNING *)"
 											" INSERT INTO tiktrack.latest_snapshots AS l (" LATEST_SNAPSHOTS_COLUMNS ")"
@@ -538,21 +541,101 @@ resolved_id_free(const FetchBatch *b, int64 real_id)
 	"  WHEN NOT u.scheduled THEN s.next_fetch_at" \
 	"  WHEN v.state IN ('tracking', 'failing', 'awaiting_authorization', 'resolving') THEN u.next_at" \
 	"  END," \
-	" last_fetched_at = CASE WHEN u.outcome = 'ok' THEN greatest(s.last_fetched_at, $1)" \
+	" last_fetched_at = CASE WHEN u.ok THEN greatest(s.last_fetched_at, $1)" \
 	"  ELSE s.last_fetched_at END" \
-	" FROM ROWS FROM (pg_catalog.unnest($3), pg_catalog.unnest($4), pg_catalog.unnest($6)," \
-	"  pg_catalog.unnest($7)) AS u(id, outcome, scheduled, next_at)" \
-	" JOIN tiktrack.videos v ON v.id = u.id AND v.id OPERATOR(pg_catalog.=) ANY ($3)" \
-	" WHERE s.video_id = u.id AND s.video_id OPERATOR(pg_catalog.=) ANY ($3)" \
-	"  AND (u.scheduled OR u.outcome = 'ok')"
+	" FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3), pg_catalog.unnest($4)," \
+	"  pg_catalog.unnest($5)) AS u(id, ok, scheduled, next_at)" \
+	" JOIN tiktrack.videos v ON v.id = u.id AND v.id OPERATOR(pg_catalog.=) ANY ($2)" \
+	" WHERE s.video_id = u.id AND s.video_id OPERATOR(pg_catalog.=) ANY ($2)"
 
 /*
- * Every video's outcome, changed metadata and schedule.  The videos row
- * is written only where something changed: the videos whose metadata
- * changed with it (the only statement that names caption, so others'
- * hashtags are not recomputed), the others only when their outcome
- * changes their state, counts or error, which a steady stream of good
- * answers does not.  The schedule is written for all.
+ * Whether a good answer leaves the video's row as it is, judged from the
+ * row as it was read when the batch was prepared: an active video with no
+ * failure, no error and the metadata TikTok sends now.  Only ever used to
+ * leave a row alone; a row that may change goes to the statement, which
+ * decides from the row itself.
+ */
+static bool
+video_row_unchanged(const FetchVideo *fv)
+{
+	const FetchStoredVideo *o = &fv->stored;
+	const FetchVideoStats *s = &fv->stats;
+
+	if (!o->known || fv->outcome != FETCH_OK || fv->note != NULL)
+		return false;
+	if (fv->scheduled && fv->next_fetch_at == DT_NOBEGIN)
+		return false;			/* completes */
+	if (fv->state == NULL || strcmp(fv->state, "tracking") != 0 ||
+		o->fetch_failures != 0 || o->missing_count != 0 || o->has_error)
+		return false;
+	if (s->caption && (o->caption == NULL || strcmp(s->caption, o->caption) != 0))
+		return false;
+	if (s->has_create_time && fetch_create_time_valid(s->create_time) &&
+		(!o->has_posted_at || o->posted_at != time_t_to_timestamptz((pg_time_t) s->create_time)))
+		return false;
+	if (s->has_duration && (!o->has_duration || o->duration_s != (float4) s->duration_s))
+		return false;
+	if (s->kind && (o->kind == NULL || strcmp(s->kind, o->kind) != 0))
+		return false;
+	return true;
+}
+
+/*
+ * The next fetch of every video of [lo, hi) that has one, and the time of
+ * its successful fetch.
+ */
+static void
+store_schedule_spi(FetchBatch *b, int lo, int hi)
+{
+	ArrayBuildState *ids = column_new(INT8OID);
+	ArrayBuildState *oks = column_new(BOOLOID);
+	ArrayBuildState *scheduled = column_new(BOOLOID);
+	ArrayBuildState *next = column_new(TIMESTAMPTZOID);
+	Oid			types[5] = {TIMESTAMPTZOID, INT8ARRAYOID, BOOLARRAYOID, BOOLARRAYOID,
+	TIMESTAMPTZARRAYOID};
+	Datum		values[5];
+	int			n = 0;
+	int			i;
+
+	for (i = lo; i < hi; i++)
+	{
+		FetchVideo *fv = &b->videos[i];
+		int64		id = fv->video_id;
+
+		if (fv->outcome == FETCH_RESOLVED)
+		{
+			if (!fv->scheduled || !resolved_id_free(b, fv->resolved_id))
+				continue;
+			id = fv->resolved_id;
+		}
+		else if (!fv->scheduled && fv->outcome != FETCH_OK)
+			continue;
+		column_add(ids, true, Int64GetDatum(id));
+		column_add(oks, true, BoolGetDatum(fv->outcome == FETCH_OK));
+		column_add(scheduled, true, BoolGetDatum(fv->scheduled));
+		column_add(next, fv->scheduled && fv->next_fetch_at != DT_NOBEGIN,
+				   TimestampTzGetDatum(fv->next_fetch_at));
+		n++;
+	}
+	if (n == 0)
+		return;
+	values[0] = TimestampTzGetDatum(b->captured_at);
+	values[1] = column_array(ids);
+	values[2] = column_array(oks);
+	values[3] = column_array(scheduled);
+	values[4] = column_array(next);
+	exec(UPDATE_SCHEDULE, 5, types, values, NULL, SPI_OK_UPDATE);
+}
+
+/*
+ * Every video's outcome and changed metadata, in one pass over the rows
+ * that may change: a videos row is written only where something changed,
+ * its metadata or what its outcome makes of its state, counts or error,
+ * which a steady stream of good answers does not: those rows are not even
+ * read (video_row_unchanged), and no caption's hashtags are recomputed.
+ * (A row written for its outcome alone recomputes them too, as the
+ * statement names caption: rare, and cheaper than a second statement.)
+ * Then the schedule of every video (store_schedule_spi).
  */
 static void
 store_videos_spi(FetchBatch *b, int lo, int hi)
@@ -590,6 +673,8 @@ store_videos_spi(FetchBatch *b, int lo, int hi)
 		}
 		else if (strcmp(outcome, "none") == 0 && !fv->scheduled)
 			continue;
+		if (video_row_unchanged(fv))
+			continue;
 		if (fv->outcome == FETCH_ERROR || fv->outcome == FETCH_MISSING ||
 			fv->outcome == FETCH_REAUTH)
 			error = fv->error;
@@ -613,30 +698,32 @@ store_videos_spi(FetchBatch *b, int lo, int hi)
 			nmeta++;
 		n++;
 	}
-	if (n == 0)
-		return;
-	types[0] = TIMESTAMPTZOID;
-	values[0] = TimestampTzGetDatum(b->captured_at);
-	types[1] = INT4OID;
-	values[1] = Int32GetDatum(FETCH_MISSING_LIMIT);
-	for (i = 0; i < NCOLS; i++)
+	if (n > 0)
 	{
-		types[i + 2] = get_array_type(elem[i]);
-		values[i + 2] = column_array(col[i]);
+		types[0] = TIMESTAMPTZOID;
+		values[0] = TimestampTzGetDatum(b->captured_at);
+		types[1] = INT4OID;
+		values[1] = Int32GetDatum(FETCH_MISSING_LIMIT);
+		for (i = 0; i < NCOLS; i++)
+		{
+			types[i + 2] = get_array_type(elem[i]);
+			values[i + 2] = column_array(col[i]);
+		}
+		if (nmeta > 0)
+			exec(NEW_OUTCOME
+				 " UPDATE tiktrack.videos v SET" SET_OUTCOME ","
+				 " caption = n.caption, posted_at = n.posted_at, duration_s = n.duration_s, kind = n.kind"
+				 " FROM n WHERE v.id = n.id AND v.id OPERATOR(pg_catalog.=) ANY ($3)"
+				 " AND (n.metadata_changed OR" OUTCOME_CHANGED ")",
+				 NCOLS + 2, types, values, NULL, SPI_OK_UPDATE);
+		else
+			exec(NEW_OUTCOME
+				 " UPDATE tiktrack.videos v SET" SET_OUTCOME
+				 " FROM n WHERE v.id = n.id AND v.id OPERATOR(pg_catalog.=) ANY ($3)"
+				 " AND" OUTCOME_CHANGED,
+				 NCOLS + 2, types, values, NULL, SPI_OK_UPDATE);
 	}
-	exec(NEW_OUTCOME
-		 " UPDATE tiktrack.videos v SET" SET_OUTCOME
-		 " FROM n WHERE v.id = n.id AND v.id OPERATOR(pg_catalog.=) ANY ($3)"
-		 " AND NOT n.metadata_changed AND" OUTCOME_CHANGED,
-		 NCOLS + 2, types, values, NULL, SPI_OK_UPDATE);
-	if (nmeta > 0)
-		exec(NEW_OUTCOME
-			 " UPDATE tiktrack.videos v SET" SET_OUTCOME ","
-			 " caption = n.caption, posted_at = n.posted_at, duration_s = n.duration_s, kind = n.kind"
-			 " FROM n WHERE v.id = n.id AND v.id OPERATOR(pg_catalog.=) ANY ($3)"
-			 " AND n.metadata_changed",
-			 NCOLS + 2, types, values, NULL, SPI_OK_UPDATE);
-	exec(UPDATE_SCHEDULE, NCOLS + 2, types, values, NULL, SPI_OK_UPDATE);
+	store_schedule_spi(b, lo, hi);
 }
 
 /*
@@ -769,6 +856,58 @@ store_credentials_spi(FetchBatch *b)
 	}
 }
 
+/*
+ * Whether a video may be younger than the early window at captured_at,
+ * from what TikTok just said or the row read at prepare (the check itself
+ * decides from the row; this only spares it the videos that are surely
+ * older, most of them).
+ */
+static bool
+video_may_be_young(const FetchVideo *fv, TimestampTz captured_at)
+{
+	TimestampTz posted_at;
+
+	if (fv->stats.has_create_time && fetch_create_time_valid(fv->stats.create_time))
+		posted_at = time_t_to_timestamptz((pg_time_t) fv->stats.create_time);
+	else if (fv->stored.known && fv->stored.has_posted_at)
+		posted_at = fv->stored.posted_at;
+	else
+		return !fv->stored.known;	/* unknown: let the check look */
+	return captured_at - posted_at < (int64) tiktrack_early_window_s * USECS_PER_SEC;
+}
+
+/*
+ * Early traction of the young posts among the batch's new snapshots
+ * (tiktrack.check_traction_breakouts, as the trigger on snapshots runs it
+ * for other writers), once their posting time is stored.
+ */
+static void
+store_traction_checks_spi(FetchBatch *b, int lo, int hi)
+{
+	ArrayBuildState *ids = column_new(INT8OID);
+	ArrayBuildState *at = column_new(TIMESTAMPTZOID);
+	Oid			types[2] = {INT8ARRAYOID, TIMESTAMPTZARRAYOID};
+	Datum		values[2];
+	int			n = 0;
+	int			i;
+
+	for (i = lo; i < hi; i++)
+	{
+		FetchVideo *fv = &b->videos[i];
+
+		if (fv->outcome != FETCH_OK || !video_may_be_young(fv, b->captured_at))
+			continue;
+		column_add(ids, true, Int64GetDatum(fv->video_id));
+		column_add(at, true, TimestampTzGetDatum(b->captured_at));
+		n++;
+	}
+	if (n == 0)
+		return;
+	values[0] = column_array(ids);
+	values[1] = column_array(at);
+	exec("SELECT tiktrack.check_traction_breakouts($1, $2)", 2, types, values, NULL, SPI_OK_SELECT);
+}
+
 static void
 store_video_range_spi(FetchBatch *b, int lo, int hi)
 {
@@ -776,6 +915,7 @@ store_video_range_spi(FetchBatch *b, int lo, int hi)
 	/* placeholders take their real ids first: a schedule may name them */
 	store_resolutions_spi(b, lo, hi);
 	store_videos_spi(b, lo, hi);
+	store_traction_checks_spi(b, lo, hi);
 }
 
 void

@@ -232,25 +232,27 @@ order_claimed_videos(ClaimedVideo *v, int n)
  * exits), a round claims, fetches and stores before the next claims, and
  * a round that never stores (an error, a kill) leaves its videos due.
  * due_at is when each video fell due (a companion's is in the future):
- * the budget is spent in that order, whatever the creator.  Arrays, not
- * joins, so that every step is an index probe whatever the estimates.
+ * the budget is spent in that order, whatever the creator.  Companions are
+ * found per creator through video_schedule_creator_due_idx (a few entries
+ * each, whatever the number of videos tracked), the videos rows by an
+ * array of ids, so that every step is an index probe whatever the
+ * estimates.
  */
 #define CLAIM_DUE_VIDEOS \
 	"WITH due AS MATERIALIZED (" \
-	" SELECT s.video_id, s.next_fetch_at FROM tiktrack.video_schedule s" \
+	" SELECT s.video_id, s.next_fetch_at, s.creator_id FROM tiktrack.video_schedule s" \
 	" WHERE s.next_fetch_at <= pg_catalog.now()" \
 	" ORDER BY s.next_fetch_at LIMIT $1" \
 	"), companions AS MATERIALIZED (" \
-	" SELECT s.video_id, s.next_fetch_at FROM tiktrack.video_schedule s" \
+	" SELECT x.video_id, x.next_fetch_at" \
+	" FROM (SELECT DISTINCT d.creator_id FROM due d WHERE d.creator_id IS NOT NULL) dc" \
+	" CROSS JOIN LATERAL (" \
+	"  SELECT s.video_id, s.next_fetch_at FROM tiktrack.video_schedule s" \
+	"  WHERE s.creator_id = dc.creator_id" \
+	"   AND s.next_fetch_at > pg_catalog.now()" \
+	"   AND s.next_fetch_at <= pg_catalog.now() + $2" \
+	"  ORDER BY s.next_fetch_at LIMIT $1) x" \
 	" WHERE $2 > '0'::pg_catalog.interval" \
-	"  AND s.video_id OPERATOR(pg_catalog.=) ANY (ARRAY(" \
-	"   SELECT o.id FROM tiktrack.videos o" \
-	"   WHERE o.creator_id OPERATOR(pg_catalog.=) ANY (ARRAY(" \
-	"    SELECT DISTINCT v.creator_id FROM tiktrack.videos v" \
-	"    WHERE v.id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT d.video_id FROM due d))" \
-	"      AND v.creator_id IS NOT NULL))))" \
-	"  AND s.next_fetch_at > pg_catalog.now()" \
-	"  AND s.next_fetch_at <= pg_catalog.now() + $2" \
 	" LIMIT $1" \
 	"), chosen AS MATERIALIZED (" \
 	" SELECT d.video_id, d.next_fetch_at FROM due d" \

@@ -134,8 +134,8 @@ BEGIN
 			VALUES (real_id, v_creator, coalesce(resolve_placeholder.kind, p.kind), resolve_placeholder.url,
 					CASE WHEN p.state = 'resolving' THEN 'tracking' ELSE p.state END,
 					p.track_until, p.tracked_at);
-		INSERT INTO tiktrack.video_schedule (video_id, next_fetch_at, last_fetched_at)
-			SELECT real_id, s.next_fetch_at, s.last_fetched_at
+		INSERT INTO tiktrack.video_schedule (video_id, next_fetch_at, last_fetched_at, creator_id)
+			SELECT real_id, s.next_fetch_at, s.last_fetched_at, v_creator
 			FROM tiktrack.video_schedule s WHERE s.video_id = placeholder_id;
 		v_new := true;
 	END IF;
@@ -163,10 +163,11 @@ BEGIN
 				state = CASE WHEN v.state IN ('stopped', 'completed') AND p.state <> 'stopped'
 							 THEN 'tracking' ELSE v.state END
 			WHERE v.id = real_id;
-		INSERT INTO tiktrack.video_schedule AS s (video_id, next_fetch_at)
-			SELECT v.id, now() FROM tiktrack.videos v
+		INSERT INTO tiktrack.video_schedule AS s (video_id, next_fetch_at, creator_id)
+			SELECT v.id, now(), v.creator_id FROM tiktrack.videos v
 			WHERE v.id = real_id AND v.state IN ('tracking', 'failing', 'awaiting_authorization')
-			ON CONFLICT (video_id) DO UPDATE SET next_fetch_at = coalesce(s.next_fetch_at, excluded.next_fetch_at);
+			ON CONFLICT (video_id) DO UPDATE SET next_fetch_at = coalesce(s.next_fetch_at, excluded.next_fetch_at),
+												 creator_id = excluded.creator_id;
 	END IF;
 	RETURN real_id;
 END

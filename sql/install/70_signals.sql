@@ -393,48 +393,76 @@ $$;
 COMMENT ON FUNCTION tiktrack.check_traction_breakout(bigint, timestamptz) IS
 	'Internal: when a post younger than the early window is at status breakout as of as_of and was never announced, records it (age, views, traction index) in tiktrack.traction_alerts and sends {"event": "traction.breakout", "video_id", "creator_id"} on channel tiktrack_events (ids only, as every event; nothing when tiktrack.events is off); returns whether it recorded it.';
 
+/*
+ * The young posts among newly stored snapshots, each judged as of its
+ * newest new snapshot.  Called by the store step for its batch (set-based,
+ * one statement) and by the row trigger below for any other INSERT INTO
+ * tiktrack.snapshots.
+ */
+CREATE FUNCTION tiktrack.check_traction_breakouts(video_ids bigint[], captured_at timestamptz[])
+RETURNS integer
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+	r record;
+	n integer := 0;
+BEGIN
+	FOR r IN
+		SELECT u.video_id, max(u.captured_at) AS as_of
+		FROM ROWS FROM (unnest(video_ids), unnest(captured_at)) AS u(video_id, captured_at)
+		-- (LIMIT 1: one index probe per new snapshot, whatever the estimates)
+		CROSS JOIN LATERAL (SELECT x.posted_at FROM tiktrack.videos x
+							WHERE x.id = u.video_id LIMIT 1) v
+		WHERE v.posted_at > now() - tiktrack.early_window()
+		  AND u.captured_at < v.posted_at + tiktrack.early_window()
+		  AND NOT EXISTS (SELECT 1 FROM tiktrack.traction_alerts x WHERE x.video_id = u.video_id)
+		GROUP BY u.video_id
+		ORDER BY u.video_id
+	LOOP
+		-- A fault in one post's judgement must never cost the batch its
+		-- snapshots.
+		BEGIN
+			IF tiktrack.check_traction_breakout(r.video_id, r.as_of) THEN
+				n := n + 1;
+			END IF;
+		EXCEPTION WHEN OTHERS THEN
+			RAISE WARNING 'traction check of video % failed: %', r.video_id, SQLERRM;
+		END;
+	END LOOP;
+	RETURN n;
+END
+$$;
+COMMENT ON FUNCTION tiktrack.check_traction_breakouts(bigint[], timestamptz[]) IS
+	'Internal: for each young post (posted less than the early window ago, no alert yet) among newly stored snapshots (video_ids and their captured_at), runs tiktrack.check_traction_breakout as of its newest new snapshot; a failing check is a WARNING, never an error. Returns the number of alerts recorded. Used by the store step and the trigger on tiktrack.snapshots.';
+
 CREATE FUNCTION tiktrack.snapshots_traction_breakout()
 RETURNS trigger
 LANGUAGE plpgsql SECURITY DEFINER
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-	r record;
 BEGIN
-	FOR r IN
-		SELECT n.video_id, max(n.captured_at) AS as_of
-		FROM new_rows n
-		JOIN tiktrack.videos v ON v.id = n.video_id
-		WHERE v.posted_at > now() - tiktrack.early_window()
-		  AND n.captured_at < v.posted_at + tiktrack.early_window()
-		  AND NOT EXISTS (SELECT 1 FROM tiktrack.traction_alerts x WHERE x.video_id = n.video_id)
-		GROUP BY n.video_id
-		ORDER BY n.video_id
-	LOOP
-		-- A fault in one post's judgement must never cost the batch its
-		-- snapshots.
-		BEGIN
-			PERFORM tiktrack.check_traction_breakout(r.video_id, r.as_of);
-		EXCEPTION WHEN OTHERS THEN
-			RAISE WARNING 'traction check of video % failed: %', r.video_id, SQLERRM;
-		END;
-	END LOOP;
+	PERFORM tiktrack.check_traction_breakouts(ARRAY[NEW.video_id], ARRAY[NEW.captured_at]);
 	RETURN NULL;
 END
 $$;
 COMMENT ON FUNCTION tiktrack.snapshots_traction_breakout() IS
-	'Trigger function (security definer): for each young post (posted less than the early window ago) among newly stored snapshots, runs tiktrack.check_traction_breakout as of its newest new snapshot.';
+	'Trigger function (security definer): runs tiktrack.check_traction_breakouts for a snapshot inserted by anything but the fetcher''s store step (which checks its batch itself).';
 
+-- A row trigger: no transition table for the store step's statements to
+-- capture (its WHEN keeps it from firing there at all), and one that a
+-- distributed table can have.
 CREATE TRIGGER snapshots_traction_breakout
 	AFTER INSERT ON tiktrack.snapshots
-	REFERENCING NEW TABLE AS new_rows
-	FOR EACH STATEMENT EXECUTE FUNCTION tiktrack.snapshots_traction_breakout();
+	FOR EACH ROW WHEN (NOT tiktrack.store_step_running())
+	EXECUTE FUNCTION tiktrack.snapshots_traction_breakout();
 -- A trigger function is not checked for EXECUTE when it fires: nobody
 -- needs to call it (as tiktrack.snapshots_keep_latest).  It runs as the
 -- extension's owner (search_path pinned): a role allowed to store
 -- snapshots needs no rights on videos or traction_alerts for the
 -- decision to be taken.
 REVOKE EXECUTE ON FUNCTION tiktrack.snapshots_traction_breakout() FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION tiktrack.check_traction_breakouts(bigint[], timestamptz[]) FROM PUBLIC;
 
 /*
  * ---- Forecasts ----

@@ -13,6 +13,9 @@
 # test/tools/run-tests.sh made there.
 # LATENCY_MS makes the simulator answer that much later, like a real
 # network to TikTok (default 0: the simulator's own speed is the limit).
+# PROFILE=1 also prints the worker's statements of the steady-state pass
+# by time (pg_stat_statements, nested statements included), in
+# microseconds per snapshot.
 #   CREATORS=1000 VIDEOS=20 LATENCY_MS=50 test/bench/ingest.sh
 bench_name=ingest
 source "$(dirname "$0")/worker_common.sh"
@@ -28,7 +31,9 @@ tiktrack.interval = '1d'
 tiktrack.early_interval = '1d'
 tiktrack.display_requests_per_minute = 0
 tiktrack.batch_size = 2000
-tiktrack.http_max_parallel = 32"
+tiktrack.http_max_parallel = 32
+$([ -n "${PROFILE:-}" ] && printf '%s\n' "shared_preload_libraries = 'tiktrack,pg_stat_statements'" \
+	"pg_stat_statements.track = all")"
 
 for db in postgres baseline; do
 	[ $db = baseline ] && psql_ -d postgres -c "CREATE DATABASE baseline"
@@ -65,7 +70,16 @@ read -r first_s first_cpu first_req < <(run_pass "$total")
 sleep 0.5
 psql_ -d postgres -c "UPDATE tiktrack.video_schedule SET next_fetch_at = now()" >/dev/null
 psql_ -d postgres -c "CHECKPOINT" >/dev/null
+[ -n "${PROFILE:-}" ] && psql_ -d postgres -c "CREATE EXTENSION pg_stat_statements" \
+	-c "SELECT pg_stat_statements_reset()" >/dev/null
 read -r steady_s steady_cpu steady_req < <(run_pass $((2 * total)))
+if [ -n "${PROFILE:-}" ]; then
+	echo "steady state, per statement: us per snapshot | calls | rows | statement"
+	psql_ -d postgres -c "SELECT round((1000 * total_exec_time / $total)::numeric, 2), calls, rows,
+		left(regexp_replace(query, '\s+', ' ', 'g'), 100)
+		FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%'
+		ORDER BY total_exec_time DESC LIMIT 15"
+fi
 
 # ---- the simulator's capacity with the worker's parallelism ----
 sim_rps=$("${as_owner[@]}" /usr/bin/python3 test/bench/sim_capacity.py "$sim" "$out/seed.json" 32 5)

@@ -153,8 +153,8 @@ is(q1(q{SELECT errors_total ? 'worker_error' FROM tiktrack.worker_status}), 'f',
 # --- a disconnected creator's videos stop being polled ---
 q1(q{SELECT tiktrack.disconnect_creator('pa')});
 TiktrackWorker::wait_for($node, q{SELECT string_agg(DISTINCT state || ':' || (next_fetch_at = track_until), ',')
-	FROM tiktrack.videos JOIN tiktrack.video_schedule ON video_id = id
-	WHERE creator_id = (SELECT id FROM tiktrack.creators WHERE handle = 'pa')},
+	FROM tiktrack.videos v JOIN tiktrack.video_schedule s ON s.video_id = v.id
+	WHERE v.creator_id = (SELECT id FROM tiktrack.creators WHERE handle = 'pa')},
 	'awaiting_authorization:true', 10, 'disconnect: the videos wait, parked until their end');
 my $n = q1('SELECT count(*) FROM tiktrack.snapshots');
 $sim->post('/_sim/stats/reset');

@@ -21,21 +21,28 @@
 CREATE TABLE tiktrack.video_schedule (
 	video_id	bigint PRIMARY KEY REFERENCES tiktrack.videos (id) ON DELETE CASCADE,
 	next_fetch_at timestamptz,
-	last_fetched_at timestamptz
+	last_fetched_at timestamptz,
+	creator_id	bigint
 );
 COMMENT ON TABLE tiktrack.video_schedule IS
 	'One row per tracked video: when the background worker fetches it next (NULL: not scheduled) and when it last fetched it successfully. UPDATE tiktrack.video_schedule SET next_fetch_at = now() makes a video due at once.';
 COMMENT ON COLUMN tiktrack.video_schedule.video_id IS 'The video (tiktrack.videos.id).';
 COMMENT ON COLUMN tiktrack.video_schedule.next_fetch_at IS 'When the next snapshot is due; NULL when not scheduled (stopped, completed, unavailable).';
 COMMENT ON COLUMN tiktrack.video_schedule.last_fetched_at IS 'When the worker or tiktrack.refresh() last stored a snapshot of the video fetched from TikTok.';
--- The worker claims due videos through this index, never by a scan.
+COMMENT ON COLUMN tiktrack.video_schedule.creator_id IS 'The video''s creator (as tiktrack.videos.creator_id), so that the claim finds a creator''s videos due soon by index.';
+-- The worker claims due videos through this index, never by a scan,
 CREATE INDEX video_schedule_due_idx ON tiktrack.video_schedule (next_fetch_at)
 	WHERE next_fetch_at IS NOT NULL;
+-- and the videos of the same creators due soon after (they share
+-- requests) through this one: a few index entries per creator, whatever
+-- the number of videos tracked.
+CREATE INDEX video_schedule_creator_due_idx ON tiktrack.video_schedule (creator_id, next_fetch_at)
+	WHERE next_fetch_at IS NOT NULL;
 
-INSERT INTO tiktrack.video_schedule (video_id, next_fetch_at, last_fetched_at)
+INSERT INTO tiktrack.video_schedule (video_id, next_fetch_at, last_fetched_at, creator_id)
 SELECT v.id, CASE WHEN v.claimed_by IS NOT NULL AND v.next_fetch_at IS NOT NULL THEN now()
 				  ELSE v.next_fetch_at END,
-	   v.last_fetched_at
+	   v.last_fetched_at, v.creator_id
 FROM tiktrack.videos v;
 SELECT pg_catalog.pg_extension_config_dump('tiktrack.video_schedule', '');
 
@@ -214,8 +221,8 @@ BEGIN
 			VALUES (real_id, v_creator, coalesce(resolve_placeholder.kind, p.kind), resolve_placeholder.url,
 					CASE WHEN p.state = 'resolving' THEN 'tracking' ELSE p.state END,
 					p.track_until, p.tracked_at);
-		INSERT INTO tiktrack.video_schedule (video_id, next_fetch_at, last_fetched_at)
-			SELECT real_id, s.next_fetch_at, s.last_fetched_at
+		INSERT INTO tiktrack.video_schedule (video_id, next_fetch_at, last_fetched_at, creator_id)
+			SELECT real_id, s.next_fetch_at, s.last_fetched_at, v_creator
 			FROM tiktrack.video_schedule s WHERE s.video_id = placeholder_id;
 		v_new := true;
 	END IF;
@@ -243,10 +250,11 @@ BEGIN
 				state = CASE WHEN v.state IN ('stopped', 'completed') AND p.state <> 'stopped'
 							 THEN 'tracking' ELSE v.state END
 			WHERE v.id = real_id;
-		INSERT INTO tiktrack.video_schedule AS s (video_id, next_fetch_at)
-			SELECT v.id, now() FROM tiktrack.videos v
+		INSERT INTO tiktrack.video_schedule AS s (video_id, next_fetch_at, creator_id)
+			SELECT v.id, now(), v.creator_id FROM tiktrack.videos v
 			WHERE v.id = real_id AND v.state IN ('tracking', 'failing', 'awaiting_authorization')
-			ON CONFLICT (video_id) DO UPDATE SET next_fetch_at = coalesce(s.next_fetch_at, excluded.next_fetch_at);
+			ON CONFLICT (video_id) DO UPDATE SET next_fetch_at = coalesce(s.next_fetch_at, excluded.next_fetch_at),
+												 creator_id = excluded.creator_id;
 	END IF;
 	RETURN real_id;
 END
@@ -271,6 +279,36 @@ BEGIN
 END
 $$;
 
+
+/* latest_snapshots: a row trigger that the store step's statements skip */
+/*
+ * true while the fetcher's store step runs its own statements, which keep
+ * latest_snapshots (and judge early traction) from their batch: the
+ * triggers below do not fire for them.
+ */
+CREATE FUNCTION tiktrack.store_step_running()
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'tiktrack_store_step_running'
+LANGUAGE C VOLATILE PARALLEL SAFE;
+COMMENT ON FUNCTION tiktrack.store_step_running() IS
+	'Internal: true while the fetcher''s store step inserts its batch of snapshots (it keeps latest_snapshots itself), for the WHEN of the triggers on tiktrack.snapshots.';
+
+CREATE OR REPLACE FUNCTION tiktrack.snapshots_keep_latest()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'tiktrack_snapshots_keep_latest_row'
+LANGUAGE C
+SET search_path = pg_catalog, pg_temp;
+COMMENT ON FUNCTION tiktrack.snapshots_keep_latest() IS
+	'Trigger function: folds a newly inserted snapshot into tiktrack.latest_snapshots (any INSERT INTO tiktrack.snapshots but the fetcher''s store step, which keeps latest_snapshots itself, from its batch, in the statement that inserts the snapshots).';
+
+-- A row trigger, not a statement trigger with a transition table: the
+-- store step's statements capture nothing (the WHEN keeps it from firing
+-- there), and a distributed table can have it.
+DROP TRIGGER snapshots_keep_latest ON tiktrack.snapshots;
+CREATE TRIGGER snapshots_keep_latest
+	AFTER INSERT ON tiktrack.snapshots
+	FOR EACH ROW WHEN (NOT tiktrack.store_step_running())
+	EXECUTE FUNCTION tiktrack.snapshots_keep_latest();
 
 ALTER TABLE tiktrack.videos
 	DROP COLUMN next_fetch_at,

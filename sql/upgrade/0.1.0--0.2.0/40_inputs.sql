@@ -208,10 +208,11 @@ BEGIN
 					state = CASE WHEN v.state = 'stopped' THEN 'resolving' ELSE v.state END
 			RETURNING v.id INTO v_id;
 		-- (Re)schedules it now unless it is scheduled already or not active.
-		INSERT INTO tiktrack.video_schedule AS s (video_id, next_fetch_at)
-			SELECT v.id, now() FROM tiktrack.videos v
+		INSERT INTO tiktrack.video_schedule AS s (video_id, next_fetch_at, creator_id)
+			SELECT v.id, now(), v.creator_id FROM tiktrack.videos v
 			WHERE v.id = v_id AND v.state IN ('tracking', 'failing', 'awaiting_authorization', 'resolving')
-			ON CONFLICT (video_id) DO UPDATE SET next_fetch_at = coalesce(s.next_fetch_at, excluded.next_fetch_at);
+			ON CONFLICT (video_id) DO UPDATE SET next_fetch_at = coalesce(s.next_fetch_at, excluded.next_fetch_at),
+												 creator_id = excluded.creator_id;
 		PERFORM tiktrack.wake_worker_on_commit();
 		RETURN v_id;
 	END IF;
@@ -254,10 +255,11 @@ BEGIN
 				state = CASE WHEN v.state IN ('stopped', 'completed') THEN 'tracking' ELSE v.state END
 		RETURNING v.id INTO v_id;
 	-- (Re)schedules it now unless it is scheduled already or not active.
-	INSERT INTO tiktrack.video_schedule AS s (video_id, next_fetch_at)
-		SELECT v.id, now() FROM tiktrack.videos v
+	INSERT INTO tiktrack.video_schedule AS s (video_id, next_fetch_at, creator_id)
+		SELECT v.id, now(), v.creator_id FROM tiktrack.videos v
 		WHERE v.id = v_id AND v.state IN ('tracking', 'failing', 'awaiting_authorization', 'resolving')
-		ON CONFLICT (video_id) DO UPDATE SET next_fetch_at = coalesce(s.next_fetch_at, excluded.next_fetch_at);
+		ON CONFLICT (video_id) DO UPDATE SET next_fetch_at = coalesce(s.next_fetch_at, excluded.next_fetch_at),
+											 creator_id = excluded.creator_id;
 	PERFORM tiktrack.wake_worker_on_commit();
 	RETURN v_id;
 END
