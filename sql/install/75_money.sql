@@ -76,6 +76,8 @@ COMMENT ON COLUMN tiktrack.orders.customer_key IS 'The brand''s key of the custo
 COMMENT ON COLUMN tiktrack.orders.revenue_cents IS 'Revenue in minor units of the campaign currency.';
 COMMENT ON COLUMN tiktrack.orders.promo_code IS 'The discount code used, as entered; matched trimmed and case-insensitively with tiktrack.promo_codes.';
 CREATE INDEX orders_campaign_idx ON tiktrack.orders (campaign_id, occurred_at);
+-- The orders a new touch can reach (the stored credits).
+CREATE INDEX orders_customer_idx ON tiktrack.orders (campaign_id, customer_key, occurred_at);
 
 CREATE TABLE tiktrack.attribution_settings (
 	campaign_id bigint PRIMARY KEY REFERENCES tiktrack.campaigns (id) ON DELETE CASCADE,
@@ -428,6 +430,38 @@ COMMENT ON FUNCTION tiktrack.check_attribution_model(text) IS
 	'Internal: raises invalid_parameter_value unless model is one of last_touch, first_touch, linear, time_decay, position_based.';
 
 /*
+ * The weights of the models, shared by tiktrack.attribution() (all models
+ * at once) and the kept credits (the configured model), so both give the
+ * same figures.  SQL-standard bodies: bound to their operators when created
+ * (no search_path at call time) and inlined into the calling query, where a
+ * constant model folds the CASE to one branch.
+ */
+CREATE FUNCTION tiktrack.touch_weight(model text, k bigint, n bigint, decay float8, decay_sum float8)
+RETURNS float8
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN CASE model
+	WHEN 'last_touch' THEN CASE WHEN k = n THEN 1 ELSE 0 END::float8
+	WHEN 'first_touch' THEN CASE WHEN k = 1 THEN 1 ELSE 0 END::float8
+	WHEN 'linear' THEN 1::float8 / n
+	WHEN 'time_decay' THEN decay / decay_sum
+	WHEN 'position_based' THEN CASE WHEN n = 1 THEN 1
+									WHEN n = 2 THEN 0.5
+									WHEN k = 1 OR k = n THEN 0.4
+									ELSE 0.2 / (n - 2) END::float8
+END;
+COMMENT ON FUNCTION tiktrack.touch_weight(text, bigint, bigint, float8, float8) IS
+	'Internal: the weight of the k-th of an order''s n eligible touches (ordered by occurred_at, id) under model: last_touch 1 to the last, first_touch 1 to the first, linear 1/n, time_decay decay / decay_sum (tiktrack.touch_decay of the touch and the sum over the n), position_based (n = 1: 1; n = 2: 0.5; n >= 3: 0.4 first and last, 0.2/(n - 2) between).';
+REVOKE EXECUTE ON FUNCTION tiktrack.touch_weight(text, bigint, bigint, float8, float8) FROM PUBLIC;
+
+CREATE FUNCTION tiktrack.touch_decay(touch_at timestamptz, order_at timestamptz, half_life_seconds float8)
+RETURNS float8
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+RETURN pg_catalog.power(2::float8, extract(epoch FROM touch_at - order_at) / half_life_seconds);
+COMMENT ON FUNCTION tiktrack.touch_decay(timestamptz, timestamptz, float8) IS
+	'Internal: the time-decay factor 2^(-(order_at - touch_at) / half_life) of a touch, half_life in seconds (tiktrack.touch_weight normalises it over the order''s touches).';
+REVOKE EXECUTE ON FUNCTION tiktrack.touch_decay(timestamptz, timestamptz, float8) FROM PUBLIC;
+
+/*
  * Every model at once, per creator: one hash join of the orders without a
  * campaign code with their customers' touches, sorted once per order by
  * (occurred_at, id); each touch's weight under the five models comes from
@@ -473,14 +507,11 @@ BEGIN
 			   count(*) FILTER (WHERE x.via_touch) AS touches
 		FROM (
 			SELECT w.creator_id, true AS via_touch, w.revenue_cents,
-				   CASE WHEN w.k = w.n THEN 1 ELSE 0 END::float8 AS lt,
-				   CASE WHEN w.k = 1 THEN 1 ELSE 0 END::float8 AS ft,
-				   1::float8 / w.n AS li,
-				   w.decay / w.decay_sum AS td,
-				   CASE WHEN w.n = 1 THEN 1
-						WHEN w.n = 2 THEN 0.5
-						WHEN w.k = 1 OR w.k = w.n THEN 0.4
-						ELSE 0.2 / (w.n - 2) END::float8 AS pb
+				   tiktrack.touch_weight('last_touch', w.k, w.n, w.decay, w.decay_sum) AS lt,
+				   tiktrack.touch_weight('first_touch', w.k, w.n, w.decay, w.decay_sum) AS ft,
+				   tiktrack.touch_weight('linear', w.k, w.n, w.decay, w.decay_sum) AS li,
+				   tiktrack.touch_weight('time_decay', w.k, w.n, w.decay, w.decay_sum) AS td,
+				   tiktrack.touch_weight('position_based', w.k, w.n, w.decay, w.decay_sum) AS pb
 			FROM (
 				SELECT j.revenue_cents, j.creator_id, j.decay,
 					   row_number() OVER w AS k,
@@ -488,7 +519,7 @@ BEGIN
 					   sum(j.decay) OVER w AS decay_sum
 				FROM (
 					SELECT o.id, o.revenue_cents, t.creator_id, t.occurred_at, t.id AS touch_id,
-						   pg_catalog.power(2::float8, extract(epoch FROM t.occurred_at - o.occurred_at) / v_h) AS decay
+						   tiktrack.touch_decay(t.occurred_at, o.occurred_at, v_h) AS decay
 					FROM tiktrack.orders o
 					JOIN tiktrack.touches t
 						ON t.campaign_id = o.campaign_id
@@ -631,52 +662,20 @@ COMMENT ON FUNCTION tiktrack.attribution_models(bigint, timestamptz) IS
 	'Attributed revenue (minor units) of each creator of the campaign under every model side by side (the rules of tiktrack.attribution(), one pass over the orders), plus a NULL creator row for unattributed revenue, so a brand sees how much the choice of model moves money.';
 
 -- GMV beyond direct conversions: orders attributed to any creator under the
--- campaign's rules (weights sum to 1, so the model does not matter).
+-- campaign's rules, from the stored credits.
 CREATE FUNCTION tiktrack.attributed_order_revenue(campaign_id bigint, as_of timestamptz)
 RETURNS numeric
 LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-	r record;
-	v_sum numeric;
 BEGIN
-	IF NOT EXISTS (SELECT FROM tiktrack.orders o WHERE o.campaign_id = attributed_order_revenue.campaign_id) THEN
-		RETURN 0;
-	END IF;
-	r := tiktrack.attribution_rules(attributed_order_revenue.campaign_id);
-	-- Two plain semi-joins (an OR of EXISTS would probe per order).
-	SELECT coalesce(sum(x.revenue_cents), 0) INTO v_sum
-	FROM (
-		SELECT o.revenue_cents
-		FROM tiktrack.orders o
-		WHERE o.campaign_id = attributed_order_revenue.campaign_id
-		  AND o.occurred_at <= coalesce(attributed_order_revenue.as_of, 'infinity')
-		  AND NOT EXISTS (SELECT FROM tiktrack.conversions cv
-						  WHERE cv.campaign_id = o.campaign_id AND cv.order_id = o.order_id)
-		  AND EXISTS (SELECT FROM tiktrack.promo_codes pc
-					  WHERE pc.campaign_id = o.campaign_id AND pc.code = upper(btrim(o.promo_code)))
-		UNION ALL
-		SELECT o.revenue_cents
-		FROM tiktrack.orders o
-		WHERE o.campaign_id = attributed_order_revenue.campaign_id
-		  AND o.occurred_at <= coalesce(attributed_order_revenue.as_of, 'infinity')
-		  AND NOT EXISTS (SELECT FROM tiktrack.conversions cv
-						  WHERE cv.campaign_id = o.campaign_id AND cv.order_id = o.order_id)
-		  AND NOT EXISTS (SELECT FROM tiktrack.promo_codes pc
-						  WHERE pc.campaign_id = o.campaign_id AND pc.code = upper(btrim(o.promo_code)))
-		  AND EXISTS (SELECT FROM tiktrack.touches t
-					  WHERE t.campaign_id = o.campaign_id AND t.customer_key = o.customer_key
-						AND t.occurred_at <= o.occurred_at
-						AND t.occurred_at >= o.occurred_at - greatest(r.click_lookback, r.view_lookback)
-						AND t.occurred_at >= o.occurred_at
-							- CASE t.kind WHEN 'click' THEN r.click_lookback ELSE r.view_lookback END)
-	) x;
-	RETURN v_sum;
+	RETURN (SELECT coalesce(sum(r.revenue_cents), 0)
+			FROM tiktrack.credited_revenue(attributed_order_revenue.campaign_id, attributed_order_revenue.as_of) r
+			WHERE r.creator_id IS NULL);
 END
 $$;
 COMMENT ON FUNCTION tiktrack.attributed_order_revenue(bigint, timestamptz) IS
-	'Internal: revenue (minor units, exact) of the campaign''s orders up to as_of that its rules attribute to some creator (a campaign code or an eligible touch); part of tiktrack.campaign_metrics() GMV.';
+	'Internal: revenue (minor units, exact) of the campaign''s orders up to as_of that its rules attribute to some creator (a campaign code or an eligible touch), from the stored credits (tiktrack.credited_revenue); part of tiktrack.campaign_metrics() GMV.';
 
 /* ---- performance-based pay ---- */
 
@@ -810,10 +809,10 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
 	v_at timestamptz := coalesce(payout_figures.as_of, now());
-	v_model text := (tiktrack.attribution_rules(payout_figures.campaign_id)).model;
 	v_needs_revenue boolean;
 BEGIN
-	-- Attribution walks every order: only when some terms need revenue.
+	-- The stored credits (tiktrack.credited_revenue): only when some terms
+	-- need revenue.
 	SELECT coalesce(bool_or(pt.terms ? 'commission_rate' OR pt.terms -> 'renewal' ? 'min_roas'), false)
 		INTO v_needs_revenue
 		FROM tiktrack.pay_terms pt WHERE pt.campaign_id = payout_figures.campaign_id;
@@ -854,11 +853,8 @@ BEGIN
 		FROM posts p GROUP BY p.creator_id
 	),
 	revenue AS (
-		SELECT r.creator_id,
-			   CASE v_model WHEN 'last_touch' THEN r.lt_revenue WHEN 'first_touch' THEN r.ft_revenue
-							WHEN 'linear' THEN r.li_revenue WHEN 'time_decay' THEN r.td_revenue
-							ELSE r.pb_revenue END AS cents
-		FROM tiktrack.attribution_all(payout_figures.campaign_id, payout_figures.as_of) r
+		SELECT r.creator_id, r.revenue_cents::float8 AS cents
+		FROM tiktrack.credited_revenue(payout_figures.campaign_id, payout_figures.as_of) r
 		WHERE v_needs_revenue AND r.creator_id IS NOT NULL
 	),
 	parts AS (

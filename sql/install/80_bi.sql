@@ -349,7 +349,8 @@ DECLARE
 											 'traction_alerts',
 											 -- money (75_money.sql)
 											 'promo_codes', 'touches', 'orders', 'attribution_settings',
-											 'pay_terms', 'payments', 'rate_cards'];
+											 'pay_terms', 'payments', 'rate_cards', 'order_credits',
+											 'order_credit_days'];
 	-- Helpers PUBLIC may not call that the readable functions call.
 	readable_helpers constant regprocedure[] := ARRAY[
 		'tiktrack.campaign_or_error(bigint)',
@@ -364,7 +365,10 @@ DECLARE
 		'tiktrack.attribution_report(bigint, timestamptz)',
 		'tiktrack.attributed_order_revenue(bigint, timestamptz)',
 		'tiktrack.check_pay_terms(jsonb)',
-		'tiktrack.payout_figures(bigint, timestamptz)']::regprocedure[];
+		'tiktrack.payout_figures(bigint, timestamptz)',
+		'tiktrack.touch_weight(text, bigint, bigint, float8, float8)',
+		'tiktrack.touch_decay(timestamptz, timestamptz, float8)',
+		'tiktrack.credited_revenue(bigint, timestamptz)']::regprocedure[];
 	r record;
 BEGIN
 	IF role IS NULL THEN
@@ -519,8 +523,8 @@ COMMENT ON COLUMN tiktrack.campaign_creator_stats.display_name IS 'Display name 
 COMMENT ON COLUMN tiktrack.campaign_creator_stats.posts IS 'The creator''s posts in the campaign.';
 COMMENT ON COLUMN tiktrack.campaign_creator_stats.posts_published IS 'Of those, the posts with a snapshot.';
 COMMENT ON COLUMN tiktrack.campaign_creator_stats.creator_fee_cents IS 'Sum of the creator''s post fees, in minor units of the campaign currency (divide by 10^currency_minor_units).';
-COMMENT ON COLUMN tiktrack.campaign_creator_stats.gmv_cents IS 'Revenue of the conversions attributed to the creator, in minor units of the campaign currency.';
-COMMENT ON COLUMN tiktrack.campaign_creator_stats.conversions IS 'Number of conversions attributed to the creator.';
+COMMENT ON COLUMN tiktrack.campaign_creator_stats.gmv_cents IS 'Revenue of the direct conversions attributed to the creator plus the revenue of the orders credited to them under the campaign''s attribution rules (fractional where an order is shared), in minor units of the campaign currency.';
+COMMENT ON COLUMN tiktrack.campaign_creator_stats.conversions IS 'Number of direct conversions attributed to the creator (record_conversion; credited orders are not counted here).';
 COMMENT ON COLUMN tiktrack.campaign_creator_stats.views IS 'Views summed over the posts'' latest snapshots.';
 COMMENT ON COLUMN tiktrack.campaign_creator_stats.engagement IS 'likes + comments + shares + saves summed over the posts'' latest snapshots.';
 COMMENT ON COLUMN tiktrack.campaign_creator_stats.engagement_rate IS 'engagement / views (a ratio of sums); NULL when views is 0.';

@@ -2,7 +2,9 @@
 # Benchmark: multi-touch attribution of a campaign with 200 creators,
 # 1,000,000 orders and 5,000,000 touches, against the plain-SQL last-touch
 # query (a window function) measured in the same run; and payouts() of the
-# 200 creators.
+# 200 creators, with commission and renewal terms (which read the stored
+# attribution credits); campaign_metrics(); the cost of keeping the credits
+# for the writers.
 #
 # Builds and installs the extension (into TIKTRACK_PG_ROOT when set, else
 # under the shared install lock), starts a throwaway cluster of its own in a

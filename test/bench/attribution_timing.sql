@@ -87,6 +87,62 @@ GROUP BY t.query, t.ord ORDER BY t.ord;
 \echo -- payouts of :creators creators (tiers, CPM pay, cap, measured at 30 days; no commission)
 SELECT count(*) AS creators, sum(total_cents) AS total_cents FROM tiktrack.payouts(:campaign, '2026-07-01 00:00+00');
 SELECT * FROM pg_temp.bench('payouts (no commission)', format('SELECT * FROM tiktrack.payouts(%s, %L)', :campaign, '2026-07-01 00:00+00'), :runs);
--- With a commission every order is attributed first: about attribution()'s time.
-UPDATE tiktrack.pay_terms SET terms = terms || '{"commission_rate": 0.05}';
-SELECT * FROM pg_temp.bench('payouts (5 % commission)', format('SELECT * FROM tiktrack.payouts(%s, %L)', :campaign, '2026-07-01 00:00+00'), least(:runs, 3));
+
+\echo
+\echo -- the stored credits (tiktrack.order_credits, kept by the triggers while loading) agree with
+\echo -- attribution() under the rules of the campaign, for every creator (else the benchmark stops)
+SELECT count(*) = 0 AS credits_agree
+FROM tiktrack.attribution(:campaign) a
+FULL JOIN (SELECT * FROM tiktrack.credited_revenue(:campaign, NULL) WHERE creator_id IS NOT NULL) c
+	ON c.creator_id = a.creator_id
+WHERE (a.creator_id IS NOT NULL OR c.creator_id IS NOT NULL)
+  AND abs(coalesce(a.revenue_cents, 0) - coalesce(c.revenue_cents, 0)::float8) > 1e-6 * greatest(abs(a.revenue_cents), 1) \gset
+\echo credits_agree: :credits_agree
+\if :credits_agree
+\else
+\quit 3
+\endif
+SELECT count(*) AS credit_rows, pg_size_pretty(pg_total_relation_size('tiktrack.order_credits')) AS credits_size,
+	   (SELECT count(*) FROM tiktrack.order_credit_days) AS day_sums
+FROM tiktrack.order_credits;
+
+\echo
+\echo -- readers of the stored credits: payouts() with a 5 % commission and a min_roas renewal
+\echo -- criterion (before the stored credits: about the time of attribution(), 6.4 s here), and
+\echo -- campaign_metrics() (GMV = conversions + attributed orders), now and as of a past moment
+\echo -- inside the days of the orders; x_round as above, against the plain last-touch query
+UPDATE tiktrack.pay_terms SET terms = terms || '{"commission_rate": 0.05, "renewal": {"min_roas": 2}}';
+TRUNCATE timing;
+SELECT pg_temp.rounds(ARRAY[:'plain',
+							format('SELECT * FROM tiktrack.payouts(%s, %L)', :campaign, '2026-07-01 00:00+00'),
+							format('SELECT * FROM tiktrack.payouts(%s)', :campaign),
+							format('SELECT * FROM tiktrack.campaign_metrics(%s)', :campaign),
+							format('SELECT * FROM tiktrack.campaign_metrics(%s, %L)', :campaign, '2026-07-01 12:00+00')],
+					  ARRAY['plain last touch (window function)', 'payouts (commission, as_of 2026-07-01)',
+							'payouts (commission, now)', 'campaign_metrics (now)',
+							'campaign_metrics (as_of 2026-07-01 12:00)'],
+					  :runs) \gset
+SELECT t.query, round(min(t.ms)::numeric, 1) AS best_ms,
+	   round((percentile_cont(0.5) WITHIN GROUP (ORDER BY t.ms))::numeric, 1) AS median_ms,
+	   round((percentile_cont(0.5) WITHIN GROUP (ORDER BY t.ms / p.ms))::numeric, 4) AS x_round
+FROM timing t JOIN timing p ON p.round = t.round AND p.ord = 1
+GROUP BY t.query, t.ord ORDER BY t.ord;
+SELECT count(*) AS creators, sum(commission_cents) AS commission_cents, sum(total_cents) AS total_cents
+FROM tiktrack.payouts(:campaign, '2026-07-01 00:00+00');
+SELECT gmv_cents, roas FROM tiktrack.campaign_metrics(:campaign);
+
+\echo
+\echo -- what keeping the credits costs the writers: 1,000 record_touch() and 1,000 record_order()
+\echo -- calls of existing customers (each recomputes the orders of the customer), one transaction each
+\echo -- loop; and set_attribution(), which recomputes the million orders of the campaign
+SELECT * FROM pg_temp.bench('1,000 x record_touch',
+	format($q$SELECT tiktrack.record_touch(%s, 'bench' || (i %% %s + 1), 'cust' || (hashint4(-i) & 2147483647) %% 2000000,
+										   '2026-06-20 00:00+00'::timestamptz + i * interval '1 second')
+			  FROM generate_series(1, 1000) i$q$, :campaign, :creators), 1);
+SELECT * FROM pg_temp.bench('1,000 x record_order',
+	format($q$SELECT tiktrack.record_order(%s, 'cust' || (hashint4(i) & 2147483647) %% 2000000, 1500,
+										   '2026-06-25 00:00+00'::timestamptz + i * interval '1 second', 'W' || i)
+			  FROM generate_series(1, 1000) i$q$, :campaign), 1);
+SELECT * FROM pg_temp.bench('set_attribution (linear: recomputes 1M orders)',
+	format('SELECT tiktrack.set_attribution(%s, %L)', :campaign, 'linear'), 1);
+SELECT * FROM pg_temp.bench('payouts (commission, linear, now)', format('SELECT * FROM tiktrack.payouts(%s)', :campaign), :runs);
