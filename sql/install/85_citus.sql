@@ -10,10 +10,12 @@
  * the video id and colocated, so that a post's history, its latest
  * snapshot and its campaign links are on one shard and every per-video
  * join runs on the shards; creator_stats is distributed by creator; the
- * small shared tables (currencies, creators, tokens, campaigns and the
- * money tables) are reference tables, a copy on every node, so that any
- * shard joins them locally.  The worker's private tables (oauth_states,
- * fetch_log) stay local tables of the coordinator.
+ * small shared tables (currencies, creators, tokens, campaigns, pay terms,
+ * payments, rate cards) are reference tables, a copy on every node, so
+ * that any shard joins them locally.  The worker's private tables
+ * (oauth_states, fetch_log) and the sales with their attribution credits
+ * (kept by statement triggers with transition tables, which no Citus
+ * table can have) stay local tables of the coordinator.
  */
 
 /*
@@ -123,11 +125,6 @@ AS $$
 		('creators', 'reference', NULL, NULL),
 		('creator_tokens', 'reference', NULL, NULL),
 		('campaigns', 'reference', NULL, NULL),
-		('conversions', 'reference', NULL, NULL),
-		('promo_codes', 'reference', NULL, NULL),
-		('touches', 'reference', NULL, NULL),
-		('orders', 'reference', NULL, NULL),
-		('attribution_settings', 'reference', NULL, NULL),
 		('pay_terms', 'reference', NULL, NULL),
 		('payments', 'reference', NULL, NULL),
 		('rate_cards', 'reference', NULL, NULL),
@@ -142,7 +139,17 @@ AS $$
 		('creator_stats', 'distributed', 'creator_id', NULL),
 		-- the worker's own, on the coordinator only
 		('oauth_states', 'local', NULL, NULL),
-		('fetch_log', 'local', NULL, NULL)
+		('fetch_log', 'local', NULL, NULL),
+		-- sales and their attribution credits, on the coordinator only:
+		-- statement triggers with transition tables keep the credits
+		-- (76_money_credits.sql), which a Citus table cannot have
+		('conversions', 'local', NULL, NULL),
+		('promo_codes', 'local', NULL, NULL),
+		('touches', 'local', NULL, NULL),
+		('orders', 'local', NULL, NULL),
+		('attribution_settings', 'local', NULL, NULL),
+		('order_credits', 'local', NULL, NULL),
+		('order_credit_days', 'local', NULL, NULL)
 	) AS t(table_name, kind, distribution_column, colocate_with)
 $$;
 COMMENT ON FUNCTION tiktrack.citus_layout() IS
@@ -322,6 +329,7 @@ DECLARE
 	v_fks text[] := '{}';
 	v_triggers text[] := '{}';
 	v_tables text[];
+	v_local text[];
 	v_shards integer;
 BEGIN
 	IF NOT EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'citus') THEN
@@ -353,6 +361,9 @@ BEGIN
 	SELECT array_agg(l.table_name) INTO v_tables
 		FROM tiktrack.citus_layout() l
 		WHERE l.kind <> 'local' AND to_regclass('tiktrack.' || l.table_name) IS NOT NULL;
+	SELECT array_agg(l.table_name) INTO v_local
+		FROM tiktrack.citus_layout() l
+		WHERE l.kind = 'local' AND to_regclass('tiktrack.' || l.table_name) IS NOT NULL;
 
 	-- foreign keys between tiktrack's tables, and triggers on them
 	FOR k IN
@@ -362,11 +373,18 @@ BEGIN
 		JOIN pg_class r ON r.oid = c.conrelid
 		JOIN pg_class f ON f.oid = c.confrelid
 		WHERE c.contype = 'f' AND r.relnamespace = 'tiktrack'::regnamespace
-		  AND r.relname = ANY (v_tables)
+		  AND (r.relname = ANY (v_tables)
+			   -- a local table's key to a Citus table: Citus would make the
+			   -- local table a Citus table, which an extension's table
+			   -- cannot become
+			   OR (r.relname = ANY (v_local) AND f.relname = ANY (v_tables)))
 		ORDER BY r.relname, c.conname
 	LOOP
 		v_drops := v_drops || format('ALTER TABLE tiktrack.%I DROP CONSTRAINT IF EXISTS %I',
 									 k.relname, k.conname);
+		IF k.relname = ANY (v_local) THEN
+			CONTINUE;
+		END IF;
 		-- Citus enforces no key from a reference table to a distributed
 		-- one, nor ON UPDATE CASCADE (ids never change anyway)
 		IF (SELECT l.kind FROM tiktrack.citus_layout() l WHERE l.table_name = k.relname) = 'reference'
@@ -459,10 +477,10 @@ BEGIN
 		SELECT ('tiktrack.' || l.table_name)::regclass, l.kind, l.distribution_column,
 			   CASE WHEN l.colocate_with IS NOT NULL THEN ('tiktrack.' || l.colocate_with)::regclass END
 		FROM tiktrack.citus_layout() l
-		WHERE l.table_name = ANY (v_tables) OR l.kind = 'local'
+		WHERE l.table_name = ANY (v_tables || v_local)
 		ORDER BY l.kind DESC, l.table_name;
 END
 $$;
 COMMENT ON FUNCTION tiktrack.distribute(integer) IS
-	'Distributes tiktrack on a Citus cluster; run once on the coordinator after CREATE EXTENSION tiktrack and citus_add_node() of every worker. Per-video tables by video id, colocated with videos (shard_count shards, default citus.shard_count); creator_stats by creator; the shared tables as reference tables (tiktrack.citus_layout() lists them). Drops what Citus cannot enforce: the foreign keys from reference tables to videos, ON UPDATE CASCADE, the unique constraint on videos.short_url (kept as an index), and the statement triggers on snapshots (call tiktrack.sync_latest_snapshots() after a plain INSERT INTO tiktrack.snapshots). Returns the layout.';
+	'Distributes tiktrack on a Citus cluster; run once on the coordinator after CREATE EXTENSION tiktrack and citus_add_node() of every worker. Per-video tables by video id, colocated with videos (shard_count shards, default citus.shard_count); creator_stats by creator; the shared tables as reference tables; sales, attribution credits and the worker''s own tables stay local tables of the coordinator (tiktrack.citus_layout() lists them). Drops what Citus cannot enforce or run: the foreign keys of the local tables to Citus tables, ON UPDATE CASCADE, the unique constraint on videos.short_url (kept as an index), the triggers on snapshots (call tiktrack.sync_latest_snapshots() after a plain INSERT INTO tiktrack.snapshots) and the triggers that NOTIFY. Gives some functions another body or settings on every node (citus_function_replacements(), citus_function_settings()). Returns the layout.';
 REVOKE EXECUTE ON FUNCTION tiktrack.distribute(integer) FROM PUBLIC;

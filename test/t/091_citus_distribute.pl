@@ -80,14 +80,15 @@ is($coord->safe_psql('postgres', q{
 	SELECT string_agg(table_name || ':' || kind || coalesce(':' || distribution_column, ''), ' ' ORDER BY table_name::text)
 	FROM tiktrack.distribute(shard_count => 4)}),
 	join(' ', sort
-		'tiktrack.attribution_settings:reference', 'tiktrack.campaign_posts:distributed:video_id',
-		'tiktrack.campaigns:reference', 'tiktrack.conversions:reference',
+		'tiktrack.attribution_settings:local', 'tiktrack.campaign_posts:distributed:video_id',
+		'tiktrack.campaigns:reference', 'tiktrack.conversions:local',
 		'tiktrack.creator_stats:distributed:creator_id', 'tiktrack.creator_tokens:reference',
 		'tiktrack.creators:reference', 'tiktrack.currencies:reference', 'tiktrack.fetch_log:local',
 		'tiktrack.latest_snapshots:distributed:video_id', 'tiktrack.oauth_states:local',
-		'tiktrack.orders:reference', 'tiktrack.pay_terms:reference', 'tiktrack.payments:reference',
-		'tiktrack.promo_codes:reference', 'tiktrack.rate_cards:reference',
-		'tiktrack.snapshots:distributed:video_id', 'tiktrack.touches:reference',
+		'tiktrack.order_credit_days:local', 'tiktrack.order_credits:local',
+		'tiktrack.orders:local', 'tiktrack.pay_terms:reference', 'tiktrack.payments:reference',
+		'tiktrack.promo_codes:local', 'tiktrack.rate_cards:reference',
+		'tiktrack.snapshots:distributed:video_id', 'tiktrack.touches:local',
 		'tiktrack.traction_alerts:distributed:video_id', 'tiktrack.videos:distributed:id',
 		($coord->safe_psql('postgres', q{SELECT to_regclass('tiktrack.video_schedule') IS NOT NULL}) eq 't'
 			? ('tiktrack.video_schedule:distributed:video_id') : ())),
@@ -107,8 +108,13 @@ is($coord->safe_psql('postgres', qq{
 is($coord->safe_psql('postgres', q{
 	SELECT string_agg(DISTINCT partmethod::text || repmodel::text, ',') FROM pg_dist_partition
 	WHERE logicalrelid IN ('tiktrack.creators'::regclass, 'tiktrack.campaigns'::regclass, 'tiktrack.currencies'::regclass,
-						   'tiktrack.conversions'::regclass, 'tiktrack.orders'::regclass, 'tiktrack.creator_tokens'::regclass)}),
+						   'tiktrack.pay_terms'::regclass, 'tiktrack.payments'::regclass, 'tiktrack.creator_tokens'::regclass)}),
 	'nt', 'shared tables are reference tables');
+is($coord->safe_psql('postgres', q{
+	SELECT count(*) FROM pg_dist_partition
+	WHERE logicalrelid IN ('tiktrack.orders'::regclass, 'tiktrack.touches'::regclass, 'tiktrack.conversions'::regclass,
+						   'tiktrack.order_credits'::regclass, 'tiktrack.fetch_log'::regclass)}),
+	'0', 'sales, credits and the fetch log stay local tables of the coordinator');
 is($coord->safe_psql('postgres', q{
 	SELECT count(DISTINCT n.nodeport) FROM pg_dist_shard s
 	JOIN pg_dist_placement p ON p.shardid = s.shardid
