@@ -351,7 +351,7 @@ BEGIN
 	IF k.count > 0 THEN
 		RAISE EXCEPTION 'tiktrack is distributed already'
 			USING ERRCODE = 'object_not_in_prerequisite_state',
-				  HINT = 'See pg_catalog.citus_tables for the layout.';
+				  HINT = 'tiktrack.citus_layout() lists the layout; pg_catalog.pg_dist_partition holds what Citus made of it.';
 	END IF;
 	v_shards := coalesce(shard_count, current_setting('citus.shard_count')::integer);
 	-- foreign keys to reference tables want one connection per node
