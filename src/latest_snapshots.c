@@ -153,6 +153,7 @@ int
 latest_snapshots_execute_bypassing(const char *sql, int nargs, Oid *types, Datum *values,
 								   const char *nulls)
 {
+	bool		was = store_keeps_latest;
 	int			rc;
 
 	store_keeps_latest = true;
@@ -162,8 +163,25 @@ latest_snapshots_execute_bypassing(const char *sql, int nargs, Oid *types, Datum
 	}
 	PG_FINALLY();
 	{
-		store_keeps_latest = false;
+		store_keeps_latest = was;
 	}
 	PG_END_TRY();
 	return rc;
+}
+
+void
+store_step_run(void (*step) (void *), void *arg)
+{
+	bool		was = store_keeps_latest;
+
+	store_keeps_latest = true;
+	PG_TRY();
+	{
+		step(arg);
+	}
+	PG_FINALLY();
+	{
+		store_keeps_latest = was;
+	}
+	PG_END_TRY();
 }

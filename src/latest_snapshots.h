@@ -39,4 +39,11 @@
 extern int	latest_snapshots_execute_bypassing(const char *sql, int nargs, Oid *types,
 											   Datum *values, const char *nulls);
 
+/*
+ * Runs step(arg) as the store step: tiktrack.store_step_running() is true
+ * meanwhile, so the triggers whose work the store step does itself
+ * (latest_snapshots, early traction, the state events) stand aside.
+ */
+extern void store_step_run(void (*step) (void *), void *arg);
+
 #endif							/* TIKTRACK_LATEST_SNAPSHOTS_H */

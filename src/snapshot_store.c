@@ -463,7 +463,7 @@ resolved_id_free(const FetchBatch *b, int64 real_id)
  * batch (u) and the stored row (v), next to the metadata TikTok sent.
  */
 #define NEW_OUTCOME \
-	"WITH n AS MATERIALIZED (SELECT v.id," \
+	"WITH n AS MATERIALIZED (SELECT v.id, v.state AS old_state, v.creator_id," \
 	" CASE" \
 	"  WHEN u.outcome = 'missing' AND v.missing_count + 1 >= $2" \
 	"   AND v.state NOT IN ('stopped', 'completed') THEN 'unavailable'" \
@@ -529,6 +529,81 @@ resolved_id_free(const FetchBatch *b, int64 real_id)
 #define SET_OUTCOME \
 	" state = n.state, fetch_failures = n.fetch_failures, missing_count = n.missing_count," \
 	" last_error = n.last_error, last_error_at = n.last_error_at"
+/*
+ * What the state events need (tiktrack.notify_video_state, the trigger
+ * that stands aside for the store step): the store step sends them itself,
+ * from the coordinator on a Citus cluster, where a trigger on a shard
+ * cannot NOTIFY.
+ */
+#define RETURNING_STATES " RETURNING v.id, n.creator_id, v.state, n.old_state"
+
+/* An event on channel tiktrack_events, unless tiktrack.events is off. */
+static void
+notify_event(const char *event, const char *id_key, int64 id, bool has_creator, int64 creator_id)
+{
+	Oid			types[4] = {TEXTOID, TEXTOID, INT8OID, INT8OID};
+	Datum		v[4];
+	char		nulls[5] = "    ";
+
+	v[0] = CStringGetTextDatum(event);
+	v[1] = CStringGetTextDatum(id_key);
+	v[2] = Int64GetDatum(id);
+	v[3] = Int64GetDatum(creator_id);
+	if (!has_creator)
+		nulls[3] = 'n';
+	/* the payloads of the triggers: the event and ids only */
+	if (strcmp(id_key, "creator_id") == 0)
+		exec("SELECT pg_catalog.pg_notify('tiktrack_events',"
+			 " pg_catalog.json_build_object('event', $1, $2, $3)::pg_catalog.text)"
+			 " WHERE tiktrack.events_enabled()",
+			 3, types, v, nulls, SPI_OK_SELECT);
+	else
+		exec("SELECT pg_catalog.pg_notify('tiktrack_events',"
+			 " pg_catalog.json_build_object('event', $1, $2, $3, 'creator_id', $4)::pg_catalog.text)"
+			 " WHERE tiktrack.events_enabled()",
+			 4, types, v, nulls, SPI_OK_SELECT);
+}
+
+/*
+ * tracking.completed and video.unavailable for the rows the last statement
+ * (RETURNING_STATES) moved into those states.
+ */
+static void
+notify_state_changes_spi(void)
+{
+	uint64		n = SPI_processed;
+	uint64		i,
+				k = 0;
+	int64	   *ids = palloc(sizeof(int64) * Max(n, 1));
+	int64	   *creators = palloc(sizeof(int64) * Max(n, 1));
+	bool	   *has_creator = palloc(sizeof(bool) * Max(n, 1));
+	bool	   *completed = palloc(sizeof(bool) * Max(n, 1));
+
+	/* copied first: each NOTIFY statement replaces SPI_tuptable */
+	for (i = 0; i < n; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		char	   *state = SPI_getvalue(tup, desc, 3);
+		char	   *old_state = SPI_getvalue(tup, desc, 4);
+		bool		isnull;
+		Datum		d;
+
+		if (state == NULL || (strcmp(state, "completed") != 0 && strcmp(state, "unavailable") != 0) ||
+			(old_state != NULL && strcmp(old_state, state) == 0))
+			continue;
+		ids[k] = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+		d = SPI_getbinval(tup, desc, 2, &isnull);
+		has_creator[k] = !isnull;
+		creators[k] = isnull ? 0 : DatumGetInt64(d);
+		completed[k] = (strcmp(state, "completed") == 0);
+		k++;
+	}
+	for (i = 0; i < k; i++)
+		notify_event(completed[i] ? "tracking.completed" : "video.unavailable", "video_id", ids[i],
+					 has_creator[i], creators[i]);
+}
+
 #define OUTCOME_CHANGED \
 	" (v.state, v.fetch_failures, v.missing_count, v.last_error, v.last_error_at)" \
 	"  IS DISTINCT FROM (n.state, n.fetch_failures, n.missing_count, n.last_error, n.last_error_at)"
@@ -723,14 +798,17 @@ store_videos_spi(FetchBatch *b, int lo, int hi)
 				 " UPDATE tiktrack.videos v SET" SET_OUTCOME ","
 				 " caption = n.caption, posted_at = n.posted_at, duration_s = n.duration_s, kind = n.kind"
 				 " FROM n WHERE v.id = n.id AND v.id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT n2.id FROM n n2))"
-				 " AND (n.metadata_changed OR" OUTCOME_CHANGED ")",
-				 NCOLS + 2, types, values, NULL, SPI_OK_UPDATE);
+				 " AND (n.metadata_changed OR" OUTCOME_CHANGED ")"
+				 RETURNING_STATES,
+				 NCOLS + 2, types, values, NULL, SPI_OK_UPDATE_RETURNING);
 		else
 			exec(NEW_OUTCOME
 				 " UPDATE tiktrack.videos v SET" SET_OUTCOME
 				 " FROM n WHERE v.id = n.id AND v.id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT n2.id FROM n n2))"
-				 " AND" OUTCOME_CHANGED,
-				 NCOLS + 2, types, values, NULL, SPI_OK_UPDATE);
+				 " AND" OUTCOME_CHANGED
+				 RETURNING_STATES,
+				 NCOLS + 2, types, values, NULL, SPI_OK_UPDATE_RETURNING);
+		notify_state_changes_spi();
 	}
 	store_schedule_spi(b, lo, hi);
 }
@@ -841,12 +919,20 @@ store_reauth(FetchCredentials *c)
 	Datum		v[2];
 	char		nulls[3] = "  ";
 
+	bool		already;
+
 	v[0] = Int64GetDatum(c->creator_id);
 	v[1] = text_arg(c->reauth_reason, nulls, 1);
+	exec("SELECT 1 FROM tiktrack.creators WHERE id = $1 AND auth_status = 'reauthorization_needed'",
+		 1, types, v, nulls, SPI_OK_SELECT);
+	already = (SPI_processed > 0);
 	exec("UPDATE tiktrack.creators SET auth_status = 'reauthorization_needed',"
 		 " last_error = $2 OPERATOR(pg_catalog.||) '; the creator must authorize again', updated_at = pg_catalog.now()"
 		 " WHERE id = $1",
 		 2, types, v, nulls, SPI_OK_UPDATE);
+	/* the event of tiktrack.notify_creator_reauthorization, which stands aside */
+	if (!already && SPI_processed > 0)
+		notify_event("creator.reauthorization_needed", "creator_id", c->creator_id, false, 0);
 }
 
 static void
@@ -927,41 +1013,73 @@ store_video_range_spi(FetchBatch *b, int lo, int hi)
 	store_traction_checks_spi(b, lo, hi);
 }
 
-void
-fetch_store(FetchBatch *b)
+/* The store step's entry points, run as the store step (store_step_run). */
+typedef struct StoreRange
 {
+	FetchBatch *b;
+	int			lo;
+	int			hi;
+} StoreRange;
+
+static void
+store_all(void *arg)
+{
+	FetchBatch *b = ((StoreRange *) arg)->b;
 	int			i;
 
-	require_current_schema();
-	SPI_connect();
 	/* tokens first: losing a rotated refresh token locks the creator out */
 	store_credentials_spi(b);
 	store_video_range_spi(b, 0, b->nvideos);
 	for (i = 0; i < b->ncreators; i++)
 		store_creator(b, &b->creators[i]);
 	store_calls_spi(b->calls, b->ncalls);
+}
+
+static void
+store_range(void *arg)
+{
+	StoreRange *r = (StoreRange *) arg;
+
+	store_video_range_spi(r->b, Max(r->lo, 0), Min(r->hi, r->b->nvideos));
+}
+
+static void
+store_all_but_videos(void *arg)
+{
+	FetchBatch *b = ((StoreRange *) arg)->b;
+	int			i;
+
+	store_credentials_spi(b);
+	for (i = 0; i < b->ncreators; i++)
+		store_creator(b, &b->creators[i]);
+	store_calls_spi(b->calls, b->ncalls);
+}
+
+static void
+store_as_store_step(void (*step) (void *), FetchBatch *b, int lo, int hi)
+{
+	StoreRange	r = {b, lo, hi};
+
+	require_current_schema();
+	SPI_connect();
+	store_step_run(step, &r);
 	SPI_finish();
+}
+
+void
+fetch_store(FetchBatch *b)
+{
+	store_as_store_step(store_all, b, 0, 0);
 }
 
 void
 fetch_store_videos(FetchBatch *b, int lo, int hi)
 {
-	require_current_schema();
-	SPI_connect();
-	store_video_range_spi(b, Max(lo, 0), Min(hi, b->nvideos));
-	SPI_finish();
+	store_as_store_step(store_range, b, lo, hi);
 }
 
 void
 fetch_store_all_but_videos(FetchBatch *b)
 {
-	int			i;
-
-	require_current_schema();
-	SPI_connect();
-	store_credentials_spi(b);
-	for (i = 0; i < b->ncreators; i++)
-		store_creator(b, &b->creators[i]);
-	store_calls_spi(b->calls, b->ncalls);
-	SPI_finish();
+	store_as_store_step(store_all_but_videos, b, 0, 0);
 }

@@ -249,10 +249,14 @@ $$;
 COMMENT ON FUNCTION tiktrack.notify_video_state() IS
 	'Trigger function: sends tracking.completed or video.unavailable on channel tiktrack_events when a video enters that state: {"event", "video_id", "creator_id"}; nothing when tiktrack.events is off.';
 
+-- The store step sends these events itself (from the coordinator on a
+-- Citus cluster, where a trigger on a shard cannot NOTIFY): the trigger
+-- is for every other writer.
 CREATE TRIGGER videos_notify_state
 	AFTER UPDATE OF state ON tiktrack.videos
 	FOR EACH ROW
-	WHEN (NEW.state IN ('completed', 'unavailable') AND OLD.state IS DISTINCT FROM NEW.state)
+	WHEN (NEW.state IN ('completed', 'unavailable') AND OLD.state IS DISTINCT FROM NEW.state
+		  AND NOT tiktrack.store_step_running())
 	EXECUTE FUNCTION tiktrack.notify_video_state();
 
 CREATE FUNCTION tiktrack.notify_creator_reauthorization()
@@ -276,7 +280,8 @@ COMMENT ON FUNCTION tiktrack.notify_creator_reauthorization() IS
 CREATE TRIGGER creators_notify_reauthorization
 	AFTER UPDATE OF auth_status ON tiktrack.creators
 	FOR EACH ROW
-	WHEN (NEW.auth_status = 'reauthorization_needed' AND OLD.auth_status IS DISTINCT FROM NEW.auth_status)
+	WHEN (NEW.auth_status = 'reauthorization_needed' AND OLD.auth_status IS DISTINCT FROM NEW.auth_status
+		  AND NOT tiktrack.store_step_running())
 	EXECUTE FUNCTION tiktrack.notify_creator_reauthorization();
 
 /*

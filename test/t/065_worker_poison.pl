@@ -135,6 +135,8 @@ TiktrackWorker::wait_for($node, qq{SELECT state || ':' || fetch_failures || ':' 
 	FROM tiktrack.videos WHERE id = $v_good}, 'tracking:0:true', 20, 'and it recovers by itself');
 
 # --- a creator whose sealed tokens are damaged: its videos wait, the others go on ---
+my $listener = $node->background_psql('postgres');
+$listener->query_safe('LISTEN tiktrack_events');
 q1(q{UPDATE tiktrack.creator_tokens SET access_token = '\x0102030405060708090a0b0c0d0e0f101112131415161718191a1b1c1d1e1f'::bytea
 	 WHERE creator_id = (SELECT id FROM tiktrack.creators WHERE handle = 'pb')});
 TiktrackWorker::wait_for($node, qq{SELECT string_agg(DISTINCT state, ',') FROM tiktrack.videos WHERE id IN ($b_utf8, $b_time, $b_good)},
@@ -142,6 +144,13 @@ TiktrackWorker::wait_for($node, qq{SELECT string_agg(DISTINCT state, ',') FROM t
 is(q1(q{SELECT auth_status, last_error FROM tiktrack.creators WHERE handle = 'pb'}),
 	'reauthorization_needed|the stored tokens of @pb cannot be unsealed (sealed under another key or altered); the creator must authorize again',
 	'the creator must authorize again, and says why');
+{
+	my $pb = q1(q{SELECT id FROM tiktrack.creators WHERE handle = 'pb'});
+	my @reauth = ($listener->query_safe('SELECT 1') =~ /with payload "(\{"event" : "creator\.reauthorization_needed"[^"]*[^}]*\})"/g);
+	is(join("\n", @reauth), qq({"event" : "creator.reauthorization_needed", "creator_id" : $pb}),
+		'one creator.reauthorization_needed event, sent by the store step');
+	$listener->quit;
+}
 is(q1("SELECT next_fetch_at = track_until FROM tiktrack.videos JOIN tiktrack.video_schedule ON video_id = id WHERE id = $b_good"), 't',
 	'its videos are no longer polled (only their end is kept in view)');
 $before = q1("SELECT count(*) FROM tiktrack.snapshots WHERE video_id = $v_good");

@@ -126,6 +126,10 @@ like($err, qr/tiktrack is distributed already/, 'distribute() runs once');
 
 # ---- the loop, distributed ----
 
+# The state events come from the coordinator's store step (a trigger on a
+# shard cannot NOTIFY inside a worker node's prepared transaction).
+my $listener = $coord->background_psql('postgres');
+$listener->query_safe('LISTEN tiktrack_events');
 my $creators = TiktrackWorker::connect_creators($coord, $sim,
 	creators => 2, videos_per_creator => 3, business_share => 0.5, prefix => 'dist');
 is(TiktrackWorker::track_videos($coord, $creators, '6 seconds'), 6, 'six videos tracked on the coordinator');
@@ -141,6 +145,14 @@ TiktrackWorker::wait_for($coord,
 	WITH s AS MATERIALIZED (SELECT * FROM tiktrack.video_schedule) SELECT json_agg(s) FROM s;
 	WITH v AS MATERIALIZED (SELECT id, state, last_error, track_until, fetch_failures FROM tiktrack.videos) SELECT json_agg(v) FROM v;
 	SELECT now()}));
+{
+	my $events = $listener->query_safe('SELECT 1');
+	my @completed = sort { $a <=> $b } ($events =~ /"event" : "tracking\.completed", "video_id" : (\d+), "creator_id" : \d+\}/g);
+	my @tracked = sort { $a <=> $b } map { map { $_->{id} } @{ $_->{videos} } } @$creators;
+	is(join(',', @completed), join(',', @tracked),
+		'one tracking.completed event per video, sent by the coordinator\'s store step');
+	$listener->quit;
+}
 my $mismatch = 0;
 for my $c (@$creators)
 {

@@ -310,6 +310,25 @@ CREATE TRIGGER snapshots_keep_latest
 	FOR EACH ROW WHEN (NOT tiktrack.store_step_running())
 	EXECUTE FUNCTION tiktrack.snapshots_keep_latest();
 
+/* the state events: the store step sends them itself (see 60_worker.sql) */
+DROP TRIGGER videos_notify_state ON tiktrack.videos;
+-- The store step sends these events itself (from the coordinator on a
+-- Citus cluster, where a trigger on a shard cannot NOTIFY): the trigger
+-- is for every other writer.
+CREATE TRIGGER videos_notify_state
+	AFTER UPDATE OF state ON tiktrack.videos
+	FOR EACH ROW
+	WHEN (NEW.state IN ('completed', 'unavailable') AND OLD.state IS DISTINCT FROM NEW.state
+		  AND NOT tiktrack.store_step_running())
+	EXECUTE FUNCTION tiktrack.notify_video_state();
+DROP TRIGGER creators_notify_reauthorization ON tiktrack.creators;
+CREATE TRIGGER creators_notify_reauthorization
+	AFTER UPDATE OF auth_status ON tiktrack.creators
+	FOR EACH ROW
+	WHEN (NEW.auth_status = 'reauthorization_needed' AND OLD.auth_status IS DISTINCT FROM NEW.auth_status
+		  AND NOT tiktrack.store_step_running())
+	EXECUTE FUNCTION tiktrack.notify_creator_reauthorization();
+
 ALTER TABLE tiktrack.videos
 	DROP COLUMN next_fetch_at,
 	DROP COLUMN last_fetched_at,
