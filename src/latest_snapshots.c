@@ -7,12 +7,14 @@
  * Two writers, one rule.  The store step (snapshot_store.c) writes its
  * batch's snapshots and their latest_snapshots rows in one statement,
  * set-based from the batch's arrays (an INSERT ... RETURNING feeding the
- * upsert), and asks the trigger to stand aside for that statement: no
- * second pass over a transition table, and a write path that does not
- * depend on a trigger (what a distributed table needs).  Any other INSERT
- * INTO tiktrack.snapshots -- manual entries, imports, README's examples,
- * a restore -- goes through the statement trigger below, which folds the
- * new rows in exactly as the store step does.
+ * upsert), running as the store step (store_step_run()), for which the
+ * row trigger's WHEN (NOT tiktrack.store_step_running()) does not fire:
+ * no transition table, and a write path that does not depend on a
+ * trigger (what a distributed table needs).  Any other INSERT INTO
+ * tiktrack.snapshots -- manual entries, imports, README's examples, a
+ * restore -- fires the row trigger below, which folds each new row in as
+ * the store step does.  (0.1.0's statement trigger function stays for
+ * databases not updated yet.)
  *
  *-------------------------------------------------------------------------
  */
@@ -147,26 +149,6 @@ Datum
 tiktrack_store_step_running(PG_FUNCTION_ARGS)
 {
 	PG_RETURN_BOOL(store_keeps_latest);
-}
-
-int
-latest_snapshots_execute_bypassing(const char *sql, int nargs, Oid *types, Datum *values,
-								   const char *nulls)
-{
-	bool		was = store_keeps_latest;
-	int			rc;
-
-	store_keeps_latest = true;
-	PG_TRY();
-	{
-		rc = SPI_execute_with_args(sql, nargs, types, values, nulls, false, 0);
-	}
-	PG_FINALLY();
-	{
-		store_keeps_latest = was;
-	}
-	PG_END_TRY();
-	return rc;
 }
 
 void

@@ -32,14 +32,6 @@
 	LATEST_IF_NEWER("captured_at")
 
 /*
- * Runs one SPI statement (SPI_execute_with_args arguments) that inserts
- * into tiktrack.snapshots and maintains tiktrack.latest_snapshots itself,
- * with the trigger standing aside for it; returns the SPI result code.
- */
-extern int	latest_snapshots_execute_bypassing(const char *sql, int nargs, Oid *types,
-											   Datum *values, const char *nulls);
-
-/*
  * Runs step(arg) as the store step: tiktrack.store_step_running() is true
  * meanwhile, so the triggers whose work the store step does itself
  * (latest_snapshots, early traction, the state events) stand aside.

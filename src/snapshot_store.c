@@ -373,7 +373,6 @@ store_snapshots_spi(FetchBatch *b, int lo, int hi)
 	ArrayBuildState *col[NCOLS];
 	int			n = 0;
 	int			i;
-	int			rc;
 
 	for (i = 0; i < NCOLS; i++)
 		col[i] = store_column_new(elem[i]);
@@ -409,37 +408,35 @@ store_snapshots_spi(FetchBatch *b, int lo, int hi)
 	/*
 	 * The snapshots, and from the rows actually inserted (not those a
 	 * retried batch stored already) their latest_snapshots rows, in one
-	 * statement; the trigger stands aside for it.
+	 * statement; the trigger stands aside for it (the whole store step
+	 * runs under store_step_run()).
 	 */
-	rc = latest_snapshots_execute_bypassing(
-											"WITH ins AS ("
-											" INSERT INTO tiktrack.snapshots (video_id, captured_at, views, likes, comments, shares,"
-											"  saves, reach, completion_rate, avg_watch_time_s, total_watch_time_s, source)"
-											" SELECT u.id, $1, u.views, u.likes, u.comments, u.shares, u.saves, u.reach,"
-											"  u.completion_rate, u.avg_watch_time_s, u.total_watch_time_s, u.source"
-											" FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3),"
-											"  pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6),"
-											"  pg_catalog.unnest($7), pg_catalog.unnest($8), pg_catalog.unnest($9),"
-											"  pg_catalog.unnest($10), pg_catalog.unnest($11), pg_catalog.unnest($12))"
-											"  AS u(id, source, views, likes, comments, shares, saves, reach,"
-											"       completion_rate, avg_watch_time_s, total_watch_time_s)"
-											/*
-											 * a join, not EXISTS: Citus plans no subquery
-											 * correlated with a function's rows; index probes
-											 * whatever the estimates
-											 */
-											" JOIN tiktrack.videos v ON v.id = u.id"
-											"  AND v.id OPERATOR(pg_catalog.=) ANY ($2)"
-											" ON CONFLICT (video_id, captured_at) DO NOTHING"
-											" RETURNING *)"
-											" INSERT INTO tiktrack.latest_snapshots AS l (" LATEST_SNAPSHOTS_COLUMNS ")"
-											" SELECT i.video_id, i.captured_at, i.views, i.likes, i.comments, i.shares, i.saves,"
-											"  i.reach, i.completion_rate, i.avg_watch_time_s, i.total_watch_time_s, i.source, 1"
-											" FROM ins i"
-											LATEST_SNAPSHOTS_UPSERT,
-											NCOLS + 1, types, values, NULL);
-	if (rc != SPI_OK_INSERT)
-		elog(ERROR, "tiktrack store failed (%s): storing snapshots", SPI_result_code_string(rc));
+	store_exec("WITH ins AS ("
+			   " INSERT INTO tiktrack.snapshots (video_id, captured_at, views, likes, comments, shares,"
+			   "  saves, reach, completion_rate, avg_watch_time_s, total_watch_time_s, source)"
+			   " SELECT u.id, $1, u.views, u.likes, u.comments, u.shares, u.saves, u.reach,"
+			   "  u.completion_rate, u.avg_watch_time_s, u.total_watch_time_s, u.source"
+			   " FROM ROWS FROM (pg_catalog.unnest($2), pg_catalog.unnest($3),"
+			   "  pg_catalog.unnest($4), pg_catalog.unnest($5), pg_catalog.unnest($6),"
+			   "  pg_catalog.unnest($7), pg_catalog.unnest($8), pg_catalog.unnest($9),"
+			   "  pg_catalog.unnest($10), pg_catalog.unnest($11), pg_catalog.unnest($12))"
+			   "  AS u(id, source, views, likes, comments, shares, saves, reach,"
+			   "       completion_rate, avg_watch_time_s, total_watch_time_s)"
+			   /*
+			    * a join, not EXISTS: Citus plans no subquery
+			    * correlated with a function's rows; index probes
+			    * whatever the estimates
+			    */
+			   " JOIN tiktrack.videos v ON v.id = u.id"
+			   "  AND v.id OPERATOR(pg_catalog.=) ANY ($2)"
+			   " ON CONFLICT (video_id, captured_at) DO NOTHING"
+			   " RETURNING *)"
+			   " INSERT INTO tiktrack.latest_snapshots AS l (" LATEST_SNAPSHOTS_COLUMNS ")"
+			   " SELECT i.video_id, i.captured_at, i.views, i.likes, i.comments, i.shares, i.saves,"
+			   "  i.reach, i.completion_rate, i.avg_watch_time_s, i.total_watch_time_s, i.source, 1"
+			   " FROM ins i"
+			   LATEST_SNAPSHOTS_UPSERT,
+			   NCOLS + 1, types, values, NULL, SPI_OK_INSERT);
 }
 
 static void
