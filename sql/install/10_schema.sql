@@ -40,23 +40,14 @@ INSERT INTO tiktrack.currencies (code, minor_units, name) VALUES
 
 /*
  * Hashtags or mentions in a caption: lower-cased, without the sigil, in
- * order of first appearance, each once.
+ * order of first appearance, each once.  In C (src/caption_tags.c) with
+ * PostgreSQL's regex engine: the generated columns of videos call it on
+ * every write.
  */
 CREATE FUNCTION tiktrack.caption_tags(caption text, sigil text)
 RETURNS text[]
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-	SELECT coalesce(array_agg(tag ORDER BY first_pos), '{}')
-	FROM (
-		SELECT lower(m[1]) AS tag, min(n) AS first_pos
-		FROM regexp_matches(caption,
-							'(?:^|[^[:alnum:]_])' || CASE sigil WHEN '#' THEN '#' ELSE '@' END
-							|| '([[:alnum:]_][[:alnum:]_.]*[[:alnum:]_]|[[:alnum:]_])', 'g')
-			 WITH ORDINALITY AS r(m, n)
-		GROUP BY lower(m[1])
-	) t
-$$;
+AS 'MODULE_PATHNAME', 'tiktrack_caption_tags'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION tiktrack.caption_tags(text, text) IS
 	'Hashtags (sigil ''#'') or mentions (sigil ''@'') found in a caption, lower-cased, without the sigil, each once in order of first appearance.';
 
