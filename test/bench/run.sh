@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 
-all=(aggregates aggregates_instructions attribution campaign_metrics claim ingest signals top_values top_values_instructions worker_memory)
+all=(aggregates aggregates_instructions attribution caption_tags campaign_metrics claim ingest signals top_values top_values_instructions worker_memory)
 benches=("$@")
 [ ${#benches[@]} -eq 0 ] && benches=("${all[@]}")
 
