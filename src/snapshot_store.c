@@ -36,6 +36,7 @@
 #include "fetch.h"
 #include "latest_snapshots.h"
 #include "snapshot_store.h"
+#include "store_direct.h"
 #include "store_spi.h"
 #include "video_store.h"
 #include "token_seal.h"
@@ -529,14 +530,25 @@ store_credentials_spi(FetchBatch *b)
 	}
 }
 
+/*
+ * The videos [lo, hi): the rows of their good answers directly where that
+ * applies (store_direct.c), the rest by statements.
+ */
 static void
 store_video_range_spi(FetchBatch *b, int lo, int hi)
 {
-	store_snapshots_spi(b, lo, hi);
+	DirectStore *ds = direct_store_open(b, lo, hi);
+
+	if (ds)
+		direct_store_snapshots(ds);
+	else
+		store_snapshots_spi(b, lo, hi);
 	/* placeholders take their real ids first: a schedule may name them */
 	store_resolutions_spi(b, lo, hi);
-	store_videos_spi(b, lo, hi);
+	store_videos_spi(b, lo, hi, ds);
 	store_traction_checks_spi(b, lo, hi);
+	if (ds)
+		direct_store_close(ds);
 }
 
 /* The store step's entry points, run as the store step (store_step_run). */

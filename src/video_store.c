@@ -257,7 +257,7 @@ video_row_unchanged(const FetchVideo *fv)
  * its successful fetch.
  */
 static void
-store_schedule_spi(FetchBatch *b, int lo, int hi)
+store_schedule_spi(FetchBatch *b, int lo, int hi, DirectStore *ds)
 {
 	ArrayBuildState *ids = store_column_new(INT8OID);
 	ArrayBuildState *oks = store_column_new(BOOLOID);
@@ -274,6 +274,8 @@ store_schedule_spi(FetchBatch *b, int lo, int hi)
 		FetchVideo *fv = &b->videos[i];
 		int64		id = fv->video_id;
 
+		if (direct_store_schedules_video(ds, i))
+			continue;
 		if (fv->outcome == FETCH_RESOLVED)
 		{
 			if (!fv->scheduled || !resolved_id_free(b, fv->resolved_id))
@@ -289,6 +291,8 @@ store_schedule_spi(FetchBatch *b, int lo, int hi)
 				   TimestampTzGetDatum(fv->next_fetch_at));
 		n++;
 	}
+	if (ds)
+		direct_store_schedules(ds);
 	if (n == 0)
 		return;
 	values[0] = TimestampTzGetDatum(b->captured_at);
@@ -310,7 +314,7 @@ store_schedule_spi(FetchBatch *b, int lo, int hi)
  * Then the schedule of every video (store_schedule_spi).
  */
 void
-store_videos_spi(FetchBatch *b, int lo, int hi)
+store_videos_spi(FetchBatch *b, int lo, int hi, DirectStore *ds)
 {
 	enum
 	{
@@ -403,7 +407,7 @@ store_videos_spi(FetchBatch *b, int lo, int hi)
 				 NCOLS + 2, types, values, NULL, SPI_OK_UPDATE_RETURNING);
 		notify_state_changes_spi();
 	}
-	store_schedule_spi(b, lo, hi);
+	store_schedule_spi(b, lo, hi, ds);
 }
 
 /*

@@ -11,12 +11,13 @@
 #define TIKTRACK_VIDEO_STORE_H
 
 #include "fetch.h"
+#include "store_direct.h"
 
 /* Short links whose redirect named the video take their real ids. */
 extern void store_resolutions_spi(FetchBatch *b, int lo, int hi);
 
 /* Outcomes, changed metadata, state events and the schedule of [lo, hi). */
-extern void store_videos_spi(FetchBatch *b, int lo, int hi);
+extern void store_videos_spi(FetchBatch *b, int lo, int hi, DirectStore *ds);
 
 /* Early traction of the young posts among [lo, hi)'s new snapshots. */
 extern void store_traction_checks_spi(FetchBatch *b, int lo, int hi);

@@ -12,17 +12,18 @@ as_owner=()
 SUDO=""
 [ "$(id -u)" -ne 0 ] && SUDO="sudo"
 
-make -s >/dev/null
+# PROFILE is this script's switch, not PGXS's compiler flags
+make -s PROFILE= >/dev/null
 if [ -n "${TIKTRACK_PG_ROOT:-}" ]; then
 	# a private copy of PostgreSQL (as test/tools/run-tests.sh makes it)
 	root=$(realpath -m "$TIKTRACK_PG_ROOT")
 	[ -x "$root$pgbin/postgres" ] || { echo "no PostgreSQL under $root: run test/tools/run-tests.sh once" >&2; exit 1; }
-	make -s install DESTDIR="$root" >/dev/null
+	make -s install PROFILE= DESTDIR="$root" >/dev/null
 	pgbin="$root$pgbin"
 else
 	(
 		flock 9
-		$SUDO make -s install >/dev/null
+		$SUDO make -s install PROFILE= >/dev/null
 	) 9>/tmp/tiktrack-install.lock
 fi
 
