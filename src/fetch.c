@@ -27,6 +27,7 @@
 
 #include "endpoints.h"
 #include "fetch.h"
+#include "keyed_plan.h"
 #include "http_client.h"
 #include "provider_business.h"
 #include "provider_display.h"
@@ -262,10 +263,12 @@ fetch_prepare_videos(const int64 *video_ids, int n)
 	Oid			argtypes[1] = {INT8ARRAYOID};
 	Datum		args[1];
 	int			rc;
+	int			nest_level;
 	uint64		i;
 
 	args[0] = int64_array(video_ids, n);
 	SPI_connect();
+	nest_level = keyed_plan_begin();
 	rc = SPI_execute_with_args(
 							   "SELECT v.id, v.creator_id, v.short_url, v.state, " CRED_COLUMNS ","
 							   " v.fetch_failures, v.missing_count, v.last_error IS NOT NULL,"
@@ -279,6 +282,7 @@ fetch_prepare_videos(const int64 *video_ids, int n)
 							   "  AND c.auth_status = 'authorized'"
 							   " ORDER BY u.ord",
 							   1, argtypes, args, NULL, false, 0);
+	keyed_plan_end(nest_level);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "could not read the videos to fetch: %s", SPI_result_code_string(rc));
 

@@ -114,6 +114,9 @@ typedef struct DirectTable
 	IndexScanDesc scan;			/* primary key probes, under ds->snapshot */
 } DirectTable;
 
+/* Snapshots written to the heap together (COPY buffers 1,000). */
+#define SNAPSHOT_BUFFER 100
+
 /* How a video fared when its row was locked. */
 typedef enum DirectVideo
 {
@@ -132,6 +135,7 @@ struct DirectStore
 	DirectTable t[NTABLES];
 	Snapshot	snapshot;		/* of the current step, registered */
 	DirectVideo *video;			/* by batch index - lo */
+	TupleTableSlot *snapshot_slots[SNAPSHOT_BUFFER];	/* made as needed */
 	Datum		source[3];		/* snapshots.source by FetchApi */
 };
 
@@ -600,12 +604,33 @@ snapshot_stored(DirectStore *ds, int64 id)
 	return find_row(&ds->t[T_SNAPSHOTS], id, &ds->b->captured_at);
 }
 
+/*
+ * The buffered snapshots in as few heap writes as COPY makes (a WAL record
+ * per page, not per row), then their index entries.
+ */
+static void
+flush_snapshots(DirectStore *ds, int n)
+{
+	DirectTable *snap = &ds->t[T_SNAPSHOTS];
+	int			i;
+
+	if (n == 0)
+		return;
+	table_multi_insert(snap->rel, ds->snapshot_slots, n, ds->estate->es_output_cid, 0, NULL);
+	for (i = 0; i < n; i++)
+	{
+		if (snap->rri->ri_NumIndices > 0)
+			ExecInsertIndexTuples(snap->rri, ds->snapshot_slots[i], ds->estate,
+								  false, false, NULL, NIL);
+		ResetPerTupleExprContext(ds->estate);
+	}
+}
+
 void
 direct_store_snapshots(DirectStore *ds)
 {
 	DirectTable *snap = &ds->t[T_SNAPSHOTS];
 	DirectTable *latest = &ds->t[T_LATEST];
-	TupleTableSlot **slots = palloc(sizeof(TupleTableSlot *) * (ds->hi - ds->lo));
 	int			n = 0;
 	int			i;
 
@@ -614,6 +639,7 @@ direct_store_snapshots(DirectStore *ds)
 	{
 		FetchVideo *fv = &ds->b->videos[i];
 		SnapshotRow r;
+		TupleTableSlot *slot;
 
 		if (fv->outcome != FETCH_OK)
 			continue;
@@ -621,10 +647,17 @@ direct_store_snapshots(DirectStore *ds)
 		ds->video[i - ds->lo] = lock_video(ds, fv->video_id);
 		if (ds->video[i - ds->lo] == V_GONE)
 			continue;
+		if (n == SNAPSHOT_BUFFER)
+		{
+			flush_snapshots(ds, n);
+			n = 0;
+		}
+		if (ds->snapshot_slots[n] == NULL)
+			ds->snapshot_slots[n] = table_slot_create(snap->rel, &ds->estate->es_tupleTable);
+		slot = ds->snapshot_slots[n];
 		snapshot_row(ds, fv, &r);
-		slots[n] = table_slot_create(snap->rel, &ds->estate->es_tupleTable);
-		fill_slot(snap, slots[n], r.values, r.has);
-		ExecConstraints(snap->rri, slots[n], ds->estate);
+		fill_slot(snap, slot, r.values, r.has);
+		ExecConstraints(snap->rri, slot, ds->estate);
 		ResetPerTupleExprContext(ds->estate);
 		if (!find_row(latest, fv->video_id, NULL))
 		{
@@ -638,17 +671,8 @@ direct_store_snapshots(DirectStore *ds)
 		ResetPerTupleExprContext(ds->estate);
 		n++;
 	}
-	/* the snapshots in as few heap writes as COPY makes, then their index entries */
-	if (n > 0)
-		table_multi_insert(snap->rel, slots, n, ds->estate->es_output_cid, 0, NULL);
-	for (i = 0; i < n; i++)
-	{
-		if (snap->rri->ri_NumIndices > 0)
-			ExecInsertIndexTuples(snap->rri, slots[i], ds->estate, false, false, NULL, NIL);
-		ResetPerTupleExprContext(ds->estate);
-	}
+	flush_snapshots(ds, n);
 	step_end(ds);
-	pfree(slots);
 }
 
 bool

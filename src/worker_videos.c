@@ -34,6 +34,7 @@
 #include "worker.h"
 #include "worker_internal.h"
 #include "search_path.h"
+#include "keyed_plan.h"
 #include "worker_videos.h"
 
 /* Most ids TikTok accepts in one video request (both APIs). */
@@ -314,6 +315,7 @@ claim_due_videos(ClaimedVideo **out)
 	ClaimedVideo *v;
 	uint64		i,
 				n;
+	int			nest_level;
 
 	/*
 	 * Videos of a claimed creator due within a quarter of the shorter
@@ -323,7 +325,9 @@ claim_due_videos(ClaimedVideo **out)
 		USECS_PER_SEC / 4;
 	values[0] = Int32GetDatum(tiktrack_batch_size);
 	values[1] = IntervalPGetDatum(window);
+	nest_level = keyed_plan_begin();
 	worker_spi_exec(CLAIM_DUE_VIDEOS, 2, types, values, NULL, SPI_OK_SELECT);
+	keyed_plan_end(nest_level);
 	n = SPI_processed;
 	v = MemoryContextAllocZero(worker_batch_cxt, sizeof(ClaimedVideo) * Max(n, 1));
 	for (i = 0; i < n; i++)

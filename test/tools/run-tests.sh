@@ -55,7 +55,7 @@ fi
 if [ "$(id -u)" -eq 0 ]; then
 	work=$(mktemp -d /tmp/tiktrack-test.XXXXXX)
 	trap '[ -n "${TIKTRACK_KEEP_WORK:-}" ] || rm -rf "$work"' EXIT
-	rsync -a --exclude .git "$top/" "$work/"
+	rsync -a --exclude .git --exclude /test/bench/out "$top/" "$work/"
 	chown -R postgres:postgres "$work"
 	as_user=(runuser -u postgres --)
 else
