@@ -81,8 +81,8 @@ require_current_schema(void)
  * LATIN1 database) must not fail the batch either: then the text is
  * stored with every non-ASCII character as '?'.
  */
-static char *
-server_text(const char *s)
+char *
+store_server_text(const char *s)
 {
 	size_t		len = strlen(s);
 	int			enc = GetDatabaseEncoding();
@@ -128,7 +128,7 @@ text_arg(const char *s, char *nulls, int i)
 		return (Datum) 0;
 	}
 	nulls[i] = ' ';
-	return CStringGetTextDatum(server_text(s));
+	return CStringGetTextDatum(store_server_text(s));
 }
 
 static Datum
@@ -276,7 +276,7 @@ store_column_add(ArrayBuildState *col, bool has, Datum value)
 void
 store_column_add_text(ArrayBuildState *col, const char *s)
 {
-	store_column_add(col, s != NULL, s ? CStringGetTextDatum(server_text(s)) : (Datum) 0);
+	store_column_add(col, s != NULL, s ? CStringGetTextDatum(store_server_text(s)) : (Datum) 0);
 }
 
 Datum

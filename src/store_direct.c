@@ -2,9 +2,9 @@
  *
  * store_direct.c
  *	  The rows a good answer writes (the snapshot, its latest_snapshots row,
- *	  the video's schedule) written with the executor's row primitives, as
- *	  COPY and logical replication's apply worker write theirs, instead of
- *	  three planned statements.
+ *	  the video's schedule, and on a first fetch its metadata) written with
+ *	  the executor's row primitives, as COPY and logical replication's apply
+ *	  worker write theirs, instead of planned statements.
  *
  * Why: those statements are most of the worker's CPU per snapshot.  Each
  * video is an index probe and a heap write per table here; the statements
@@ -24,7 +24,12 @@
  *   - CHECK and NOT NULL constraints are checked (ExecConstraints), indexes
  *     kept, unique indexes enforced;
  *   - a row updated concurrently is updated in its newest version, as
- *     READ COMMITTED's EvalPlanQual does.
+ *     READ COMMITTED's EvalPlanQual does;
+ *   - a video's row is written here only when a good answer changes nothing
+ *     in it but its metadata (caption, posting time, duration, kind; its
+ *     generated hashtags and mentions computed as an UPDATE would) and its
+ *     triggers are tiktrack's, which stand aside for the store step; any
+ *     other outcome goes to the outcome statement (video_store.c).
  *
  * When it applies (direct_store_open): a superuser runs the store step
  * (the worker; permissions and row security are then moot), Citus is not
@@ -50,9 +55,11 @@
 #include "commands/extension.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
+#include "executor/nodeModifyTable.h"
 #include "miscadmin.h"
 #include "nodes/makefuncs.h"
 #include "utils/builtins.h"
+#include "utils/float.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
@@ -60,6 +67,8 @@
 #include "utils/snapmgr.h"
 
 #include "store_direct.h"
+#include "store_spi.h"
+#include "video_store.h"
 
 /* The tables, in the order of the executor's range table. */
 typedef enum DirectTableId
@@ -79,8 +88,9 @@ typedef enum DirectColumn
 	C_REACH, C_COMPLETION, C_AVG_WATCH, C_TOTAL_WATCH, C_SOURCE, C_COUNT,
 	/* video_schedule (C_VIDEO_ID too) */
 	C_NEXT_FETCH, C_LAST_FETCHED, C_CREATOR_ID,
-	/* videos: read only */
-	C_ID, C_STATE,
+	/* videos (only these are read or written; a good answer's metadata) */
+	C_ID, C_STATE, C_CAPTION, C_POSTED_AT, C_DURATION, C_KIND, C_FAILURES,
+	C_MISSING, C_LAST_ERROR, C_LAST_ERROR_AT,
 	NCOLUMNS
 } DirectColumn;
 
@@ -96,6 +106,9 @@ static const struct
 	{"total_watch_time_s", FLOAT8OID}, {"source", TEXTOID}, {"snapshot_count", INT8OID},
 	{"next_fetch_at", TIMESTAMPTZOID}, {"last_fetched_at", TIMESTAMPTZOID},
 	{"creator_id", INT8OID}, {"id", INT8OID}, {"state", TEXTOID},
+	{"caption", TEXTOID}, {"posted_at", TIMESTAMPTZOID}, {"duration_s", FLOAT4OID},
+	{"kind", TEXTOID}, {"fetch_failures", INT4OID}, {"missing_count", INT4OID},
+	{"last_error", TEXTOID}, {"last_error_at", TIMESTAMPTZOID},
 };
 
 #define SNAPSHOT_COLUMNS(x) \
@@ -135,6 +148,8 @@ struct DirectStore
 	DirectTable t[NTABLES];
 	Snapshot	snapshot;		/* of the current step, registered */
 	DirectVideo *video;			/* by batch index - lo */
+	bool	   *video_written;	/* its videos row written here (metadata) */
+	bool		videos_direct;	/* videos may be written here */
 	TupleTableSlot *snapshot_slots[SNAPSHOT_BUFFER];	/* made as needed */
 	Datum		source[3];		/* snapshots.source by FetchApi */
 };
@@ -162,11 +177,13 @@ triggers_allow_direct(Relation rel)
 
 		if (t->tgenabled == TRIGGER_DISABLED)
 			continue;
-		if (t->tgisinternal && RI_FKey_trigger_type(t->tgfoid) == RI_TRIGGER_FK)
+		/* a key is never changed here, and the lock is the check's */
+		if (t->tgisinternal && RI_FKey_trigger_type(t->tgfoid) != RI_TRIGGER_NONE)
 			continue;
 		if (t->tgqual != NULL &&
 			(strcmp(t->tgname, "snapshots_keep_latest") == 0 ||
-			 strcmp(t->tgname, "snapshots_traction_breakout") == 0))
+			 strcmp(t->tgname, "snapshots_traction_breakout") == 0 ||
+			 strcmp(t->tgname, "videos_notify_state") == 0))
 			continue;
 		return false;
 	}
@@ -225,9 +242,16 @@ columns_allow_direct(DirectStore *ds)
 	for (i = 0; i < NTABLES; i++)
 		if (i != T_VIDEOS && !map_columns(&ds->t[i]))
 			return false;
-	/* videos has many more columns: only the two read */
-	ds->t[T_VIDEOS].attnum[C_ID] = get_attnum(RelationGetRelid(ds->t[T_VIDEOS].rel), "id");
-	ds->t[T_VIDEOS].attnum[C_STATE] = get_attnum(RelationGetRelid(ds->t[T_VIDEOS].rel), "state");
+	/* videos has more columns, which a write copies: only these are named */
+	for (i = C_ID; i < NCOLUMNS; i++)
+	{
+		DirectTable *v = &ds->t[T_VIDEOS];
+		AttrNumber	a = get_attnum(RelationGetRelid(v->rel), column_defs[i].name);
+
+		if (a != InvalidAttrNumber &&
+			TupleDescAttr(RelationGetDescr(v->rel), a - 1)->atttypid == column_defs[i].type)
+			v->attnum[i] = a;
+	}
 	return has_columns(&ds->t[T_SNAPSHOTS], snap, lengthof(snap)) &&
 		ds->t[T_SNAPSHOTS].attnum[C_COUNT] == InvalidAttrNumber &&
 		has_columns(&ds->t[T_LATEST], latest, lengthof(latest)) &&
@@ -235,9 +259,31 @@ columns_allow_direct(DirectStore *ds)
 		has_columns(&ds->t[T_VIDEOS], video, lengthof(video));
 }
 
+/*
+ * Whether a good answer's metadata may be written to videos here: its
+ * triggers are those allowed above (no user trigger to fire), no rule, the
+ * columns written are there, unique indexes immediate.
+ */
+static bool
+videos_allow_direct(DirectStore *ds)
+{
+	static const DirectColumn cols[] = {C_CAPTION, C_POSTED_AT, C_DURATION, C_KIND, C_FAILURES,
+	C_MISSING, C_LAST_ERROR, C_LAST_ERROR_AT};
+	DirectTable *t = &ds->t[T_VIDEOS];
+	int			i;
+
+	if (t->rel->rd_rules != NULL || !triggers_allow_direct(t->rel) ||
+		!has_columns(t, cols, lengthof(cols)))
+		return false;
+	for (i = 0; i < t->rri->ri_NumIndices; i++)
+		if (!t->rri->ri_IndexRelationDescs[i]->rd_index->indimmediate)
+			return false;
+	return true;
+}
+
 /* Its primary key leads with the video's id; unique indexes are immediate. */
 static bool
-indexes_allow_direct(DirectTable *t)
+indexes_allow_direct(DirectTable *t, bool is_videos)
 {
 	Oid			pkey = RelationGetPrimaryKeyIndex(t->rel);
 	int			i;
@@ -245,15 +291,15 @@ indexes_allow_direct(DirectTable *t)
 	if (!OidIsValid(pkey))
 		return false;
 	t->pkey = index_open(pkey, AccessShareLock);
-	if (t->pkey->rd_index->indkey.values[0] != t->attnum[t->rri ? C_VIDEO_ID : C_ID])
+	if (t->pkey->rd_index->indkey.values[0] != t->attnum[is_videos ? C_ID : C_VIDEO_ID])
 		return false;
 	/* snapshots: (video_id, captured_at), probed for a snapshot stored already */
 	if (IndexRelationGetNumberOfKeyAttributes(t->pkey) > 1 &&
 		(IndexRelationGetNumberOfKeyAttributes(t->pkey) != 2 ||
 		 t->pkey->rd_index->indkey.values[1] != t->attnum[C_CAPTURED_AT]))
 		return false;
-	if (t->rri == NULL)
-		return true;
+	if (is_videos)
+		return true;			/* only locked, unless videos_allow_direct() */
 	for (i = 0; i < t->rri->ri_NumIndices; i++)
 		if (!t->rri->ri_IndexRelationDescs[i]->rd_index->indimmediate)
 			return false;
@@ -300,7 +346,7 @@ direct_store_open(FetchBatch *b, int lo, int hi)
 	for (i = 0; i < NTABLES && ok; i++)
 	{
 		DirectTable *t = &ds->t[i];
-		LOCKMODE	mode = (i == T_VIDEOS) ? RowShareLock : RowExclusiveLock;
+		LOCKMODE	mode = RowExclusiveLock;
 		Oid			relid = get_relname_relid(table_names[i], nsp);
 		RangeTblEntry *rte;
 
@@ -317,7 +363,7 @@ direct_store_open(FetchBatch *b, int lo, int hi)
 		rte->relkind = RELKIND_RELATION;
 		rte->rellockmode = mode;
 		rtable = lappend(rtable, rte);
-		/* videos is only locked: its triggers do not fire for that */
+		/* videos: rows locked, and written only if videos_allow_direct() */
 		ok = t->rel->rd_rel->relkind == RELKIND_RELATION &&
 			(i == T_VIDEOS || (t->rel->rd_rules == NULL && triggers_allow_direct(t->rel)));
 	}
@@ -330,14 +376,11 @@ direct_store_open(FetchBatch *b, int lo, int hi)
 		{
 			DirectTable *t = &ds->t[i];
 
-			if (i != T_VIDEOS)
-			{
-				t->rri = makeNode(ResultRelInfo);
-				InitResultRelInfo(t->rri, t->rel, i + 1, NULL, 0);
-				ExecOpenIndices(t->rri, false);
-				CheckCmdReplicaIdentity(t->rel, i == T_SNAPSHOTS ? CMD_INSERT : CMD_UPDATE);
-			}
-			ok = indexes_allow_direct(t);
+			t->rri = makeNode(ResultRelInfo);
+			InitResultRelInfo(t->rri, t->rel, i + 1, NULL, 0);
+			ExecOpenIndices(t->rri, false);
+			CheckCmdReplicaIdentity(t->rel, i == T_SNAPSHOTS ? CMD_INSERT : CMD_UPDATE);
+			ok = indexes_allow_direct(t, i == T_VIDEOS);
 			t->slot = table_slot_create(t->rel, &ds->estate->es_tupleTable);
 			t->newslot = table_slot_create(t->rel, &ds->estate->es_tupleTable);
 		}
@@ -349,6 +392,8 @@ direct_store_open(FetchBatch *b, int lo, int hi)
 		return NULL;
 	}
 	ds->video = palloc0(sizeof(DirectVideo) * (hi - lo));
+	ds->video_written = palloc0(sizeof(bool) * (hi - lo));
+	ds->videos_direct = videos_allow_direct(ds);
 	ds->source[FETCH_API_NONE] = CStringGetTextDatum("none");
 	ds->source[FETCH_API_DISPLAY] = CStringGetTextDatum("display");
 	ds->source[FETCH_API_BUSINESS] = CStringGetTextDatum("business");
@@ -442,6 +487,37 @@ lock_video(DirectStore *ds, int64 id)
 	return V_INACTIVE;
 }
 
+/*
+ * Whether a good answer changes nothing in the video's row but its
+ * metadata, judged on the row just locked: the outcome statement
+ * (video_store.c) would leave it 'tracking' with no failure, no missing
+ * count and no error, as it is.
+ */
+static bool
+only_metadata_changes(DirectStore *ds, const FetchVideo *fv)
+{
+	DirectTable *t = &ds->t[T_VIDEOS];
+	bool		isnull;
+	Datum		d;
+
+	if (fv->note != NULL || (fv->scheduled && fv->next_fetch_at == DT_NOBEGIN))
+		return false;
+	d = slot_getattr(t->slot, t->attnum[C_STATE], &isnull);
+	if (isnull || strcmp(TextDatumGetCString(d), "tracking") != 0)
+		return false;
+	d = slot_getattr(t->slot, t->attnum[C_FAILURES], &isnull);
+	if (isnull || DatumGetInt32(d) != 0)
+		return false;
+	d = slot_getattr(t->slot, t->attnum[C_MISSING], &isnull);
+	if (isnull || DatumGetInt32(d) != 0)
+		return false;
+	(void) slot_getattr(t->slot, t->attnum[C_LAST_ERROR], &isnull);
+	if (!isnull)
+		return false;
+	(void) slot_getattr(t->slot, t->attnum[C_LAST_ERROR_AT], &isnull);
+	return isnull;
+}
+
 /* Fills a slot of t from values by our column numbers; NULL where !has. */
 static void
 fill_slot(DirectTable *t, TupleTableSlot *slot, const Datum *values, const bool *has)
@@ -518,6 +594,9 @@ update_row(DirectStore *ds, DirectTable *t, bool (*make_row) (DirectStore *, Dir
 
 		if (!make_row(ds, t, arg))
 			return true;		/* nothing to change */
+		/* videos' hashtags and mentions, from the caption (all of them: CMD_INSERT) */
+		if (t->rel->rd_att->constr && t->rel->rd_att->constr->has_generated_stored)
+			ExecComputeStoredGenerated(t->rri, ds->estate, t->newslot, CMD_INSERT);
 		ExecConstraints(t->rri, t->newslot, ds->estate);
 		res = table_tuple_update(t->rel, &t->slot->tts_tid, t->newslot,
 								 ds->estate->es_output_cid, ds->snapshot, InvalidSnapshot,
@@ -590,6 +669,63 @@ make_latest_row(DirectStore *ds, DirectTable *t, void *arg)
 	return true;
 }
 
+static bool
+text_differs(DirectTable *t, DirectColumn c, const char *s)
+{
+	bool		isnull;
+	Datum		d = found_value(t, c, &isnull);
+
+	return isnull || strcmp(TextDatumGetCString(d), s) != 0;
+}
+
+/*
+ * The video's row with the metadata TikTok sent (coalesce(new, old), as
+ * the outcome statement writes it); false when nothing differs.
+ */
+static bool
+make_video_row(DirectStore *ds, DirectTable *t, void *arg)
+{
+	const FetchVideoStats *s = &((FetchVideo *) arg)->stats;
+	bool		changed = false;
+	bool		isnull;
+	Datum		d;
+
+	copy_found_row(t);
+	if (s->caption && text_differs(t, C_CAPTION, store_server_text(s->caption)))
+	{
+		set_column(t, C_CAPTION, true, CStringGetTextDatum(store_server_text(s->caption)));
+		changed = true;
+	}
+	if (s->has_create_time && fetch_create_time_valid(s->create_time))
+	{
+		TimestampTz at = time_t_to_timestamptz((pg_time_t) s->create_time);
+
+		d = found_value(t, C_POSTED_AT, &isnull);
+		if (isnull || DatumGetTimestampTz(d) != at)
+		{
+			set_column(t, C_POSTED_AT, true, TimestampTzGetDatum(at));
+			changed = true;
+		}
+	}
+	if (s->has_duration)
+	{
+		float4		duration = (float4) s->duration_s;
+
+		d = found_value(t, C_DURATION, &isnull);
+		if (isnull || !float4_eq(DatumGetFloat4(d), duration))
+		{
+			set_column(t, C_DURATION, true, Float4GetDatum(duration));
+			changed = true;
+		}
+	}
+	if (s->kind && text_differs(t, C_KIND, store_server_text(s->kind)))
+	{
+		set_column(t, C_KIND, true, CStringGetTextDatum(store_server_text(s->kind)));
+		changed = true;
+	}
+	return changed;
+}
+
 /* Whether the snapshot of video i may already be stored (a batch stored twice). */
 static bool
 snapshot_stored(DirectStore *ds, int64 id)
@@ -647,6 +783,13 @@ direct_store_snapshots(DirectStore *ds)
 		ds->video[i - ds->lo] = lock_video(ds, fv->video_id);
 		if (ds->video[i - ds->lo] == V_GONE)
 			continue;
+		/* a first fetch's caption, posting time, duration and kind */
+		if (ds->videos_direct && !video_row_unchanged(fv) && only_metadata_changes(ds, fv))
+		{
+			update_row(ds, &ds->t[T_VIDEOS], make_video_row, fv);
+			ResetPerTupleExprContext(ds->estate);
+			ds->video_written[i - ds->lo] = true;
+		}
 		if (n == SNAPSHOT_BUFFER)
 		{
 			flush_snapshots(ds, n);
@@ -673,6 +816,12 @@ direct_store_snapshots(DirectStore *ds)
 	}
 	flush_snapshots(ds, n);
 	step_end(ds);
+}
+
+bool
+direct_store_wrote_video(DirectStore *ds, int i)
+{
+	return ds != NULL && i >= ds->lo && i < ds->hi && ds->video_written[i - ds->lo];
 }
 
 bool

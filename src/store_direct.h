@@ -23,10 +23,18 @@ extern DirectStore *direct_store_open(FetchBatch *b, int lo, int hi);
 
 /*
  * The snapshot and latest_snapshots row of every good answer of the range,
- * each video's row locked FOR KEY SHARE (what its foreign key would take);
+ * each video's row locked FOR KEY SHARE (what its foreign key would take),
+ * and its new metadata where that is all the answer changes in the row;
  * a video deleted since the fetch was prepared is skipped.
  */
 extern void direct_store_snapshots(DirectStore *ds);
+
+/*
+ * Whether video i's row in videos was written above (a good answer that
+ * changed only its metadata, or nothing), so the outcome statement leaves
+ * it alone.
+ */
+extern bool direct_store_wrote_video(DirectStore *ds, int i);
 
 /*
  * Whether video i's schedule is written by direct_store_schedules() (its

@@ -16,6 +16,12 @@
 extern void store_exec(const char *sql, int nargs, Oid *types, Datum *values,
 					   const char *nulls, int expect);
 
+/*
+ * Text from TikTok in the database encoding (a character the encoding
+ * lacks becomes '?'), as every text the store step writes.
+ */
+extern char *store_server_text(const char *s);
+
 /* One column of a batch, as an array for unnest(). */
 extern ArrayBuildState *store_column_new(Oid elemtype);
 extern void store_column_add(ArrayBuildState *col, bool has, Datum value);

@@ -227,7 +227,7 @@ notify_state_changes_spi(void)
  * leave a row alone; a row that may change goes to the statement, which
  * decides from the row itself.
  */
-static bool
+bool
 video_row_unchanged(const FetchVideo *fv)
 {
 	const FetchStoredVideo *o = &fv->stored;
@@ -349,7 +349,7 @@ store_videos_spi(FetchBatch *b, int lo, int hi, DirectStore *ds)
 		}
 		else if (strcmp(outcome, "none") == 0 && !fv->scheduled)
 			continue;
-		if (video_row_unchanged(fv))
+		if (direct_store_wrote_video(ds, i) || video_row_unchanged(fv))
 			continue;
 		if (fv->outcome == FETCH_ERROR || fv->outcome == FETCH_MISSING ||
 			fv->outcome == FETCH_REAUTH)

@@ -16,6 +16,12 @@
 /* Short links whose redirect named the video take their real ids. */
 extern void store_resolutions_spi(FetchBatch *b, int lo, int hi);
 
+/*
+ * Whether a good answer leaves the video's row as it was read when the
+ * batch was prepared (then nothing writes it).
+ */
+extern bool video_row_unchanged(const FetchVideo *fv);
+
 /* Outcomes, changed metadata, state events and the schedule of [lo, hi). */
 extern void store_videos_spi(FetchBatch *b, int lo, int hi, DirectStore *ds);
 

@@ -279,14 +279,17 @@ claim_due_videos_sql(PG_FUNCTION_ARGS)
 	Oid			types[2] = {INT4OID, INTERVALOID};
 	Datum		values[2];
 	uint64		i;
+	int			nest_level;
 
 	InitMaterializedSRF(fcinfo, 0);
 	values[0] = PG_GETARG_DATUM(0);
 	values[1] = PG_GETARG_DATUM(1);
 	if (SPI_connect() != SPI_OK_CONNECT)
 		elog(ERROR, "SPI_connect failed");
+	nest_level = keyed_plan_begin();	/* as the worker plans it */
 	if (SPI_execute_with_args(CLAIM_DUE_VIDEOS, 2, types, values, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "the claim of due videos failed");
+	keyed_plan_end(nest_level);
 	for (i = 0; i < SPI_processed; i++)
 	{
 		Datum		row[7];

@@ -11,6 +11,8 @@ use warnings;
 use PostgreSQL::Test::Cluster;
 use PostgreSQL::Test::Utils;
 use Test::More;
+use Digest::MD5 qw(md5_hex);
+use Encode qw(encode_utf8);
 use FindBin;
 use lib "$FindBin::RealBin/../perl";
 use TiktrackWorker;
@@ -80,10 +82,13 @@ sub next_round
 {
 	my ($round, $at) = @_;
 	$sim->post('/_sim/clock', { now => $at });
-	$node->safe_psql('postgres', 'UPDATE tiktrack.video_schedule SET next_fetch_at = now()');
+	$node->safe_psql('postgres', q{BEGIN;
+		UPDATE tiktrack.video_schedule SET next_fetch_at = now();
+		SELECT tiktrack.wake_worker_on_commit();
+		COMMIT});
 	TiktrackWorker::wait_for($node,
 		"SELECT count(*) FILTER (WHERE snapshot_count = $round) FROM tiktrack.latest_snapshots",
-		'6', 60, "round $round stored");
+		'6', 30, "round $round stored");
 }
 
 # Round 1: the direct way (first fetch: latest_snapshots rows inserted).
@@ -91,6 +96,32 @@ TiktrackWorker::wait_for($node, 'SELECT count(*) FROM tiktrack.latest_snapshots'
 	'round 1 stored');
 rows_agree(1);
 values_exact($t0, 1);
+
+# The first fetch wrote each video's metadata (directly): caption, posting
+# time, duration, and the hashtags and mentions generated from the caption.
+my $meta_mismatch = 0;
+for my $c (@$creators)
+{
+	for my $v (@{ $c->{videos} })
+	{
+		# the Display API sends the first 150 characters of a caption
+		my $caption = $c->{api} eq 'display' ? substr($v->{caption}, 0, 150) : $v->{caption};
+		my $md5 = md5_hex(encode_utf8($caption));
+		my $ok = $node->safe_psql('postgres', qq{
+			SELECT md5(convert_to(caption, 'UTF8')) = '$md5'
+			   AND posted_at = to_timestamp($v->{create_time})
+			   AND duration_s = $v->{duration}
+			   AND hashtags = tiktrack.caption_tags(caption, '#')
+			   AND mentions = tiktrack.caption_tags(caption, '@')
+			   AND state = 'tracking' AND last_error IS NULL
+			FROM tiktrack.videos WHERE id = $v->{id}});
+		$meta_mismatch++, diag("video $v->{id}: metadata differs") unless $ok eq 't';
+	}
+}
+is($meta_mismatch, 0, 'round 1: caption, posting time, duration, hashtags and mentions stored');
+is($node->safe_psql('postgres', q{SELECT count(*) FROM tiktrack.videos WHERE cardinality(hashtags) > 0}),
+	$node->safe_psql('postgres', q{SELECT count(*) FROM tiktrack.videos WHERE caption ~ '#[[:alnum:]_]'}),
+	'every caption with a hashtag has its hashtags');
 
 # Round 2: a user's trigger on snapshots; the statements store, and it fires.
 $node->safe_psql('postgres', q{
