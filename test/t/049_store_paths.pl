@@ -112,7 +112,7 @@ for my $c (@$creators)
 			   AND posted_at = to_timestamp($v->{create_time})
 			   AND duration_s = $v->{duration}
 			   AND hashtags = tiktrack.caption_tags(caption, '#')
-			   AND mentions = tiktrack.caption_tags(caption, '@')
+			   AND mentions = tiktrack.caption_tags(caption, '\@')
 			   AND state = 'tracking' AND last_error IS NULL
 			FROM tiktrack.videos WHERE id = $v->{id}});
 		$meta_mismatch++, diag("video $v->{id}: metadata differs") unless $ok eq 't';
