@@ -31,6 +31,8 @@
 #ifndef TIKTRACK_FETCH_H
 #define TIKTRACK_FETCH_H
 
+#include "access/htup.h"
+#include "access/tupdesc.h"
 #include "datatype/timestamp.h"
 
 typedef enum FetchApi
@@ -275,6 +277,26 @@ typedef void (*FetchRotationCallback) (FetchCredentials *cred, void *arg);
 
 /* --- step 1: prepare (needs a transaction; uses SPI itself) --- */
 extern FetchBatch *fetch_prepare_videos(const int64 *video_ids, int n);
+
+/*
+ * A video as its caller read it (the worker's claim reads the same row),
+ * so that only the credentials are read: its videos columns id, creator_id,
+ * short_url, state, then FETCH_STORED_COLUMNS (fetch_stored_from_row()).
+ */
+typedef struct FetchKnownVideo
+{
+	int64		video_id;
+	int64		creator_id;		/* 0 when unknown */
+	char	   *short_url;
+	char	   *state;
+	FetchStoredVideo stored;
+} FetchKnownVideo;
+
+#define FETCH_STORED_COLUMNS \
+	"v.fetch_failures, v.missing_count, v.last_error IS NOT NULL," \
+	" v.caption, v.posted_at, v.duration_s, v.kind"
+extern void fetch_stored_from_row(FetchStoredVideo *o, HeapTuple tup, TupleDesc desc, int first);
+extern FetchBatch *fetch_prepare_known_videos(const FetchKnownVideo *videos, int n);
 extern FetchBatch *fetch_prepare_creators(const int64 *creator_ids, int n);
 
 /* The id of the creator with this handle (any case, with or without @). */

@@ -10,10 +10,11 @@
  * at once, quietly, when it finds no extension there (the launcher looks
  * again later).  Each round of its latch-driven loop
  *
- *	1. claims due videos (FOR UPDATE SKIP LOCKED through videos_due_idx),
- *	   lets the rate limiters admit or postpone each creator's requests,
- *	   reads the admitted videos' credentials (fetch_prepare_videos) and
- *	   commits: the claim writes nothing and holds no lock;
+ *	1. claims due videos (through video_schedule_due_idx; the claim reads
+ *	   their rows too), lets the rate limiters admit or postpone each
+ *	   creator's requests, reads the admitted videos' credentials, once
+ *	   per creator (fetch_prepare_known_videos), and commits: the claim
+ *	   writes nothing and holds no lock;
  *	2. runs the HTTP requests concurrently with no transaction open
  *	   (fetch_execute), storing rotated tokens at once in short
  *	   transactions of their own;

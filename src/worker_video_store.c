@@ -29,8 +29,8 @@
 
 /*
  * The claim of each video of the batch.  The batch holds the admitted
- * claims in claim order (fetch_prepare_videos keeps the order and drops
- * videos deleted meanwhile), so one forward walk finds them.
+ * claims in claim order (fetch_prepare_known_videos keeps it), so one
+ * forward walk finds them.
  */
 static const ClaimedVideo *
 next_claimed(const ClaimedVideo *v, int n, int *pos, int64 id, int *index)

@@ -258,7 +258,9 @@ order_claimed_videos(ClaimedVideo *v, int n)
 	" UNION ALL SELECT c.video_id, c.next_fetch_at FROM companions c)" \
 	"SELECT v.id, v.creator_id," \
 	" CASE WHEN cr.auth_status = 'authorized' THEN cr.authorized_via END," \
-	" coalesce(v.posted_at, v.tracked_at), v.track_until, v.fetch_failures, ch.next_fetch_at" \
+	" coalesce(v.posted_at, v.tracked_at), v.track_until, v.fetch_failures, ch.next_fetch_at," \
+	/* what the fetch needs of the row (fetch_prepare_known_videos) */ \
+	" v.short_url, v.state, " FETCH_STORED_COLUMNS \
 	" FROM chosen ch" \
 	" JOIN tiktrack.videos v ON v.id = ch.video_id" \
 	"  AND v.id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT c2.video_id FROM chosen c2))" \
@@ -292,9 +294,11 @@ claim_due_videos_sql(PG_FUNCTION_ARGS)
 	keyed_plan_end(nest_level);
 	for (i = 0; i < SPI_processed; i++)
 	{
-		Datum		row[7];
-		bool		nulls[7];
+		int			natts = SPI_tuptable->tupdesc->natts;
+		Datum	   *row = palloc(sizeof(Datum) * natts);
+		bool	   *nulls = palloc(sizeof(bool) * natts);
 
+		/* the function's columns are the claim's first ones */
 		heap_deform_tuple(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, row, nulls);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, nulls);
 	}
@@ -319,6 +323,7 @@ claim_due_videos(ClaimedVideo **out)
 	uint64		i,
 				n;
 	int			nest_level;
+	MemoryContext old;
 
 	/*
 	 * Videos of a claimed creator due within a quarter of the shorter
@@ -333,6 +338,7 @@ claim_due_videos(ClaimedVideo **out)
 	keyed_plan_end(nest_level);
 	n = SPI_processed;
 	v = MemoryContextAllocZero(worker_batch_cxt, sizeof(ClaimedVideo) * Max(n, 1));
+	old = MemoryContextSwitchTo(worker_batch_cxt);
 	for (i = 0; i < n; i++)
 	{
 		HeapTuple	tup = SPI_tuptable->vals[i];
@@ -351,7 +357,13 @@ claim_due_videos(ClaimedVideo **out)
 		v[i].track_until = DatumGetTimestampTz(SPI_getbinval(tup, desc, 5, &isnull));
 		v[i].failures = DatumGetInt32(SPI_getbinval(tup, desc, 6, &isnull));
 		v[i].due_at = place_of(v[i].id, DatumGetTimestampTz(SPI_getbinval(tup, desc, 7, &isnull)));
+		v[i].known.video_id = v[i].id;
+		v[i].known.creator_id = v[i].creator_id;
+		v[i].known.short_url = SPI_getvalue(tup, desc, 8);
+		v[i].known.state = SPI_getvalue(tup, desc, 9);
+		fetch_stored_from_row(&v[i].known.stored, tup, desc, 10);
 	}
+	MemoryContextSwitchTo(old);
 	order_claimed_videos(v, (int) n);
 	*out = v;
 	return (int) n;
@@ -592,7 +604,7 @@ worker_run_video_round(TimestampTz *next_due)
 	ClaimedVideo *claimed = NULL;
 	int			nclaimed;
 	int			nadmitted;
-	int64	   *ids;
+	FetchKnownVideo *known;
 	int			i,
 				k;
 	FetchBatch *batch = NULL;
@@ -619,11 +631,11 @@ worker_run_video_round(TimestampTz *next_due)
 	{
 		MemoryContext old = MemoryContextSwitchTo(worker_batch_cxt);
 
-		ids = palloc(sizeof(int64) * nadmitted);
+		known = palloc(sizeof(FetchKnownVideo) * nadmitted);
 		for (i = 0, k = 0; i < nclaimed; i++)
 			if (claimed[i].admitted)
-				ids[k++] = claimed[i].id;
-		batch = fetch_prepare_videos(ids, nadmitted);
+				known[k++] = claimed[i].known;
+		batch = fetch_prepare_known_videos(known, nadmitted);
 		worker_current_batch = batch;
 		MemoryContextSwitchTo(old);
 	}

@@ -28,6 +28,7 @@ typedef struct ClaimedVideo
 	bool		held;			/* a suspect beyond this round's group */
 	bool		admitted;
 	TimestampTz postponed_until;
+	FetchKnownVideo known;		/* its row, for the fetch */
 } ClaimedVideo;
 
 /* worker_videos.c */
