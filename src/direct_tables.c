@@ -19,6 +19,7 @@
 #include "access/genam.h"
 #include "access/table.h"
 #include "access/tableam.h"
+#include "storage/bufmgr.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
@@ -302,6 +303,8 @@ direct_tables_begin_step(DirectTables *dt)
 
 		t->scan = index_beginscan(t->rel, t->pkey, dt->snapshot,
 								  IndexRelationGetNumberOfKeyAttributes(t->pkey), 0);
+		/* our lock keeps VACUUM from truncating it meanwhile */
+		t->nblocks = RelationGetNumberOfBlocks(t->rel);
 	}
 }
 
@@ -334,6 +337,27 @@ direct_find_row(DirectTable *t, int64 id, const TimestampTz *at)
 	}
 	index_rescan(t->scan, key, nkeys, NULL, 0);
 	return index_getnext_slot(t->scan, ForwardScanDirection, t->slot);
+}
+
+/*
+ * A row version at tid is taken only if the step's snapshot sees it (so it
+ * is the row's current version, not one updated or deleted since) and it
+ * still has the key (a slot VACUUM freed may hold another row now); any
+ * doubt, and the primary key finds the row.
+ */
+bool
+direct_find_row_at(DirectTables *dt, DirectTable *t, ItemPointer tid, DirectColumn key, int64 id)
+{
+	if (ItemPointerIsValid(tid) && ItemPointerGetBlockNumber(tid) < t->nblocks &&
+		table_tuple_fetch_row_version(t->rel, tid, dt->snapshot, t->slot))
+	{
+		bool		isnull;
+		Datum		d = slot_getattr(t->slot, t->attnum[key], &isnull);
+
+		if (!isnull && DatumGetInt64(d) == id)
+			return true;
+	}
+	return direct_find_row(t, id, NULL);
 }
 
 bool

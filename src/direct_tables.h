@@ -60,6 +60,7 @@ typedef struct DirectTable
 	TupleTableSlot *slot;		/* the row found */
 	TupleTableSlot *newslot;	/* the row written */
 	IndexScanDesc scan;			/* primary key probes, under the step's snapshot */
+	BlockNumber nblocks;		/* its size when the step began */
 } DirectTable;
 
 /* The four tables, opened for a store step. */
@@ -87,6 +88,13 @@ extern void direct_tables_end_step(DirectTables *dt);
 
 /* The row of t whose key is id (and at, for snapshots), into t->slot. */
 extern bool direct_find_row(DirectTable *t, int64 id, const TimestampTz *at);
+
+/*
+ * The same for t's row keyed id (key: C_ID or C_VIDEO_ID), looked for
+ * first at tid, where the caller saw it in an earlier transaction.
+ */
+extern bool direct_find_row_at(DirectTables *dt, DirectTable *t, ItemPointer tid,
+							   DirectColumn key, int64 id);
 
 /* Locks t->slot's row in its newest version (into t->slot); false if gone. */
 extern bool direct_lock_found_row(DirectTables *dt, DirectTable *t, LockTupleMode mode);

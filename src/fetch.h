@@ -33,6 +33,7 @@
 
 #include "access/htup.h"
 #include "access/tupdesc.h"
+#include "storage/itemptr.h"
 #include "datatype/timestamp.h"
 
 typedef enum FetchApi
@@ -192,6 +193,13 @@ typedef struct FetchVideo
 	char	   *short_url;		/* set while resolving */
 	char	   *state;			/* videos.state at prepare time */
 	FetchStoredVideo stored;	/* the rest of the row at prepare time */
+	/*
+	 * Where its videos and video_schedule rows were when the caller read
+	 * them (invalid: unknown): the store step looks there before it
+	 * searches by key, and only takes a row that is still the video's.
+	 */
+	ItemPointerData row_tid;
+	ItemPointerData schedule_tid;
 	FetchCredentials *cred;		/* NULL: no authorization */
 
 	/* results */
@@ -290,6 +298,8 @@ typedef struct FetchKnownVideo
 	char	   *short_url;
 	char	   *state;
 	FetchStoredVideo stored;
+	ItemPointerData row_tid;	/* where its videos row was (a hint) */
+	ItemPointerData schedule_tid;	/* where its video_schedule row was */
 } FetchKnownVideo;
 
 #define FETCH_STORED_COLUMNS \

@@ -360,6 +360,8 @@ fetch_prepare_known_videos(const FetchKnownVideo *videos, int n)
 		v->short_url = videos[i].short_url;
 		v->state = videos[i].state;
 		v->stored = videos[i].stored;
+		v->row_tid = videos[i].row_tid;
+		v->schedule_tid = videos[i].schedule_tid;
 	}
 	attach_credentials(b);
 	return b;

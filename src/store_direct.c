@@ -109,14 +109,14 @@ direct_store_close(DirectStore *ds)
 
 /* Locks the video's row FOR KEY SHARE, in its newest version. */
 static DirectVideo
-lock_video(DirectStore *ds, int64 id)
+lock_video(DirectStore *ds, FetchVideo *fv)
 {
 	DirectTable *t = &ds->tables.t[T_VIDEOS];
 	Datum		state;
 	bool		isnull;
 	const char *s;
 
-	if (!direct_find_row(t, id, NULL) ||
+	if (!direct_find_row_at(&ds->tables, t, &fv->row_tid, C_ID, fv->video_id) ||
 		!direct_lock_found_row(&ds->tables, t, LockTupleKeyShare))
 		return V_GONE;			/* deleted, maybe meanwhile */
 	state = slot_getattr(t->slot, t->attnum[C_STATE], &isnull);
@@ -321,7 +321,7 @@ direct_store_snapshots(DirectStore *ds)
 		if (fv->outcome != FETCH_OK)
 			continue;
 		CHECK_FOR_INTERRUPTS();
-		ds->video[i - ds->lo] = lock_video(ds, fv->video_id);
+		ds->video[i - ds->lo] = lock_video(ds, fv);
 		if (ds->video[i - ds->lo] == V_GONE)
 			continue;
 		/* a first fetch's caption, posting time, duration and kind */
@@ -417,7 +417,8 @@ direct_store_schedules(DirectStore *ds)
 
 		if (a.video != V_ACTIVE && a.video != V_INACTIVE)
 			continue;
-		if (direct_find_row(sched, a.fv->video_id, NULL))
+		if (direct_find_row_at(&ds->tables, sched, (ItemPointer) &a.fv->schedule_tid, C_VIDEO_ID,
+							   a.fv->video_id))
 			direct_update_row(&ds->tables, sched, make_schedule_row, &a);
 		ResetPerTupleExprContext(ds->tables.estate);
 	}

@@ -242,11 +242,11 @@ order_claimed_videos(ClaimedVideo *v, int n)
  */
 #define CLAIM_DUE_VIDEOS \
 	"WITH due AS MATERIALIZED (" \
-	" SELECT s.video_id, s.next_fetch_at, s.creator_id FROM tiktrack.video_schedule s" \
+	" SELECT s.video_id, s.next_fetch_at, s.creator_id, s.ctid FROM tiktrack.video_schedule s" \
 	" WHERE s.next_fetch_at <= pg_catalog.now()" \
 	" ORDER BY s.next_fetch_at LIMIT $1" \
 	"), companions AS MATERIALIZED (" \
-	" SELECT s.video_id, s.next_fetch_at FROM tiktrack.video_schedule s" \
+	" SELECT s.video_id, s.next_fetch_at, s.ctid FROM tiktrack.video_schedule s" \
 	" WHERE $2 > '0'::pg_catalog.interval" \
 	"  AND s.creator_id OPERATOR(pg_catalog.=) ANY (ARRAY(" \
 	"   SELECT DISTINCT d.creator_id FROM due d WHERE d.creator_id IS NOT NULL))" \
@@ -254,13 +254,13 @@ order_claimed_videos(ClaimedVideo *v, int n)
 	"  AND s.next_fetch_at <= pg_catalog.now() + $2" \
 	" ORDER BY s.next_fetch_at LIMIT $1" \
 	"), chosen AS MATERIALIZED (" \
-	" SELECT d.video_id, d.next_fetch_at FROM due d" \
-	" UNION ALL SELECT c.video_id, c.next_fetch_at FROM companions c)" \
+	" SELECT d.video_id, d.next_fetch_at, d.ctid FROM due d" \
+	" UNION ALL SELECT c.video_id, c.next_fetch_at, c.ctid FROM companions c)" \
 	"SELECT v.id, v.creator_id," \
 	" CASE WHEN cr.auth_status = 'authorized' THEN cr.authorized_via END," \
 	" coalesce(v.posted_at, v.tracked_at), v.track_until, v.fetch_failures, ch.next_fetch_at," \
 	/* what the fetch needs of the row (fetch_prepare_known_videos) */ \
-	" v.short_url, v.state, " FETCH_STORED_COLUMNS \
+	" v.short_url, v.state, " FETCH_STORED_COLUMNS ", v.ctid, ch.ctid" \
 	" FROM chosen ch" \
 	" JOIN tiktrack.videos v ON v.id = ch.video_id" \
 	"  AND v.id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT c2.video_id FROM chosen c2))" \
@@ -310,6 +310,19 @@ Datum
 tiktrack_claim_due_videos(PG_FUNCTION_ARGS)
 {
 	return search_path_call(claim_due_videos_sql, fcinfo);
+}
+
+/* A ctid the claim read; invalid when absent. */
+static void
+tid_from_row(ItemPointer tid, HeapTuple tup, TupleDesc desc, int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
+
+	if (isnull)
+		ItemPointerSetInvalid(tid);
+	else
+		ItemPointerCopy((ItemPointer) DatumGetPointer(d), tid);
 }
 
 /* Runs the claim; the rows are copied into worker_batch_cxt. */
@@ -362,6 +375,9 @@ claim_due_videos(ClaimedVideo **out)
 		v[i].known.short_url = SPI_getvalue(tup, desc, 8);
 		v[i].known.state = SPI_getvalue(tup, desc, 9);
 		fetch_stored_from_row(&v[i].known.stored, tup, desc, 10);
+		/* where the rows were: the store step looks there first */
+		tid_from_row(&v[i].known.row_tid, tup, desc, 17);
+		tid_from_row(&v[i].known.schedule_tid, tup, desc, 18);
 	}
 	MemoryContextSwitchTo(old);
 	order_claimed_videos(v, (int) n);
