@@ -640,7 +640,9 @@ worker_run_video_round(TimestampTz *next_due)
 	note_round_videos(claimed, nclaimed);
 	if (nadmitted < nclaimed)
 		postpone_videos(claimed, nclaimed);
-	*next_due = next_due_time();
+	/* a round that fetches asks after it stores, when the schedule is new */
+	if (nadmitted == 0)
+		*next_due = next_due_time();
 	SPI_finish();
 
 	if (nadmitted > 0)
