@@ -259,7 +259,7 @@ order_claimed_videos(ClaimedVideo *v, int n)
 	"SELECT v.id, v.creator_id," \
 	" CASE WHEN cr.auth_status = 'authorized' THEN cr.authorized_via END," \
 	" coalesce(v.posted_at, v.tracked_at), v.track_until, v.fetch_failures, ch.next_fetch_at," \
-	/* what the fetch needs of the row (fetch_prepare_known_videos) */ \
+	/* what the fetch needs of the row, and where the store step finds both rows */ \
 	" v.short_url, v.state, " FETCH_STORED_COLUMNS ", v.ctid, ch.ctid" \
 	" FROM chosen ch" \
 	" JOIN tiktrack.videos v ON v.id = ch.video_id" \
@@ -282,6 +282,8 @@ claim_due_videos_sql(PG_FUNCTION_ARGS)
 	Datum		values[2];
 	uint64		i;
 	int			nest_level;
+	Datum	   *row;
+	bool	   *nulls;
 
 	InitMaterializedSRF(fcinfo, 0);
 	values[0] = PG_GETARG_DATUM(0);
@@ -292,13 +294,11 @@ claim_due_videos_sql(PG_FUNCTION_ARGS)
 	if (SPI_execute_with_args(CLAIM_DUE_VIDEOS, 2, types, values, NULL, true, 0) != SPI_OK_SELECT)
 		elog(ERROR, "the claim of due videos failed");
 	keyed_plan_end(nest_level);
+	/* the function's columns are the claim's first ones */
+	row = palloc(sizeof(Datum) * SPI_tuptable->tupdesc->natts);
+	nulls = palloc(sizeof(bool) * SPI_tuptable->tupdesc->natts);
 	for (i = 0; i < SPI_processed; i++)
 	{
-		int			natts = SPI_tuptable->tupdesc->natts;
-		Datum	   *row = palloc(sizeof(Datum) * natts);
-		bool	   *nulls = palloc(sizeof(bool) * natts);
-
-		/* the function's columns are the claim's first ones */
 		heap_deform_tuple(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, row, nulls);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, nulls);
 	}
