@@ -4,8 +4,8 @@
  *	  Planner settings for the worker's statements that reach a batch's
  *	  rows by key.
  *
- * The claim and the read of a batch's videos name their rows by id
- * (= ANY (ids), beside a join with unnest(ids)).  An index scan over those
+ * The claim and the read of a batch's credentials name their rows by id
+ * (= ANY (ids), beside a join).  An index scan over those
  * ids is the cheapest way to their rows at any table size, and the only one
  * whose cost does not grow with the table.  But where a batch is a good
  * fraction of a small table (2,000 ids among 20,000 videos) the planner's
