@@ -237,18 +237,20 @@ fetch_creator_id_by_handle(const char *handle)
 	return creator_id;
 }
 
-FetchBatch *
-fetch_prepare_creators(const int64 *creator_ids, int n)
+/*
+ * The CRED_COLUMNS of the creators ids (unknown ones left out), in their
+ * order, into SPI_tuptable; SPI is connected.
+ */
+static void
+select_credentials(const int64 *ids, int n)
 {
-	MemoryContext callerctx = CurrentMemoryContext;
-	FetchBatch *b = palloc0(sizeof(FetchBatch));
 	Oid			argtypes[1] = {INT8ARRAYOID};
 	Datum		args[1];
+	int			nest_level;
 	int			rc;
-	uint64		i;
 
-	args[0] = int64_array(creator_ids, n);
-	SPI_connect();
+	args[0] = int64_array(ids, n);
+	nest_level = keyed_plan_begin();
 	rc = SPI_execute_with_args(
 							   "SELECT " CRED_COLUMNS
 							   " FROM pg_catalog.unnest($1::pg_catalog.int8[]) WITH ORDINALITY u(id, ord)"
@@ -257,8 +259,20 @@ fetch_prepare_creators(const int64 *creator_ids, int n)
 							   "  AND c.auth_status = 'authorized'"
 							   " ORDER BY u.ord",
 							   1, argtypes, args, NULL, false, 0);
+	keyed_plan_end(nest_level);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "could not read the creators to fetch: %s", SPI_result_code_string(rc));
+}
+
+FetchBatch *
+fetch_prepare_creators(const int64 *creator_ids, int n)
+{
+	MemoryContext callerctx = CurrentMemoryContext;
+	FetchBatch *b = palloc0(sizeof(FetchBatch));
+	uint64		i;
+
+	SPI_connect();
+	select_credentials(creator_ids, n);
 	{
 		MemoryContext spictx = MemoryContextSwitchTo(callerctx);
 		TupleDesc	desc = SPI_tuptable->tupdesc;
@@ -291,11 +305,7 @@ attach_credentials(FetchBatch *b)
 {
 	int64	   *ids = palloc(sizeof(int64) * Max(b->nvideos, 1));
 	MemoryContext callerctx = CurrentMemoryContext;
-	Oid			argtypes[1] = {INT8ARRAYOID};
-	Datum		args[1];
 	int			n = 0;
-	int			nest_level;
-	int			rc;
 	int			i,
 				k;
 
@@ -310,18 +320,8 @@ attach_credentials(FetchBatch *b)
 	}
 	if (n == 0)
 		return;
-	args[0] = int64_array(ids, n);
 	SPI_connect();
-	nest_level = keyed_plan_begin();
-	rc = SPI_execute_with_args("SELECT " CRED_COLUMNS
-							   " FROM tiktrack.creators c"
-							   " LEFT JOIN tiktrack.creator_tokens t ON t.creator_id = c.id"
-							   "  AND c.auth_status = 'authorized'"
-							   " WHERE c.id OPERATOR(pg_catalog.=) ANY ($1::pg_catalog.int8[])",
-							   1, argtypes, args, NULL, false, 0);
-	keyed_plan_end(nest_level);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "could not read the credentials to fetch with: %s", SPI_result_code_string(rc));
+	select_credentials(ids, n);
 	{
 		MemoryContext spictx = MemoryContextSwitchTo(callerctx);
 		uint64		r;
