@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # Ingest benchmark: 20,000 tracked videos (1,000 Display creators x 20)
-# fetched from the simulator and stored by the background worker, twice:
-# a first fetch (captions and posting times written too) and the steady
-# state (the same videos again).  Prints snapshots per second and the
+# fetched from the simulator and stored by the background worker: a first
+# fetch (captions and posting times written too), then the steady state
+# (the same videos again) STEADY_PASSES times (default 3; the median pass
+# is the figure).  Prints snapshots per second and the
 # worker process's CPU per snapshot (it runs its SQL itself, so the
 # database work is in it; the simulator's CPU is not) for both passes,
 # the simulator's own capacity measured in the same run with the worker's
@@ -13,7 +14,7 @@
 # test/tools/run-tests.sh made there.
 # LATENCY_MS makes the simulator answer that much later, like a real
 # network to TikTok (default 0: the simulator's own speed is the limit).
-# PROFILE=1 also prints the worker's statements of the steady-state pass
+# PROFILE=1 also prints the worker's statements of the last steady pass
 # by time (pg_stat_statements, nested statements included), in
 # microseconds per snapshot.
 #   CREATORS=1000 VIDEOS=20 LATENCY_MS=50 test/bench/ingest.sh
@@ -66,13 +67,23 @@ run_pass() {
 	echo "$(echo "$t1 - $t0" | bc -l) $(echo "$cpu1 - $cpu0" | bc -l) $((r1 - r0))"
 }
 read -r first_s first_cpu first_req < <(run_pass "$total")
-# steady state: every video due again (same captions: no metadata change)
-sleep 0.5
-psql_ -d postgres -c "UPDATE tiktrack.video_schedule SET next_fetch_at = now()" >/dev/null
-psql_ -d postgres -c "CHECKPOINT" >/dev/null
-[ -n "${PROFILE:-}" ] && psql_ -d postgres -c "CREATE EXTENSION pg_stat_statements" \
-	-c "SELECT pg_stat_statements_reset()" >/dev/null
-read -r steady_s steady_cpu steady_req < <(run_pass $((2 * total)))
+# The steady state: every video due again (same captions: no metadata
+# change), STEADY_PASSES times; the figure is the median pass.  Each pass
+# starts after a VACUUM, as a real one does: a video is fetched again an
+# hour later (tiktrack.interval), and autovacuum visits a table whose rows
+# all changed within the hour many times in between, so the previous
+# fetch's row versions are gone.  (Without it, the first pass's versions
+# and the UPDATE below are left for the pass's index inserts to clean up.)
+passes=${STEADY_PASSES:-3}
+[ -n "${PROFILE:-}" ] && psql_ -d postgres -c "CREATE EXTENSION pg_stat_statements" >/dev/null
+steady=()
+for p in $(seq "$passes"); do
+	sleep 0.5
+	psql_ -d postgres -c "UPDATE tiktrack.video_schedule SET next_fetch_at = now()" >/dev/null
+	psql_ -d postgres -c "VACUUM" -c "CHECKPOINT" >/dev/null
+	[ -n "${PROFILE:-}" ] && psql_ -d postgres -c "SELECT pg_stat_statements_reset()" >/dev/null
+	steady+=("$(run_pass $(((p + 1) * total)))")
+done
 if [ -n "${PROFILE:-}" ]; then
 	echo "steady state, per statement: us per snapshot | calls | rows | statement"
 	psql_ -d postgres -c "SELECT round((1000 * total_exec_time / $total)::numeric, 2), calls, rows,
@@ -91,13 +102,17 @@ if /usr/bin/python3 -c 'import psycopg2, requests' 2>/dev/null; then
 		"host=$out port=$port dbname=baseline user=postgres" "$sim" "$out/seed.json")
 fi
 
-/usr/bin/python3 - "$total" "$first_s" "$first_cpu" "$first_req" "$steady_s" "$steady_cpu" "$steady_req" \
+/usr/bin/python3 - "$total" "$first_s" "$first_cpu" "$first_req" "$(IFS=';'; echo "${steady[*]}")" \
 	"$sim_rps" "$latency" "$baseline" <<'PY'
 import sys
 total = int(sys.argv[1])
-passes = [("first fetch", *map(float, sys.argv[2:5])), ("steady state", *map(float, sys.argv[5:8]))]
-sim_rps, latency, baseline = float(sys.argv[8]), sys.argv[9], sys.argv[10]
+steady = sorted((tuple(map(float, p.split())) for p in sys.argv[5].split(";")), key=lambda p: p[1])
+passes = [("first fetch", *map(float, sys.argv[2:5])), ("steady state", *steady[(len(steady) - 1) // 2])]
+sim_rps, latency, baseline = float(sys.argv[6]), sys.argv[7], sys.argv[8]
 print(f"ingest of {total} videos (Display API, 20 ids per request, simulator latency {latency} ms)")
+print(f"  steady-state passes, worker CPU per snapshot: "
+      + ", ".join(f"{1e6 * cpu / total:.1f}" for _, cpu, _ in steady)
+      + f" us (the median pass below; best {1e6 * steady[0][1] / total:.1f} us)")
 for name, secs, cpu, req in passes:
     print(f"  worker, {name + ':':14s} {total} snapshots in {secs:7.2f} s = {total / secs:8.0f} snapshots/s, "
           f"{req / secs:6.0f} requests/s, worker CPU {cpu:6.2f} s = {1e6 * cpu / total:6.1f} us per snapshot")
