@@ -18,6 +18,12 @@
 #include "utils/snapshot.h"
 #include "utils/timestamp.h"
 
+/*
+ * tiktrack.direct_access: off keeps the claim (claim_direct.c) and the
+ * store step (store_direct.c) on their statements.
+ */
+extern bool tiktrack_direct_access;
+
 /* The tables, in the order of the executor's range table. */
 typedef enum DirectTableId
 {

@@ -31,12 +31,13 @@
  *     triggers are tiktrack's, which stand aside for the store step; any
  *     other outcome goes to the outcome statement (video_store.c).
  *
- * When it applies (direct_store_open): a superuser runs the store step
- * (the worker, or refresh() as the extension's owner; permissions and row
- * security are then moot), Citus is not installed (a distributed table's
- * rows are not in its local heap), and the tables are as tiktrack made
- * them (direct_tables.c).  Anything else, e.g. a user's own trigger on
- * snapshots, keeps the statements, which fire it.
+ * When it applies (direct_store_open): tiktrack.direct_access is on, a
+ * superuser runs the store step (the worker, or refresh() as the
+ * extension's owner; permissions and row security are then moot), Citus
+ * is not installed (a distributed table's rows are not in its local
+ * heap), and the tables are as tiktrack made them (direct_tables.c).
+ * Anything else, e.g. a user's own trigger on snapshots, keeps the
+ * statements, which fire it.
  *
  *-------------------------------------------------------------------------
  */
@@ -49,6 +50,7 @@
 #include "utils/float.h"
 
 #include "direct_tables.h"
+#include "row_hints.h"
 #include "store_direct.h"
 #include "store_spi.h"
 #include "video_store.h"
@@ -82,7 +84,8 @@ direct_store_open(FetchBatch *b, int lo, int hi)
 {
 	DirectStore *ds;
 
-	if (hi <= lo || !superuser() || OidIsValid(get_extension_oid("citus", true)))
+	if (hi <= lo || !tiktrack_direct_access || !superuser() ||
+		OidIsValid(get_extension_oid("citus", true)))
 		return NULL;
 	ds = palloc0(sizeof(DirectStore));
 	if (!direct_tables_open(&ds->tables))
@@ -317,6 +320,7 @@ direct_store_snapshots(DirectStore *ds)
 		FetchVideo *fv = &ds->b->videos[i];
 		SnapshotRow r;
 		TupleTableSlot *slot;
+		ItemPointerData hint;
 
 		if (fv->outcome != FETCH_OK)
 			continue;
@@ -343,15 +347,17 @@ direct_store_snapshots(DirectStore *ds)
 		direct_fill_slot(snap, slot, r.values, r.has);
 		ExecConstraints(snap->rri, slot, ds->tables.estate);
 		ResetPerTupleExprContext(ds->tables.estate);
-		if (!direct_find_row(latest, fv->video_id, NULL))
+		latest_hint_get(fv->video_id, &hint);
+		if (!direct_find_row_at(&ds->tables, latest, &hint, C_VIDEO_ID, fv->video_id))
 		{
 			direct_fill_slot(latest, latest->newslot, r.values, r.has);
 			direct_insert_row(&ds->tables, latest, latest->newslot);
+			latest_hint_set(fv->video_id, &latest->newslot->tts_tid);
 		}
 		else if (snapshot_stored(ds, fv->video_id))
 			continue;			/* ON CONFLICT DO NOTHING */
-		else
-			direct_update_row(&ds->tables, latest, make_latest_row, &r);
+		else if (direct_update_row(&ds->tables, latest, make_latest_row, &r))
+			latest_hint_set(fv->video_id, &latest->newslot->tts_tid);
 		ResetPerTupleExprContext(ds->tables.estate);
 		n++;
 	}

@@ -14,6 +14,7 @@
 #include "utils/guc.h"
 #include "utils/timestamp.h"
 
+#include "direct_tables.h"
 #include "schedule.h"
 #include "worker.h"
 #include "worker_internal.h"
@@ -37,6 +38,7 @@ int			tiktrack_business_requests_per_minute = 600;
 int			tiktrack_business_requests_per_day = 864000;
 int			tiktrack_rate_limit_wait_s = 60;
 int			tiktrack_business_throttle_wait_s = 300;
+bool		tiktrack_direct_access = true;
 
 /* ---- settings definition and registration ---- */
 
@@ -51,6 +53,14 @@ define_seconds(const char *name, const char *short_desc, const char *long_desc,
 void
 worker_define_gucs(void)
 {
+	DefineCustomBoolVariable("tiktrack.direct_access",
+							 "Lets the claim and the store step read and write their rows directly.",
+							 "On (the default), where it applies (a superuser, no Citus, tiktrack's "
+							 "tables as created), the worker's claim of due videos reads them by index "
+							 "and the store step writes a good answer's rows with the executor's row "
+							 "primitives. Off: both run their SQL statements only, as under Citus, "
+							 "for troubleshooting and comparison; the rows are the same.",
+							 &tiktrack_direct_access, true, PGC_SUSET, 0, NULL, NULL, NULL);
 	/* A server-start setting can only be defined while preloading. */
 	if (process_shared_preload_libraries_in_progress)
 		DefineCustomStringVariable("tiktrack.database",

@@ -35,6 +35,7 @@
 #include "worker_internal.h"
 #include "search_path.h"
 #include "keyed_plan.h"
+#include "claim_direct.h"
 #include "worker_videos.h"
 
 /* Most ids TikTok accepts in one video request (both APIs). */
@@ -239,6 +240,9 @@ order_claimed_videos(ClaimedVideo *v, int n)
  * due first), the videos rows by an array of ids, so that every step is
  * an index probe whatever the estimates.  Arrays, not a LIMIT lateral per
  * creator: Citus pushes no such subquery over a CTE down to the shards.
+ * The rows come in no particular order (the worker orders them itself).
+ * Where claim_direct.c applies, it reads the same rows without the
+ * executor, and this statement is not run.
  */
 #define CLAIM_DUE_VIDEOS \
 	"WITH due AS MATERIALIZED (" \
@@ -264,53 +268,7 @@ order_claimed_videos(ClaimedVideo *v, int n)
 	" FROM chosen ch" \
 	" JOIN tiktrack.videos v ON v.id = ch.video_id" \
 	"  AND v.id OPERATOR(pg_catalog.=) ANY (ARRAY(SELECT c2.video_id FROM chosen c2))" \
-	" LEFT JOIN tiktrack.creators cr ON cr.id = v.creator_id" \
-	" ORDER BY ch.next_fetch_at, v.creator_id, v.id"
-
-/*
- * tiktrack.claim_due_videos(max_videos, coalesce_window): the worker's
- * claim from SQL, for benchmarks and for looking at what the worker would
- * take next (it changes nothing).
- */
-PG_FUNCTION_INFO_V1(tiktrack_claim_due_videos);
-
-static Datum
-claim_due_videos_sql(PG_FUNCTION_ARGS)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	Oid			types[2] = {INT4OID, INTERVALOID};
-	Datum		values[2];
-	uint64		i;
-	int			nest_level;
-	Datum	   *row;
-	bool	   *nulls;
-
-	InitMaterializedSRF(fcinfo, 0);
-	values[0] = PG_GETARG_DATUM(0);
-	values[1] = PG_GETARG_DATUM(1);
-	if (SPI_connect() != SPI_OK_CONNECT)
-		elog(ERROR, "SPI_connect failed");
-	nest_level = keyed_plan_begin();	/* as the worker plans it */
-	if (SPI_execute_with_args(CLAIM_DUE_VIDEOS, 2, types, values, NULL, true, 0) != SPI_OK_SELECT)
-		elog(ERROR, "the claim of due videos failed");
-	keyed_plan_end(nest_level);
-	/* the function's columns are the claim's first ones */
-	row = palloc(sizeof(Datum) * SPI_tuptable->tupdesc->natts);
-	nulls = palloc(sizeof(bool) * SPI_tuptable->tupdesc->natts);
-	for (i = 0; i < SPI_processed; i++)
-	{
-		heap_deform_tuple(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, row, nulls);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, nulls);
-	}
-	SPI_finish();
-	return (Datum) 0;
-}
-
-Datum
-tiktrack_claim_due_videos(PG_FUNCTION_ARGS)
-{
-	return search_path_call(claim_due_videos_sql, fcinfo);
-}
+	" LEFT JOIN tiktrack.creators cr ON cr.id = v.creator_id"
 
 /* A ctid the claim read; invalid when absent. */
 static void
@@ -325,17 +283,134 @@ tid_from_row(ItemPointer tid, HeapTuple tup, TupleDesc desc, int col)
 		ItemPointerCopy((ItemPointer) DatumGetPointer(d), tid);
 }
 
+/* The claim by its statement (inside SPI), into rows as claim_direct() makes them. */
+static int
+claim_by_statement(int max_videos, Interval *window, DirectClaim **out)
+{
+	Oid			types[2] = {INT4OID, INTERVALOID};
+	Datum		values[2];
+	DirectClaim *c;
+	uint64		i;
+	int			nest_level;
+
+	values[0] = Int32GetDatum(max_videos);
+	values[1] = IntervalPGetDatum(window);
+	nest_level = keyed_plan_begin();
+	worker_spi_exec(CLAIM_DUE_VIDEOS, 2, types, values, NULL, SPI_OK_SELECT);
+	keyed_plan_end(nest_level);
+	c = palloc0(sizeof(DirectClaim) * Max(SPI_processed, 1));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		Datum		d;
+
+		c[i].id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+		d = SPI_getbinval(tup, desc, 2, &isnull);
+		c[i].has_creator = !isnull;
+		c[i].known.creator_id = isnull ? 0 : DatumGetInt64(d);
+		c[i].api = SPI_getvalue(tup, desc, 3);
+		c[i].posted_at = DatumGetTimestampTz(SPI_getbinval(tup, desc, 4, &isnull));
+		c[i].track_until = DatumGetTimestampTz(SPI_getbinval(tup, desc, 5, &isnull));
+		c[i].fetch_failures = DatumGetInt32(SPI_getbinval(tup, desc, 6, &isnull));
+		c[i].next_fetch_at = DatumGetTimestampTz(SPI_getbinval(tup, desc, 7, &isnull));
+		c[i].known.video_id = c[i].id;
+		c[i].known.short_url = SPI_getvalue(tup, desc, 8);
+		c[i].known.state = SPI_getvalue(tup, desc, 9);
+		fetch_stored_from_row(&c[i].known.stored, tup, desc, 10);
+		/* where the rows were: the store step looks there first */
+		tid_from_row(&c[i].known.row_tid, tup, desc, 17);
+		tid_from_row(&c[i].known.schedule_tid, tup, desc, 18);
+	}
+	*out = c;
+	return (int) SPI_processed;
+}
+
+/*
+ * The claim (inside SPI): read directly where claim_direct.c applies, else
+ * by its statement; the rows and their strings in the current memory
+ * context.
+ */
+static int
+claim_rows(int max_videos, Interval *window, DirectClaim **out)
+{
+	int			n = claim_direct(max_videos, window, out);
+
+	return n >= 0 ? n : claim_by_statement(max_videos, window, out);
+}
+
+/* The SQL function's order: due first, then creator (NULL last), then id. */
+static int
+compare_claim_rows(const void *a, const void *b)
+{
+	const DirectClaim *x = a;
+	const DirectClaim *y = b;
+
+	if (x->next_fetch_at != y->next_fetch_at)
+		return x->next_fetch_at < y->next_fetch_at ? -1 : 1;
+	if (x->has_creator != y->has_creator)
+		return x->has_creator ? -1 : 1;
+	if (x->known.creator_id != y->known.creator_id)
+		return x->known.creator_id < y->known.creator_id ? -1 : 1;
+	return x->id < y->id ? -1 : (x->id > y->id ? 1 : 0);
+}
+
+/*
+ * tiktrack.claim_due_videos(max_videos, coalesce_window): the worker's
+ * claim from SQL, for benchmarks and for looking at what the worker would
+ * take next (it changes nothing).
+ */
+PG_FUNCTION_INFO_V1(tiktrack_claim_due_videos);
+
+static Datum
+claim_due_videos_sql(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	MemoryContext callerctx = CurrentMemoryContext;
+	DirectClaim *c;
+	int			n;
+	int			i;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (SPI_connect() != SPI_OK_CONNECT)
+		elog(ERROR, "SPI_connect failed");
+	n = claim_rows(PG_GETARG_INT32(0), PG_GETARG_INTERVAL_P(1), &c);
+	qsort(c, n, sizeof(DirectClaim), compare_claim_rows);
+	MemoryContextSwitchTo(callerctx);
+	for (i = 0; i < n; i++)
+	{
+		Datum		values[7];
+		bool		nulls[7] = {false, !c[i].has_creator, c[i].api == NULL};
+
+		values[0] = Int64GetDatum(c[i].id);
+		values[1] = Int64GetDatum(c[i].known.creator_id);
+		values[2] = c[i].api ? CStringGetTextDatum(c[i].api) : (Datum) 0;
+		values[3] = TimestampTzGetDatum(c[i].posted_at);
+		values[4] = TimestampTzGetDatum(c[i].track_until);
+		values[5] = Int32GetDatum(c[i].fetch_failures);
+		values[6] = TimestampTzGetDatum(c[i].next_fetch_at);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	SPI_finish();
+	return (Datum) 0;
+}
+
+Datum
+tiktrack_claim_due_videos(PG_FUNCTION_ARGS)
+{
+	return search_path_call(claim_due_videos_sql, fcinfo);
+}
+
 /* Runs the claim; the rows are copied into worker_batch_cxt. */
 static int
 claim_due_videos(ClaimedVideo **out)
 {
-	Oid			types[2] = {INT4OID, INTERVALOID};
-	Datum		values[2];
 	Interval   *window = palloc0(sizeof(Interval));
+	DirectClaim *c;
 	ClaimedVideo *v;
-	uint64		i,
-				n;
-	int			nest_level;
+	int			n;
+	int			i;
 	MemoryContext old;
 
 	/*
@@ -344,45 +419,24 @@ claim_due_videos(ClaimedVideo **out)
 	 */
 	window->time = (int64) Min(Min(tiktrack_early_interval_s, tiktrack_interval_s), 20 * 60) *
 		USECS_PER_SEC / 4;
-	values[0] = Int32GetDatum(tiktrack_batch_size);
-	values[1] = IntervalPGetDatum(window);
-	nest_level = keyed_plan_begin();
-	worker_spi_exec(CLAIM_DUE_VIDEOS, 2, types, values, NULL, SPI_OK_SELECT);
-	keyed_plan_end(nest_level);
-	n = SPI_processed;
-	v = MemoryContextAllocZero(worker_batch_cxt, sizeof(ClaimedVideo) * Max(n, 1));
 	old = MemoryContextSwitchTo(worker_batch_cxt);
+	n = claim_rows(tiktrack_batch_size, window, &c);
+	v = palloc0(sizeof(ClaimedVideo) * Max(n, 1));
 	for (i = 0; i < n; i++)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		isnull;
-		Datum		d;
-		char	   *api;
-
-		v[i].id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
-		d = SPI_getbinval(tup, desc, 2, &isnull);
-		v[i].creator_id = isnull ? 0 : DatumGetInt64(d);
-		api = SPI_getvalue(tup, desc, 3);
-		v[i].api = fetch_api_from_name(api);
-		d = SPI_getbinval(tup, desc, 4, &isnull);
-		v[i].posted_at = isnull ? SCHEDULE_UNKNOWN_TIME : DatumGetTimestampTz(d);
-		v[i].track_until = DatumGetTimestampTz(SPI_getbinval(tup, desc, 5, &isnull));
-		v[i].failures = DatumGetInt32(SPI_getbinval(tup, desc, 6, &isnull));
-		v[i].due_at = place_of(v[i].id, DatumGetTimestampTz(SPI_getbinval(tup, desc, 7, &isnull)));
-		v[i].known.video_id = v[i].id;
-		v[i].known.creator_id = v[i].creator_id;
-		v[i].known.short_url = SPI_getvalue(tup, desc, 8);
-		v[i].known.state = SPI_getvalue(tup, desc, 9);
-		fetch_stored_from_row(&v[i].known.stored, tup, desc, 10);
-		/* where the rows were: the store step looks there first */
-		tid_from_row(&v[i].known.row_tid, tup, desc, 17);
-		tid_from_row(&v[i].known.schedule_tid, tup, desc, 18);
+		v[i].id = c[i].id;
+		v[i].creator_id = c[i].known.creator_id;
+		v[i].api = fetch_api_from_name(c[i].api);
+		v[i].posted_at = c[i].posted_at;
+		v[i].track_until = c[i].track_until;
+		v[i].failures = c[i].fetch_failures;
+		v[i].due_at = place_of(v[i].id, c[i].next_fetch_at);
+		v[i].known = c[i].known;
 	}
 	MemoryContextSwitchTo(old);
-	order_claimed_videos(v, (int) n);
+	order_claimed_videos(v, n);
 	*out = v;
-	return (int) n;
+	return n;
 }
 
 /*
