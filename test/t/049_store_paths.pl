@@ -5,7 +5,8 @@
 # to when a user has put a trigger of their own on tiktrack.snapshots (or
 # on Citus).  Both give the same rows; with a user's trigger, the trigger
 # fires for every snapshot the worker stores; without it again, the direct
-# way takes over.
+# way takes over; with tiktrack.direct_access off, the statements again
+# (the worker's claim too).
 use strict;
 use warnings;
 use PostgreSQL::Test::Cluster;
@@ -152,6 +153,18 @@ is($node->safe_psql('postgres', 'SELECT count(*) FROM public.snapshot_audit'), '
 	'no trigger, no audit row');
 is($node->safe_psql('postgres', 'SELECT count(*) FROM tiktrack.snapshots'), '18',
 	'three snapshots of each video, none twice');
+
+# Round 4: tiktrack.direct_access off; the claim and the store step run
+# their statements only, with the same rows.
+$node->safe_psql('postgres',
+	'ALTER SYSTEM SET tiktrack.direct_access = off; SELECT pg_reload_conf()');
+TiktrackWorker::wait_for($node, q{SELECT setting FROM pg_settings WHERE name = 'tiktrack.direct_access'},
+	'off', 30, 'direct_access off');
+next_round(4, $t0 + 10800);
+rows_agree(4);
+values_exact($t0 + 10800, 4);
+is($node->safe_psql('postgres', 'SELECT count(*) FROM tiktrack.snapshots'), '24',
+	'four snapshots of each video, none twice');
 is($node->safe_psql('postgres', q{SELECT count(*) FROM tiktrack.videos WHERE state = 'tracking'
 	AND fetch_failures = 0 AND last_error IS NULL}), '6', 'every video tracking, no error');
 
