@@ -263,7 +263,10 @@ BEGIN
 	SELECT array_agg(x.value) INTO sample
 	FROM (SELECT round(c.views)::float8 AS value
 		  FROM (SELECT o.id, o.posted_at FROM tiktrack.videos o
-				WHERE o.creator_id = v.creator_id AND o.id <> v.id AND o.id > 0
+				-- (placeholders out, but not by an index condition: before
+				-- statistics exist the planner would combine a range over
+				-- all of videos_pkey with the creator's few index entries)
+				WHERE o.creator_id = v.creator_id AND o.id <> v.id AND (o.id > 0) IS TRUE
 				  AND o.posted_at < v.posted_at
 				ORDER BY o.posted_at DESC, o.id DESC
 				OFFSET 0) o
@@ -540,7 +543,8 @@ BEGIN
 	FROM tiktrack.videos o
 	CROSS JOIN LATERAL tiktrack.interpolated_counters(o.id, o.posted_at, o.posted_at + model_age) ca
 	CROSS JOIN LATERAL tiktrack.interpolated_counters(o.id, o.posted_at, o.posted_at + horizon) ch
-	WHERE o.creator_id = v.creator_id AND o.id <> v.id AND o.id > 0
+	-- (placeholders out, not by an index condition: see traction_of)
+	WHERE o.creator_id = v.creator_id AND o.id <> v.id AND (o.id > 0) IS TRUE
 	  AND ca.views IS NOT NULL AND ch.views IS NOT NULL;
 	kind := 'creator';
 	IF coalesce(cardinality(r), 0) < 5 THEN
