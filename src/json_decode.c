@@ -336,7 +336,6 @@ json_decode_display_videos(const JsonNode *data, TtVideoList *list)
 		v->caption = get_caption(o, "video_description", &v->caption_repaired);
 		if (v->caption == NULL)
 			v->caption = get_caption(o, "title", &v->caption_repaired);
-		v->share_url = get_string(o, "share_url");
 	}
 	return NULL;
 }
@@ -384,7 +383,6 @@ json_decode_business_videos(const JsonNode *data, TtVideoList *list)
 		}
 		v->caption = get_caption(o, "caption", &v->caption_repaired);
 		v->media_type = get_string(o, "media_type");
-		v->share_url = get_string(o, "share_url");
 	}
 	return NULL;
 }

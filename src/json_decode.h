@@ -86,7 +86,6 @@ typedef struct TtVideo
 	char	   *caption;
 	bool		caption_repaired;	/* invalid UTF-8 replaced by U+FFFD */
 	char	   *media_type;		/* Business: VIDEO / PHOTO */
-	char	   *share_url;
 
 	/*
 	 * What was wrong with this video's fields (a counter that is not a

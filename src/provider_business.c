@@ -18,7 +18,7 @@
 #include "provider_display.h"
 #include "token_check.h"
 
-#define BIZ_VIDEO_FIELDS "[\"item_id\",\"media_type\",\"caption\",\"create_time\",\"video_duration\",\"share_url\",\"likes\",\"comments\",\"shares\",\"favorites\",\"reach\",\"video_views\",\"total_time_watched\",\"average_time_watched\",\"full_video_watched_rate\"]"
+#define BIZ_VIDEO_FIELDS "[\"item_id\",\"media_type\",\"caption\",\"create_time\",\"video_duration\",\"likes\",\"comments\",\"shares\",\"favorites\",\"reach\",\"video_views\",\"total_time_watched\",\"average_time_watched\",\"full_video_watched_rate\"]"
 #define BIZ_ACCOUNT_FIELDS "[\"username\",\"display_name\",\"profile_image\",\"bio_description\",\"is_verified\",\"followers_count\",\"following_count\",\"total_likes\",\"videos_count\",\"audience_countries\",\"audience_genders\",\"audience_ages\"]"
 
 /* Only a valid token goes into a header (see add_bearer()). */

@@ -22,7 +22,7 @@
 #include "provider_display.h"
 #include "token_check.h"
 
-#define VIDEO_FIELDS "id,create_time,view_count,like_count,comment_count,share_count,duration,title,video_description,share_url"
+#define VIDEO_FIELDS "id,create_time,view_count,like_count,comment_count,share_count,duration,title,video_description"
 #define USER_FIELDS "open_id,union_id,avatar_url,avatar_large_url,display_name,bio_description,is_verified,username,follower_count,following_count,likes_count,video_count"
 
 /* "host[:port]" of a URL, for messages (palloc'd). */

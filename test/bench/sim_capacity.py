@@ -30,7 +30,7 @@ def main():
             i += parallel
             body = json.dumps({"filters": {"video_ids": [v["id"] for v in c["videos"][:20]]}})
             conn.request("POST", "/v2/video/query/?fields=id,create_time,view_count,like_count,"
-                         "comment_count,share_count,duration,title,video_description,share_url",
+                         "comment_count,share_count,duration,title,video_description",
                          body=body, headers={"Authorization": "Bearer " + c["access_token"],
                                              "Content-Type": "application/json"})
             r = conn.getresponse()
