@@ -2,7 +2,7 @@
 # Ingest benchmark: 20,000 tracked videos (1,000 Display creators x 20)
 # fetched from the simulator and stored by the background worker: a first
 # fetch (captions and posting times written too), then the steady state
-# (the same videos again) STEADY_PASSES times (default 3; the median pass
+# (the same videos again) STEADY_PASSES times (default 5; the median pass
 # is the figure).  Prints snapshots per second and the
 # worker process's CPU per snapshot (it runs its SQL itself, so the
 # database work is in it; the simulator's CPU is not) for both passes,
@@ -74,7 +74,7 @@ read -r first_s first_cpu first_req < <(run_pass "$total")
 # all changed within the hour many times in between, so the previous
 # fetch's row versions are gone.  (Without it, the first pass's versions
 # and the UPDATE below are left for the pass's index inserts to clean up.)
-passes=${STEADY_PASSES:-3}
+passes=${STEADY_PASSES:-5}
 [ -n "${PROFILE:-}" ] && psql_ -d postgres -c "CREATE EXTENSION pg_stat_statements" >/dev/null
 steady=()
 for p in $(seq "$passes"); do
