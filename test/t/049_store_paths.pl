@@ -165,6 +165,26 @@ rows_agree(4);
 values_exact($t0 + 10800, 4);
 is($node->safe_psql('postgres', 'SELECT count(*) FROM tiktrack.snapshots'), '24',
 	'four snapshots of each video, none twice');
+
+# The direct path keeps every index itself (primary keys without a
+# uniqueness check when the key is unchanged): amcheck finds each index
+# consistent, with an entry for every row version, and every key unique.
+$node->safe_psql('postgres', 'CREATE EXTENSION amcheck');
+is($node->safe_psql('postgres', q{
+	SELECT count(*) FROM (
+		SELECT public.bt_index_parent_check(c.oid, true)
+		FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+		WHERE c.relnamespace = 'tiktrack'::regnamespace
+		  AND c.relam = (SELECT oid FROM pg_am WHERE amname = 'btree')) checked}),
+	$node->safe_psql('postgres', q{
+		SELECT count(*) FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+		WHERE c.relnamespace = 'tiktrack'::regnamespace
+		  AND c.relam = (SELECT oid FROM pg_am WHERE amname = 'btree')}),
+	"every btree index of tiktrack's tables passes amcheck, every row version indexed");
+is($node->safe_psql('postgres', q{
+	SELECT (SELECT count(*) - count(DISTINCT video_id) FROM tiktrack.video_schedule)
+		 + (SELECT count(*) - count(DISTINCT video_id) FROM tiktrack.latest_snapshots)}),
+	'0', 'one schedule row and one latest_snapshots row per video');
 is($node->safe_psql('postgres', q{SELECT count(*) FROM tiktrack.videos WHERE state = 'tracking'
 	AND fetch_failures = 0 AND last_error IS NULL}), '6', 'every video tracking, no error');
 
