@@ -42,12 +42,13 @@ UPDATE tiktrack.video_schedule SET next_fetch_at = NULL WHERE video_id = 7000000
 
 -- Everything due, and the same creators' videos due within 10 minutes
 -- (not alice's video due in 2 hours, nor the one not scheduled).
-CREATE TEMP TABLE direct_all AS
+CREATE TEMP VIEW claim_all AS
 SELECT c.video_id, c.creator_id IS NOT NULL AS has_creator, c.api, c.posted_at = v.tracked_at AS posted_unknown,
 	   CASE WHEN c.posted_at <> v.tracked_at THEN c.posted_at END AS posted_at, c.track_until = v.track_until AS track_until_ok, c.fetch_failures, c.due_at - now() AS due_in
 FROM tiktrack.claim_due_videos(100, '10 minutes') WITH ORDINALITY c
 JOIN tiktrack.videos v ON v.id = c.video_id
 ORDER BY c.ordinality;
+CREATE TEMP TABLE direct_all AS SELECT * FROM claim_all;
 SELECT * FROM direct_all;
 -- The oldest two due, with their creator's video due in 5 minutes.
 CREATE TEMP TABLE direct_two AS SELECT * FROM tiktrack.claim_due_videos(2, '10 minutes');
@@ -60,12 +61,7 @@ SELECT count(*) AS claimed FROM direct_none;
 
 -- The statement gives the same rows in the same order.
 SET LOCAL tiktrack.direct_access = off;
-CREATE TEMP TABLE statement_all AS
-SELECT c.video_id, c.creator_id IS NOT NULL AS has_creator, c.api, c.posted_at = v.tracked_at AS posted_unknown,
-	   CASE WHEN c.posted_at <> v.tracked_at THEN c.posted_at END AS posted_at, c.track_until = v.track_until AS track_until_ok, c.fetch_failures, c.due_at - now() AS due_in
-FROM tiktrack.claim_due_videos(100, '10 minutes') WITH ORDINALITY c
-JOIN tiktrack.videos v ON v.id = c.video_id
-ORDER BY c.ordinality;
+CREATE TEMP TABLE statement_all AS SELECT * FROM claim_all;
 CREATE TEMP TABLE statement_two AS SELECT * FROM tiktrack.claim_due_videos(2, '10 minutes');
 CREATE TEMP TABLE statement_three AS SELECT * FROM tiktrack.claim_due_videos(3);
 SELECT (SELECT array_agg(d::text) FROM direct_all d) = (SELECT array_agg(s::text) FROM statement_all s) AS same_all,
@@ -93,4 +89,5 @@ SELECT count(*) AS claimed, count(*) FILTER (WHERE due_at > now()) AS companions
 FROM tiktrack.claim_due_videos(100, '10 minutes');
 ROLLBACK;
 
+DROP VIEW claim_all;
 DROP EXTENSION tiktrack;
