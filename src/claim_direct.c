@@ -288,13 +288,14 @@ scan_schedule(ClaimTables *t, Relation idx, ScanKey keys, int nkeys, int max,
 	while (max-- > 0 && index_getnext_slot(scan, ForwardScanDirection, slot))
 	{
 		bool		isnull;
-		int64		creator = slot_int64(slot, t->s[S_CREATOR_ID], &isnull);
+		bool		no_creator;
+		int64		creator = slot_int64(slot, t->s[S_CREATOR_ID], &no_creator);
 
 		rows[n].video_id = slot_int64(slot, t->s[S_VIDEO_ID], &isnull);
 		rows[n].next_fetch_at = slot_timestamptz(slot, t->s[S_NEXT_FETCH], &isnull);
 		ItemPointerCopy(&slot->tts_tid, &rows[n].tid);
 		n++;
-		if (creators != NULL && !isnull)
+		if (creators != NULL && !no_creator)
 			creators[(*ncreators)++] = creator;
 	}
 	index_endscan(scan);
