@@ -19,7 +19,8 @@
  *     video_schedule_creator_due_idx, one range per creator, the earliest
  *     max_videos of them;
  *   - each one's videos row by primary key (a video without one is not
- *     claimed, as the statement's join drops it), and its creator's
+ *     claimed, as the statement's join drops it), looked for first where
+ *     the worker last locked or wrote it (row_hints.c), and its creator's
  *     authorized API when the creator is authorized.
  *
  * When it applies: tiktrack.direct_access is on, a superuser claims (permissions and row security are
@@ -47,6 +48,7 @@
 #include "executor/tuptable.h"
 #include "miscadmin.h"
 #include "nodes/primnodes.h"
+#include "storage/bufmgr.h"
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
@@ -56,6 +58,7 @@
 
 #include "claim_direct.h"
 #include "direct_tables.h"
+#include "row_hints.h"
 
 typedef struct ClaimColumn
 {
@@ -413,23 +416,43 @@ claim_from_row(ClaimTables *t, TupleTableSlot *slot, const ChosenRow *ch, Direct
 	ItemPointerCopy(&ch->tid, &c->known.schedule_tid);
 }
 
-/* Each chosen video with its videos row (one probe per video). */
+/*
+ * The video's row, visible to the claim's snapshot, into slot: where the
+ * worker last saw it if it is still there (row_hints.c), else by a probe
+ * of the primary key.
+ */
+static bool
+find_video(ClaimTables *t, IndexScanDesc scan, TupleTableSlot *slot, BlockNumber nblocks,
+		   int64 id)
+{
+	ItemPointerData tid;
+	ScanKeyData key;
+	bool		isnull;
+
+	row_hint_get(id, HINT_VIDEO, &tid);
+	if (ItemPointerIsValid(&tid) && ItemPointerGetBlockNumber(&tid) < nblocks &&
+		table_tuple_fetch_row_version(t->videos, &tid, t->snapshot, slot) &&
+		slot_int64(slot, t->v[V_ID], &isnull) == id && !isnull)
+		return true;
+	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(id));
+	index_rescan(scan, &key, 1, NULL, 0);
+	return index_getnext_slot(scan, ForwardScanDirection, slot);
+}
+
+/* Each chosen video with its videos row (one probe per video at most). */
 static int
 claim_videos(ClaimTables *t, const ChosenRow *chosen, int nchosen, DirectClaim *out)
 {
 	IndexScanDesc scan = index_beginscan(t->videos, t->videos_pkey, t->snapshot, 1, 0);
 	TupleTableSlot *slot = table_slot_create(t->videos, NULL);
+	BlockNumber nblocks = RelationGetNumberOfBlocks(t->videos);
 	int			n = 0;
 	int			i;
 
 	for (i = 0; i < nchosen; i++)
 	{
-		ScanKeyData key;
-
 		CHECK_FOR_INTERRUPTS();
-		ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(chosen[i].video_id));
-		index_rescan(scan, &key, 1, NULL, 0);
-		if (index_getnext_slot(scan, ForwardScanDirection, slot))
+		if (find_video(t, scan, slot, nblocks, chosen[i].video_id))
 			claim_from_row(t, slot, &chosen[i], &out[n++]);
 		/* else no videos row: the statement's join drops it */
 	}

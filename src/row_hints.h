@@ -1,8 +1,8 @@
 /*-------------------------------------------------------------------------
  *
  * row_hints.h
- *	  Where the background worker last wrote each video's latest_snapshots
- *	  row, so that its next fetch looks there before it probes the index.
+ *	  Where the background worker last saw each video's rows, so that its
+ *	  next fetch looks there before it probes an index.
  *
  *-------------------------------------------------------------------------
  */
@@ -11,13 +11,20 @@
 
 #include "storage/itemptr.h"
 
+typedef enum RowHintKind
+{
+	HINT_VIDEO,					/* its videos row, as the store step locked
+								 * or wrote it */
+	HINT_LATEST					/* its latest_snapshots row, as written */
+} RowHintKind;
+
 /*
  * The row's last known place, or an invalid tid: none known, or not the
  * background worker (other processes keep no hints).  A hint is only a
  * place to look first: the caller checks that the row there is visible
- * and carries the video's id (direct_find_row_at).
+ * and carries the video's id.
  */
-extern void latest_hint_get(int64 video_id, ItemPointer tid);
-extern void latest_hint_set(int64 video_id, ItemPointer tid);
+extern void row_hint_get(int64 video_id, RowHintKind kind, ItemPointer tid);
+extern void row_hint_set(int64 video_id, RowHintKind kind, ItemPointer tid);
 
 #endif							/* TIKTRACK_ROW_HINTS_H */

@@ -122,6 +122,8 @@ lock_video(DirectStore *ds, FetchVideo *fv)
 	if (!direct_find_row_at(&ds->tables, t, &fv->row_tid, C_ID, fv->video_id) ||
 		!direct_lock_found_row(&ds->tables, t, LockTupleKeyShare))
 		return V_GONE;			/* deleted, maybe meanwhile */
+	/* where the next claim finds it, unless its metadata moves it */
+	row_hint_set(fv->video_id, HINT_VIDEO, &t->slot->tts_tid);
 	state = slot_getattr(t->slot, t->attnum[C_STATE], &isnull);
 	if (isnull)
 		return V_INACTIVE;
@@ -331,7 +333,8 @@ direct_store_snapshots(DirectStore *ds)
 		/* a first fetch's caption, posting time, duration and kind */
 		if (ds->tables.videos_writable && !video_row_unchanged(fv) && only_metadata_changes(ds, fv))
 		{
-			direct_update_row(&ds->tables, &ds->tables.t[T_VIDEOS], make_video_row, fv);
+			if (direct_update_row(&ds->tables, &ds->tables.t[T_VIDEOS], make_video_row, fv))
+				row_hint_set(fv->video_id, HINT_VIDEO, &ds->tables.t[T_VIDEOS].newslot->tts_tid);
 			ResetPerTupleExprContext(ds->tables.estate);
 			ds->video_written[i - ds->lo] = true;
 		}
@@ -347,17 +350,17 @@ direct_store_snapshots(DirectStore *ds)
 		direct_fill_slot(snap, slot, r.values, r.has);
 		ExecConstraints(snap->rri, slot, ds->tables.estate);
 		ResetPerTupleExprContext(ds->tables.estate);
-		latest_hint_get(fv->video_id, &hint);
+		row_hint_get(fv->video_id, HINT_LATEST, &hint);
 		if (!direct_find_row_at(&ds->tables, latest, &hint, C_VIDEO_ID, fv->video_id))
 		{
 			direct_fill_slot(latest, latest->newslot, r.values, r.has);
 			direct_insert_row(&ds->tables, latest, latest->newslot);
-			latest_hint_set(fv->video_id, &latest->newslot->tts_tid);
+			row_hint_set(fv->video_id, HINT_LATEST, &latest->newslot->tts_tid);
 		}
 		else if (snapshot_stored(ds, fv->video_id))
 			continue;			/* ON CONFLICT DO NOTHING */
 		else if (direct_update_row(&ds->tables, latest, make_latest_row, &r))
-			latest_hint_set(fv->video_id, &latest->newslot->tts_tid);
+			row_hint_set(fv->video_id, HINT_LATEST, &latest->newslot->tts_tid);
 		ResetPerTupleExprContext(ds->tables.estate);
 		n++;
 	}
