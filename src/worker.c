@@ -47,7 +47,9 @@
  */
 #include "postgres.h"
 
+#ifdef __GLIBC__
 #include <malloc.h>
+#endif
 
 #include "access/genam.h"
 #include "access/htup_details.h"
@@ -573,7 +575,7 @@ exit_without_extension(void)
 static void
 worker_keep_freed_memory(void)
 {
-#ifdef M_TRIM_THRESHOLD
+#if defined(__GLIBC__) && defined(M_TRIM_THRESHOLD)
 	mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
 	mallopt(M_TRIM_THRESHOLD, 256 * 1024 * 1024);
 #endif
