@@ -43,7 +43,6 @@
 #include "catalog/pg_am.h"
 #include "catalog/pg_class.h"
 #include "catalog/pg_type.h"
-#include "commands/defrem.h"
 #include "commands/extension.h"
 #include "executor/tuptable.h"
 #include "miscadmin.h"
@@ -55,6 +54,7 @@
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
+#include "utils/typcache.h"
 
 #include "claim_direct.h"
 #include "direct_tables.h"
@@ -203,7 +203,7 @@ btree_on(Relation idx, Relation heap, const AttrNumber *keys, int nkeys, bool no
 		Oid			type = TupleDescAttr(RelationGetDescr(heap), keys[i] - 1)->atttypid;
 
 		if (ix->indkey.values[i] != keys[i] || idx->rd_indoption[i] != 0 ||
-			idx->rd_opfamily[i] != get_opclass_family(GetDefaultOpClass(type, BTREE_AM_OID)))
+			idx->rd_opfamily[i] != lookup_type_cache(type, TYPECACHE_BTREE_OPFAMILY)->btree_opf)
 			return false;
 	}
 	pred = RelationGetIndexPredicate(idx);
