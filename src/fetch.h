@@ -308,6 +308,8 @@ typedef struct FetchKnownVideo
 extern void fetch_stored_from_row(FetchStoredVideo *o, HeapTuple tup, TupleDesc desc, int first);
 extern FetchBatch *fetch_prepare_known_videos(const FetchKnownVideo *videos, int n);
 extern FetchBatch *fetch_prepare_creators(const int64 *creator_ids, int n);
+/* ids as an int8[] parameter (the worker's statements use it too) */
+extern Datum fetch_int8_array(const int64 *ids, int n);
 
 /* The id of the creator with this handle (any case, with or without @). */
 extern int64 fetch_creator_id_by_handle(const char *handle);

@@ -141,8 +141,8 @@ fetch_stored_from_row(FetchStoredVideo *o, HeapTuple tup, TupleDesc desc, int fi
 	o->kind = getstr(tup, desc, first + 6);
 }
 
-static Datum
-int64_array(const int64 *ids, int n)
+Datum
+fetch_int8_array(const int64 *ids, int n)
 {
 	Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
 	int			i;
@@ -163,7 +163,7 @@ fetch_prepare_videos(const int64 *video_ids, int n)
 	int			nest_level;
 	uint64		i;
 
-	args[0] = int64_array(video_ids, n);
+	args[0] = fetch_int8_array(video_ids, n);
 	SPI_connect();
 	nest_level = keyed_plan_begin();
 	rc = SPI_execute_with_args(
@@ -249,7 +249,7 @@ select_credentials(const int64 *ids, int n)
 	int			nest_level;
 	int			rc;
 
-	args[0] = int64_array(ids, n);
+	args[0] = fetch_int8_array(ids, n);
 	nest_level = keyed_plan_begin();
 	rc = SPI_execute_with_args(
 							   "SELECT " CRED_COLUMNS

@@ -214,17 +214,6 @@ worker_spi_exec(const char *sql, int nargs, Oid *types, Datum *values, const cha
 	return rc;
 }
 
-Datum
-worker_int8_array(const int64 *values, int n)
-{
-	Datum	   *d = palloc(sizeof(Datum) * Max(n, 1));
-	int			i;
-
-	for (i = 0; i < n; i++)
-		d[i] = Int64GetDatum(values[i]);
-	return PointerGetDatum(construct_array(d, n, INT8OID, 8, FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
-}
-
 /* timestamptz[] where DT_NOBEGIN stands for NULL. */
 Datum
 worker_timestamptz_array(const TimestampTz *values, int n)

@@ -105,7 +105,7 @@ reschedule_creators(FetchBatch *batch, const ClaimedCreator *postponed, int npos
 	}
 	if (k == 0)
 		return;
-	values[0] = worker_int8_array(ids, k);
+	values[0] = fetch_int8_array(ids, k);
 	values[1] = worker_timestamptz_array(next, k);
 	worker_spi_exec("SELECT tiktrack.reschedule_creators($1, $2)", 2, types, values, NULL, SPI_OK_SELECT);
 	tiktrack_count(TT_COUNT_CREATOR_STATS, nstats);

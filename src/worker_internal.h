@@ -41,7 +41,6 @@ extern void worker_end_unit(void);
 extern void worker_spi_connect(void);
 extern int	worker_spi_exec(const char *sql, int nargs, Oid *types, Datum *values,
 							const char *nulls, int expected);
-extern Datum worker_int8_array(const int64 *values, int n);
 extern Datum worker_timestamptz_array(const TimestampTz *values, int n);
 extern void worker_claim_without_wal_flush(void);
 

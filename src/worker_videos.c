@@ -89,7 +89,7 @@ worker_release_failed_claims(const char *error)
 	Interval   *delay = palloc0(sizeof(Interval));
 
 	delay->time = (int64) tiktrack_retry_base_delay_s * USECS_PER_SEC;
-	values[0] = worker_int8_array(round_ids, nround_ids);
+	values[0] = fetch_int8_array(round_ids, nround_ids);
 	values[1] = IntervalPGetDatum(delay);
 	values[2] = CStringGetTextDatum(error);
 	values[3] = Int32GetDatum(tiktrack_failing_after);
@@ -621,7 +621,7 @@ postpone_videos(const ClaimedVideo *v, int n)
 	}
 	if (k == 0)
 		return;
-	values[0] = worker_int8_array(ids, k);
+	values[0] = fetch_int8_array(ids, k);
 	values[1] = worker_timestamptz_array(until, k);
 	worker_spi_exec("SELECT tiktrack.postpone_videos($1, $2)", 2, types, values, NULL, SPI_OK_SELECT);
 }
@@ -660,7 +660,7 @@ notify_snapshots(FetchBatch *batch, const int64 *ok_ids, int nok)
 
 	if (nok == 0)
 		return;
-	values[0] = worker_int8_array(ok_ids, nok);
+	values[0] = fetch_int8_array(ok_ids, nok);
 	values[1] = TimestampTzGetDatum(batch->captured_at);
 	worker_spi_exec("SELECT tiktrack.notify_snapshots_created($1, $2)",
 					2, types, values, NULL, SPI_OK_SELECT);
