@@ -417,26 +417,28 @@ claim_from_row(ClaimTables *t, TupleTableSlot *slot, const ChosenRow *ch, Direct
 }
 
 /*
- * The video's row, visible to the claim's snapshot, into slot: where the
- * worker last saw it if it is still there (row_hints.c), else by a probe
- * of the primary key.
+ * The video's row, visible to the claim's snapshot, into slot: at hint,
+ * where the worker last saw it, if it is still there, else by a probe of
+ * the primary key.
  */
 static bool
 find_video(ClaimTables *t, IndexScanDesc scan, TupleTableSlot *slot, BlockNumber nblocks,
-		   int64 id)
+		   int64 id, ItemPointer hint)
 {
-	ItemPointerData tid;
 	ScanKeyData key;
 	bool		isnull;
 
-	row_hint_get(id, HINT_VIDEO, &tid);
-	if (ItemPointerIsValid(&tid) && ItemPointerGetBlockNumber(&tid) < nblocks &&
-		table_tuple_fetch_row_version(t->videos, &tid, t->snapshot, slot) &&
+	if (ItemPointerIsValid(hint) && ItemPointerGetBlockNumber(hint) < nblocks &&
+		table_tuple_fetch_row_version(t->videos, hint, t->snapshot, slot) &&
 		slot_int64(slot, t->v[V_ID], &isnull) == id && !isnull)
 		return true;
 	ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(id));
 	index_rescan(scan, &key, 1, NULL, 0);
-	return index_getnext_slot(scan, ForwardScanDirection, slot);
+	if (!index_getnext_slot(scan, ForwardScanDirection, slot))
+		return false;
+	/* the store step only updates the hint when the row moves again */
+	row_hint_set(id, HINT_VIDEO, &slot->tts_tid);
+	return true;
 }
 
 /* Each chosen video with its videos row (one probe per video at most). */
@@ -451,9 +453,16 @@ claim_videos(ClaimTables *t, const ChosenRow *chosen, int nchosen, DirectClaim *
 
 	for (i = 0; i < nchosen; i++)
 	{
+		ItemPointerData hints[2];	/* row_hints.c: where the worker saw them */
+
 		CHECK_FOR_INTERRUPTS();
-		if (find_video(t, scan, slot, nblocks, chosen[i].video_id))
-			claim_from_row(t, slot, &chosen[i], &out[n++]);
+		row_hint_get_both(chosen[i].video_id, hints);
+		if (find_video(t, scan, slot, nblocks, chosen[i].video_id, &hints[HINT_VIDEO]))
+		{
+			claim_from_row(t, slot, &chosen[i], &out[n]);
+			/* for the store step, which checks it as well */
+			out[n++].known.latest_tid = hints[HINT_LATEST];
+		}
 		/* else no videos row: the statement's join drops it */
 	}
 	index_endscan(scan);

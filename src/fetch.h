@@ -200,6 +200,7 @@ typedef struct FetchVideo
 	 */
 	ItemPointerData row_tid;
 	ItemPointerData schedule_tid;
+	ItemPointerData latest_tid;	/* its latest_snapshots row, likewise */
 	FetchCredentials *cred;		/* NULL: no authorization */
 
 	/* results */
@@ -300,6 +301,8 @@ typedef struct FetchKnownVideo
 	FetchStoredVideo stored;
 	ItemPointerData row_tid;	/* where its videos row was (a hint) */
 	ItemPointerData schedule_tid;	/* where its video_schedule row was */
+	ItemPointerData latest_tid;	/* where its latest_snapshots row was (a
+								 * hint; invalid: unknown) */
 } FetchKnownVideo;
 
 #define FETCH_STORED_COLUMNS \

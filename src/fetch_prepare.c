@@ -362,6 +362,7 @@ fetch_prepare_known_videos(const FetchKnownVideo *videos, int n)
 		v->stored = videos[i].stored;
 		v->row_tid = videos[i].row_tid;
 		v->schedule_tid = videos[i].schedule_tid;
+		v->latest_tid = videos[i].latest_tid;
 	}
 	attach_credentials(b);
 	return b;

@@ -1,9 +1,9 @@
 /*-------------------------------------------------------------------------
  *
  * json_tree.c
- *	  A small JSON tree over PostgreSQL's JSON parser, with its accessors.
+ *	  A small JSON tree over PostgreSQL's JSON lexer, with its accessors.
  *
- * Pure code: palloc and the parser from src/common, nothing else of the
+ * Pure code: palloc and the lexer from src/common, nothing else of the
  * backend, so the fuzz targets link it with libpgcommon.  Strings are
  * repaired to valid UTF-8 (invalid bytes and \u escapes become U+FFFD),
  * nesting is limited to JSON_DECODE_MAX_DEPTH, numbers keep their token
@@ -38,6 +38,8 @@ typedef struct BuildState
 	JsonNode   *stack[JSON_DECODE_MAX_DEPTH + 2];
 	int			depth;
 	char	   *pending_key;
+	bool		body_is_utf8;	/* every string is valid UTF-8 already */
+	bool		too_deep;		/* refused: nested deeper than the limit */
 } BuildState;
 
 static bool utf8_make_valid(char **s);
@@ -87,47 +89,26 @@ node_attach(BuildState *st, JsonNode *child)
 }
 
 static void
-sem_container_start(BuildState *st, JsonNodeType type)
+tree_container_start(BuildState *st, JsonNodeType type)
 {
 	JsonNode   *n = node_new(type);
 
 	node_attach(st, n);
-	/* depth was checked before parsing; stay safe anyway */
+	/* the parser refuses deeper input; stay safe anyway */
 	if (st->depth < JSON_DECODE_MAX_DEPTH + 1)
 		st->stack[st->depth++] = n;
 }
 
 static void
-sem_object_start(void *state)
+tree_end(BuildState *st)
 {
-	sem_container_start((BuildState *) state, JN_OBJECT);
-}
-
-static void
-sem_array_start(void *state)
-{
-	sem_container_start((BuildState *) state, JN_ARRAY);
-}
-
-static void
-sem_end(void *state)
-{
-	BuildState *st = (BuildState *) state;
-
 	if (st->depth > 0)
 		st->depth--;
 }
 
 static void
-sem_field_start(void *state, char *fname, bool isnull)
+tree_scalar(BuildState *st, char *token, JsonTokenType tokentype)
 {
-	((BuildState *) state)->pending_key = fname;
-}
-
-static void
-sem_scalar(void *state, char *token, JsonTokenType tokentype)
-{
-	BuildState *st = (BuildState *) state;
 	JsonNode   *n;
 
 	switch (tokentype)
@@ -147,7 +128,7 @@ sem_scalar(void *state, char *token, JsonTokenType tokentype)
 			break;
 	}
 	n->text = token;
-	if (tokentype == JSON_TOKEN_STRING && token != NULL)
+	if (tokentype == JSON_TOKEN_STRING && token != NULL && !st->body_is_utf8)
 		n->repaired = utf8_make_valid(&n->text);
 	node_attach(st, n);
 }
@@ -172,7 +153,14 @@ utf8_make_valid(char **s)
 	/* the common case: valid, no copy */
 	while (i < len)
 	{
-		int			l = pg_utf_mblen(p + i);
+		int			l;
+
+		if (p[i] < 0x80)
+		{
+			i++;
+			continue;
+		}
+		l = pg_utf_mblen(p + i);
 
 		if (l > (int) (len - i) || !pg_utf8_islegal(p + i, l))
 			break;
@@ -292,43 +280,6 @@ repair_unicode_escapes(char *data, size_t len)
 }
 
 /*
- * Nesting depth of a JSON text, counting brackets outside strings; the
- * parser recurses per level, so deep input is refused before parsing.
- */
-static int
-max_depth(const char *data, size_t len)
-{
-	int			depth = 0;
-	int			maxd = 0;
-	bool		in_string = false;
-	size_t		i;
-
-	for (i = 0; i < len; i++)
-	{
-		char		c = data[i];
-
-		if (in_string)
-		{
-			if (c == '\\')
-				i++;
-			else if (c == '"')
-				in_string = false;
-			continue;
-		}
-		if (c == '"')
-			in_string = true;
-		else if (c == '{' || c == '[')
-		{
-			if (++depth > maxd)
-				maxd = depth;
-		}
-		else if (c == '}' || c == ']')
-			depth--;
-	}
-	return maxd;
-}
-
-/*
  * Why the parser stopped.  json_errdetail() is not part of the frontend
  * libpgcommon of PostgreSQL 15, so the decoders say it themselves (with
  * the byte offset, never the input: a body may hold a token).
@@ -367,11 +318,207 @@ parse_error_name(JsonParseErrorType rc)
 	}
 }
 
+/* ------------------------------------------------------------------------
+ * The grammar, over PostgreSQL's lexer
+ *
+ * PostgreSQL 15's pg_parse_json() has its lexer de-escape every string into
+ * a StringInfo one character at a time (appendStringInfoChar), the largest
+ * single cost of decoding an answer.  Without that (need_escapes = false)
+ * the lexer still checks every token, escapes included.  This recursive
+ * descent is pg_parse_json()'s own, step for step: the same tokens read in
+ * the same order, the same errors where it stops.  A string without a
+ * backslash is taken as it stands in the input; only one with escapes is
+ * de-escaped, by the lexer itself.
+ * ------------------------------------------------------------------------
+ */
+
+static JsonParseErrorType parse_value(JsonLexContext *lex, BuildState *st);
+
+/* What was expected instead of the token at hand (report_parse_error()). */
+static JsonParseErrorType
+expected(JsonLexContext *lex, JsonParseErrorType what)
+{
+	if (lex->token_start == NULL || lex->token_type == JSON_TOKEN_END)
+		return JSON_EXPECTED_MORE;
+	return what;
+}
+
+static JsonParseErrorType
+expect(JsonLexContext *lex, JsonTokenType tok, JsonParseErrorType what)
+{
+	if (lex->token_type != tok)
+		return expected(lex, what);
+	return json_lex(lex);
+}
+
+/* A copy of len bytes at s, terminated (palloc: the fuzz targets track it). */
+static char *
+copy_slice(const char *s, size_t len)
+{
+	char	   *c = palloc(len + 1);
+
+	memcpy(c, s, len);
+	c[len] = '\0';
+	return c;
+}
+
+/* The value of the string token at hand. */
+static JsonParseErrorType
+string_value(JsonLexContext *lex, char **out)
+{
+	char	   *start = lex->token_start + 1;
+	int			len = (int) (lex->token_terminator - lex->token_start) - 2;
+	JsonLexContext *one;
+	JsonParseErrorType rc;
+
+	if (memchr(start, '\\', len) == NULL)
+	{
+		*out = copy_slice(start, len);
+		return JSON_SUCCESS;
+	}
+	one = makeJsonLexContextCstringLen(lex->token_start, len + 2, PG_UTF8, true);
+	rc = json_lex(one);
+	if (rc != JSON_SUCCESS)
+		return rc;
+	*out = one->strval->data;
+	return JSON_SUCCESS;
+}
+
+static JsonParseErrorType
+parse_scalar(JsonLexContext *lex, BuildState *st)
+{
+	JsonTokenType tok = lex->token_type;
+	char	   *val;
+	JsonParseErrorType rc;
+
+	if (tok == JSON_TOKEN_STRING)
+	{
+		rc = string_value(lex, &val);
+		if (rc != JSON_SUCCESS)
+			return rc;
+	}
+	else if (tok == JSON_TOKEN_NUMBER || tok == JSON_TOKEN_TRUE ||
+			 tok == JSON_TOKEN_FALSE || tok == JSON_TOKEN_NULL)
+		val = copy_slice(lex->token_start, lex->token_terminator - lex->token_start);
+	else
+		return expected(lex, JSON_EXPECTED_JSON);
+	rc = json_lex(lex);
+	if (rc != JSON_SUCCESS)
+		return rc;
+	tree_scalar(st, val, tok);
+	return JSON_SUCCESS;
+}
+
+static JsonParseErrorType
+parse_field(JsonLexContext *lex, BuildState *st)
+{
+	char	   *key;
+	JsonParseErrorType rc;
+
+	if (lex->token_type != JSON_TOKEN_STRING)
+		return expected(lex, JSON_EXPECTED_STRING);
+	rc = string_value(lex, &key);
+	if (rc == JSON_SUCCESS)
+		rc = json_lex(lex);
+	if (rc == JSON_SUCCESS)
+		rc = expect(lex, JSON_TOKEN_COLON, JSON_EXPECTED_COLON);
+	if (rc != JSON_SUCCESS)
+		return rc;
+	st->pending_key = key;
+	return parse_value(lex, st);
+}
+
+/*
+ * An object or array one level deeper, unless that is past the limit: the
+ * parser recurses per level, and a response is never nested that deep.
+ */
+static JsonParseErrorType
+open_container(BuildState *st, JsonNodeType type)
+{
+	if (st->depth >= JSON_DECODE_MAX_DEPTH)
+	{
+		st->too_deep = true;
+		return JSON_EXPECTED_MORE;	/* (reported as too_deep) */
+	}
+	tree_container_start(st, type);
+	return JSON_SUCCESS;
+}
+
+static JsonParseErrorType
+parse_object(JsonLexContext *lex, BuildState *st)
+{
+	JsonParseErrorType rc = open_container(st, JN_OBJECT);
+
+	if (rc == JSON_SUCCESS)
+		rc = json_lex(lex);
+	if (rc != JSON_SUCCESS)
+		return rc;
+	if (lex->token_type == JSON_TOKEN_STRING)
+	{
+		rc = parse_field(lex, st);
+		while (rc == JSON_SUCCESS && lex->token_type == JSON_TOKEN_COMMA)
+		{
+			rc = json_lex(lex);
+			if (rc == JSON_SUCCESS)
+				rc = parse_field(lex, st);
+		}
+	}
+	else if (lex->token_type != JSON_TOKEN_OBJECT_END)
+		rc = expected(lex, JSON_EXPECTED_OBJECT_FIRST);
+	if (rc == JSON_SUCCESS)
+		rc = expect(lex, JSON_TOKEN_OBJECT_END, JSON_EXPECTED_OBJECT_NEXT);
+	if (rc != JSON_SUCCESS)
+		return rc;
+	tree_end(st);
+	return JSON_SUCCESS;
+}
+
+static JsonParseErrorType
+parse_array(JsonLexContext *lex, BuildState *st)
+{
+	JsonParseErrorType rc = open_container(st, JN_ARRAY);
+
+	if (rc == JSON_SUCCESS)
+		rc = json_lex(lex);
+	if (rc != JSON_SUCCESS)
+		return rc;
+	if (lex->token_type != JSON_TOKEN_ARRAY_END)
+	{
+		rc = parse_value(lex, st);
+		while (rc == JSON_SUCCESS && lex->token_type == JSON_TOKEN_COMMA)
+		{
+			rc = json_lex(lex);
+			if (rc == JSON_SUCCESS)
+				rc = parse_value(lex, st);
+		}
+	}
+	if (rc == JSON_SUCCESS)
+		rc = expect(lex, JSON_TOKEN_ARRAY_END, JSON_EXPECTED_ARRAY_NEXT);
+	if (rc != JSON_SUCCESS)
+		return rc;
+	tree_end(st);
+	return JSON_SUCCESS;
+}
+
+/* Recursion is bounded: open_container() refuses deep input. */
+static JsonParseErrorType
+parse_value(JsonLexContext *lex, BuildState *st)
+{
+	switch (lex->token_type)
+	{
+		case JSON_TOKEN_OBJECT_START:
+			return parse_object(lex, st);
+		case JSON_TOKEN_ARRAY_START:
+			return parse_array(lex, st);
+		default:
+			return parse_scalar(lex, st);
+	}
+}
+
 char *
 json_decode_parse(const char *data, size_t len, JsonNode **out)
 {
 	JsonLexContext *lex;
-	JsonSemAction sem;
 	BuildState	st;
 	JsonParseErrorType rc;
 	char	   *copy;
@@ -381,26 +528,30 @@ json_decode_parse(const char *data, size_t len, JsonNode **out)
 		return pstrdup("empty response body");
 	if (len > (size_t) 0x3fffffff)
 		return pstrdup("response body too large");
-	if (max_depth(data, len) > JSON_DECODE_MAX_DEPTH)
-		return psprintf("JSON nested deeper than %d levels", JSON_DECODE_MAX_DEPTH);
 
 	copy = palloc(len + 1);
 	memcpy(copy, data, len);
 	copy[len] = '\0';
-	repair_unicode_escapes(copy, len);
+	if (memchr(copy, '\\', len) != NULL)
+		repair_unicode_escapes(copy, len);
 
 	memset(&st, 0, sizeof(st));
-	memset(&sem, 0, sizeof(sem));
-	sem.semstate = &st;
-	sem.object_start = sem_object_start;
-	sem.object_end = sem_end;
-	sem.array_start = sem_array_start;
-	sem.array_end = sem_end;
-	sem.object_field_start = sem_field_start;
-	sem.scalar = sem_scalar;
 
-	lex = makeJsonLexContextCstringLen(copy, (int) len, PG_UTF8, true);
-	rc = pg_parse_json(lex, &sem);
+	/*
+	 * A body that is valid UTF-8 as a whole (the usual answer) has only
+	 * valid strings: quotes never split a character, and the parser decodes
+	 * the \u escapes left after the repair above to valid UTF-8.  Otherwise
+	 * each string is checked and repaired on its own.
+	 */
+	st.body_is_utf8 = pg_encoding_verifymbstr(PG_UTF8, copy, (int) len) == (int) len;
+	lex = makeJsonLexContextCstringLen(copy, (int) len, PG_UTF8, false);
+	rc = json_lex(lex);
+	if (rc == JSON_SUCCESS)
+		rc = parse_value(lex, &st);
+	if (rc == JSON_SUCCESS)
+		rc = expect(lex, JSON_TOKEN_END, JSON_EXPECTED_END);
+	if (st.too_deep)
+		return psprintf("JSON nested deeper than %d levels", JSON_DECODE_MAX_DEPTH);
 	if (rc != JSON_SUCCESS)
 		return psprintf("invalid JSON: %s at byte %d", parse_error_name(rc),
 						(int) (lex->token_start ? lex->token_start - copy : 0));

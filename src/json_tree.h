@@ -1,10 +1,10 @@
 /*-------------------------------------------------------------------------
  *
  * json_tree.h
- *	  A small JSON tree (JsonNode) parsed with PostgreSQL's JSON parser.
+ *	  A small JSON tree (JsonNode) parsed with PostgreSQL's JSON lexer.
  *
- * Built on PostgreSQL's own JSON parser (common/jsonapi.h) through its
- * semantic actions, with no backend state: the same code links into the
+ * Built on PostgreSQL's own JSON lexer (common/jsonapi.h), with
+ * pg_parse_json()'s grammar and no backend state: the same code links into the
  * server and, with libpgcommon/libpgport, into the libFuzzer targets.
  * A response is parsed into a small tree (JsonNode); numbers keep their
  * token text so that 64-bit integers are converted exactly, never through

@@ -64,6 +64,23 @@ row_hint_get(int64 video_id, RowHintKind kind, ItemPointer tid)
 }
 
 void
+row_hint_get_both(int64 video_id, ItemPointerData tids[2])
+{
+	RowHint    *h;
+
+	ItemPointerSetInvalid(&tids[HINT_VIDEO]);
+	ItemPointerSetInvalid(&tids[HINT_LATEST]);
+	if (hints == NULL)
+		return;
+	h = row_hints_lookup(hints, video_id);
+	if (h != NULL)
+	{
+		ItemPointerCopy(&h->tid[HINT_VIDEO], &tids[HINT_VIDEO]);
+		ItemPointerCopy(&h->tid[HINT_LATEST], &tids[HINT_LATEST]);
+	}
+}
+
+void
 row_hint_set(int64 video_id, RowHintKind kind, ItemPointer tid)
 {
 	RowHint    *h;

@@ -25,6 +25,8 @@ typedef enum RowHintKind
  * and carries the video's id.
  */
 extern void row_hint_get(int64 video_id, RowHintKind kind, ItemPointer tid);
+/* Both places by one lookup, indexed by RowHintKind. */
+extern void row_hint_get_both(int64 video_id, ItemPointerData tids[2]);
 extern void row_hint_set(int64 video_id, RowHintKind kind, ItemPointer tid);
 
 #endif							/* TIKTRACK_ROW_HINTS_H */

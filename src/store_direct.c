@@ -74,7 +74,8 @@ struct DirectStore
 	int			hi;
 	DirectTables tables;
 	DirectVideo *video;			/* by batch index - lo */
-	bool	   *video_written;	/* its videos row written here (metadata) */
+	bool	   *video_written;	/* its videos row written here (metadata), or
+								 * found with nothing to write */
 	TupleTableSlot *snapshot_slots[SNAPSHOT_BUFFER];	/* made as needed */
 	Datum		source[3];		/* snapshots.source by FetchApi */
 };
@@ -110,6 +111,16 @@ direct_store_close(DirectStore *ds)
 	direct_tables_close(&ds->tables);
 }
 
+/* Whether a text datum is s (no copy of it, as TextDatumGetCString makes). */
+static bool
+text_is(Datum d, const char *s)
+{
+	text	   *t = DatumGetTextPP(d);
+	size_t		len = VARSIZE_ANY_EXHDR(t);
+
+	return len == strlen(s) && memcmp(VARDATA_ANY(t), s, len) == 0;
+}
+
 /* Locks the video's row FOR KEY SHARE, in its newest version. */
 static DirectVideo
 lock_video(DirectStore *ds, FetchVideo *fv)
@@ -117,19 +128,21 @@ lock_video(DirectStore *ds, FetchVideo *fv)
 	DirectTable *t = &ds->tables.t[T_VIDEOS];
 	Datum		state;
 	bool		isnull;
-	const char *s;
 
 	if (!direct_find_row_at(&ds->tables, t, &fv->row_tid, C_ID, fv->video_id) ||
 		!direct_lock_found_row(&ds->tables, t, LockTupleKeyShare))
 		return V_GONE;			/* deleted, maybe meanwhile */
-	/* where the next claim finds it, unless its metadata moves it */
-	row_hint_set(fv->video_id, HINT_VIDEO, &t->slot->tts_tid);
+	/*
+	 * Where the next claim finds it, unless its metadata moves it; the claim
+	 * left the hint right where it found the row.
+	 */
+	if (!ItemPointerEquals(&fv->row_tid, &t->slot->tts_tid))
+		row_hint_set(fv->video_id, HINT_VIDEO, &t->slot->tts_tid);
 	state = slot_getattr(t->slot, t->attnum[C_STATE], &isnull);
 	if (isnull)
 		return V_INACTIVE;
-	s = TextDatumGetCString(state);
-	if (strcmp(s, "tracking") == 0 || strcmp(s, "failing") == 0 ||
-		strcmp(s, "awaiting_authorization") == 0 || strcmp(s, "resolving") == 0)
+	if (text_is(state, "tracking") || text_is(state, "failing") ||
+		text_is(state, "awaiting_authorization") || text_is(state, "resolving"))
 		return V_ACTIVE;
 	return V_INACTIVE;
 }
@@ -150,7 +163,7 @@ only_metadata_changes(DirectStore *ds, const FetchVideo *fv)
 	if (fv->note != NULL || (fv->scheduled && fv->next_fetch_at == DT_NOBEGIN))
 		return false;
 	d = slot_getattr(t->slot, t->attnum[C_STATE], &isnull);
-	if (isnull || strcmp(TextDatumGetCString(d), "tracking") != 0)
+	if (isnull || !text_is(d, "tracking"))
 		return false;
 	d = slot_getattr(t->slot, t->attnum[C_FAILURES], &isnull);
 	if (isnull || DatumGetInt32(d) != 0)
@@ -221,7 +234,7 @@ text_differs(DirectTable *t, DirectColumn c, const char *s)
 	bool		isnull;
 	Datum		d = direct_found_value(t, c, &isnull);
 
-	return isnull || strcmp(TextDatumGetCString(d), s) != 0;
+	return isnull || !text_is(d, s);
 }
 
 /*
@@ -331,7 +344,9 @@ direct_store_snapshots(DirectStore *ds)
 		if (ds->video[i - ds->lo] == V_GONE)
 			continue;
 		/* a first fetch's caption, posting time, duration and kind */
-		if (ds->tables.videos_writable && !video_row_unchanged(fv) && only_metadata_changes(ds, fv))
+		if (video_row_unchanged(fv))
+			ds->video_written[i - ds->lo] = true;	/* (judged once) */
+		else if (ds->tables.videos_writable && only_metadata_changes(ds, fv))
 		{
 			if (direct_update_row(&ds->tables, &ds->tables.t[T_VIDEOS], make_video_row, fv))
 				row_hint_set(fv->video_id, HINT_VIDEO, &ds->tables.t[T_VIDEOS].newslot->tts_tid);
@@ -350,7 +365,10 @@ direct_store_snapshots(DirectStore *ds)
 		direct_fill_slot(snap, slot, r.values, r.has);
 		ExecConstraints(snap->rri, slot, ds->tables.estate);
 		ResetPerTupleExprContext(ds->tables.estate);
-		row_hint_get(fv->video_id, HINT_LATEST, &hint);
+		/* where the claim said, else where this worker last wrote it */
+		hint = fv->latest_tid;
+		if (!ItemPointerIsValid(&hint))
+			row_hint_get(fv->video_id, HINT_LATEST, &hint);
 		if (!direct_find_row_at(&ds->tables, latest, &hint, C_VIDEO_ID, fv->video_id))
 		{
 			direct_fill_slot(latest, latest->newslot, r.values, r.has);

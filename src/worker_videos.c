@@ -195,6 +195,19 @@ keep_places(const ClaimedVideo *v, int n)
 	}
 }
 
+/* The two orders above, over pointers (a ClaimedVideo is large to swap). */
+static int
+compare_claimed_refs(const void *a, const void *b)
+{
+	return compare_claimed_videos(*(ClaimedVideo *const *) a, *(ClaimedVideo *const *) b);
+}
+
+static int
+compare_claimed_group_refs(const void *a, const void *b)
+{
+	return compare_claimed_groups(*(ClaimedVideo *const *) a, *(ClaimedVideo *const *) b);
+}
+
 /*
  * Orders a claim as the budget is spent: (API, creator) groups, oldest
  * due group first, whatever the creator's id.
@@ -202,26 +215,39 @@ keep_places(const ClaimedVideo *v, int n)
 static void
 order_claimed_videos(ClaimedVideo *v, int n)
 {
+	ClaimedVideo **ref;
+	ClaimedVideo *sorted;
 	int			start = 0;
+	int			i;
 
-	qsort(v, n, sizeof(ClaimedVideo), compare_claimed_videos);
+	if (n < 2)
+		return;
+	ref = palloc(sizeof(ClaimedVideo *) * n);
+	for (i = 0; i < n; i++)
+		ref[i] = &v[i];
+	qsort(ref, n, sizeof(ClaimedVideo *), compare_claimed_refs);
 	while (start < n)
 	{
 		int			end = start + 1;
-		TimestampTz oldest = v[start].due_at;
-		int			i;
+		TimestampTz oldest = ref[start]->due_at;
 
-		while (end < n && v[end].api == v[start].api &&
-			   v[end].creator_id == v[start].creator_id)
+		while (end < n && ref[end]->api == ref[start]->api &&
+			   ref[end]->creator_id == ref[start]->creator_id)
 		{
-			oldest = Min(oldest, v[end].due_at);
+			oldest = Min(oldest, ref[end]->due_at);
 			end++;
 		}
 		for (i = start; i < end; i++)
-			v[i].group_due = oldest;
+			ref[i]->group_due = oldest;
 		start = end;
 	}
-	qsort(v, n, sizeof(ClaimedVideo), compare_claimed_groups);
+	qsort(ref, n, sizeof(ClaimedVideo *), compare_claimed_group_refs);
+	sorted = palloc(sizeof(ClaimedVideo) * n);
+	for (i = 0; i < n; i++)
+		sorted[i] = *ref[i];
+	memcpy(v, sorted, sizeof(ClaimedVideo) * n);
+	pfree(sorted);
+	pfree(ref);
 }
 
 /*

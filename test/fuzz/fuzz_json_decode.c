@@ -5,10 +5,7 @@
  * return a value or an error message, never crash, overflow or read out
  * of bounds.
  *
- * In the server a memory context frees what a decode allocated; here the
- * linker routes palloc & co. (of libpgcommon's JSON parser too) to a small
- * tracking allocator that frees everything after each input, so leak
- * detection stays on and memory does not grow.
+ * Memory: fuzz_alloc.h, freed after each input.
  *
  * FUZZ_SOURCES: src/json_decode.c src/json_tree.c
  * FUZZ_LIBS: -Wl,--wrap=palloc,--wrap=palloc0,--wrap=repalloc,--wrap=pfree,--wrap=pstrdup @PGLIB@/libpgcommon.a @PGLIB@/libpgport.a
@@ -17,111 +14,9 @@
 #include "postgres_fe.h"
 
 #include "json_decode.h"
+#include "fuzz_alloc.h"
 
-typedef struct Block
-{
-	struct Block *prev;
-	struct Block *next;
-	size_t		size;
-	size_t		pad;			/* keeps the payload 16-byte aligned */
-} Block;
-
-static Block *blocks = NULL;
-
-void	   *__wrap_palloc(size_t size);
-void	   *__wrap_palloc0(size_t size);
-void	   *__wrap_repalloc(void *p, size_t size);
-void		__wrap_pfree(void *p);
-char	   *__wrap_pstrdup(const char *s);
 int			LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
-
-static void
-link_block(Block *b)
-{
-	b->prev = NULL;
-	b->next = blocks;
-	if (blocks)
-		blocks->prev = b;
-	blocks = b;
-}
-
-static void
-unlink_block(Block *b)
-{
-	if (b->prev)
-		b->prev->next = b->next;
-	else
-		blocks = b->next;
-	if (b->next)
-		b->next->prev = b->prev;
-}
-
-void *
-__wrap_palloc(size_t size)
-{
-	Block	   *b = malloc(sizeof(Block) + (size ? size : 1));
-
-	if (b == NULL)
-		abort();
-	b->size = size;
-	link_block(b);
-	return b + 1;
-}
-
-void *
-__wrap_palloc0(size_t size)
-{
-	void	   *p = __wrap_palloc(size);
-
-	memset(p, 0, size);
-	return p;
-}
-
-void *
-__wrap_repalloc(void *p, size_t size)
-{
-	Block	   *b = ((Block *) p) - 1;
-	Block	   *nb;
-
-	unlink_block(b);
-	nb = realloc(b, sizeof(Block) + (size ? size : 1));
-	if (nb == NULL)
-		abort();
-	nb->size = size;
-	link_block(nb);
-	return nb + 1;
-}
-
-void
-__wrap_pfree(void *p)
-{
-	Block	   *b = ((Block *) p) - 1;
-
-	unlink_block(b);
-	free(b);
-}
-
-char *
-__wrap_pstrdup(const char *s)
-{
-	size_t		n = strlen(s) + 1;
-	char	   *p = __wrap_palloc(n);
-
-	memcpy(p, s, n);
-	return p;
-}
-
-static void
-free_all(void)
-{
-	while (blocks)
-	{
-		Block	   *b = blocks;
-
-		blocks = b->next;
-		free(b);
-	}
-}
 
 static void
 decode(int which, const char *data, size_t size)
