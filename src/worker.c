@@ -99,6 +99,13 @@
 #define MAX_SLEEP_MS 60000L
 #define ERROR_PAUSE_MS 1000L
 
+/*
+ * While full video batches follow one another, the creators' claim (daily
+ * stats, tokens to refresh minutes ahead) runs at most this often rather
+ * than before every batch: its statement reads every authorized creator.
+ */
+#define BUSY_CREATOR_ROUND_GAP_MS 1000L
+
 /* ---- state of this process ---- */
 
 MemoryContext worker_batch_cxt = NULL;
@@ -106,6 +113,8 @@ FetchBatch *worker_current_batch = NULL;	/* for wiping after an error */
 static bool release_claims_pending = false;
 static char last_round_error[256];
 static TimestampTz next_prune_at = 0;
+static TimestampTz next_busy_creator_round = 0;	/* while batches are full */
+static bool last_batch_full = false;
 static bool extension_served = false;	/* found the extension at start */
 static bool version_mismatch_logged = false;
 
@@ -480,12 +489,17 @@ worker_run_once(void)
 		next_prune_at = more ? now : now + 60 * USECS_PER_SEC;
 	}
 
-	worker_run_creator_round();
+	if (!last_batch_full || now >= next_busy_creator_round)
+	{
+		worker_run_creator_round();
+		next_busy_creator_round = now + BUSY_CREATOR_ROUND_GAP_MS * 1000L;
+	}
 	MemoryContextReset(worker_batch_cxt);
 	nclaimed = worker_run_video_round(&next_due);
+	last_batch_full = (nclaimed >= tiktrack_batch_size);
 
 	worker_set_state(TT_WORKER_IDLE, NULL);
-	if (more || nclaimed >= tiktrack_batch_size)
+	if (more || last_batch_full)
 		return 0;
 
 	now = GetCurrentTimestamp();
