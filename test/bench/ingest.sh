@@ -57,7 +57,7 @@ run_pass() {
 	cpu0=$(cpu_seconds "$wpid")
 	t0=$(date +%s.%N)
 	psql_ -d postgres -c "ALTER SYSTEM SET tiktrack.worker_enabled = on" -c "SELECT pg_reload_conf()" >/dev/null
-	while [ "$(psql_ -d postgres -c 'SELECT count(*) FROM tiktrack.snapshots')" -lt "$1" ]; do
+	while [ "$(snapshots_written)" -lt "$1" ]; do
 		sleep 0.05
 	done
 	t1=$(date +%s.%N)
@@ -90,6 +90,12 @@ if [ -n "${PROFILE:-}" ]; then
 		left(regexp_replace(query, '\s+', ' ', 'g'), 100)
 		FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%'
 		ORDER BY total_exec_time DESC LIMIT 15"
+fi
+# every pass fetched every video exactly once
+stored=$(psql_ -d postgres -c "SELECT count(*) FROM tiktrack.snapshots")
+if [ "$stored" -ne $(((passes + 1) * total)) ]; then
+	echo "ingest: expected $(((passes + 1) * total)) snapshots, found $stored" >&2
+	exit 1
 fi
 
 # ---- the simulator's capacity with the worker's parallelism ----

@@ -67,6 +67,14 @@ psql_() { "${as_owner[@]}" "$pgbin/psql" -X -q -At -v ON_ERROR_STOP=1 -h "$out" 
 
 worker_pid() { psql_ -d postgres -c "SELECT pid FROM tiktrack.worker_status"; }
 
+# Snapshots the worker has committed, from its counter in shared memory:
+# polling count(*) of a table of 100,000s of rows every 50 ms would take a
+# good part of a core of this 2-core machine away from the worker and the
+# simulator while they are measured.
+snapshots_written() {
+	psql_ -d postgres -c "SELECT total FROM tiktrack.worker_counters() WHERE counter = 'snapshots'"
+}
+
 # CPU seconds (user + system) a process has used so far.
 cpu_seconds() {
 	awk -v hz="$(getconf CLK_TCK)" '{ printf "%.3f\n", ($14 + $15) / hz }' "/proc/$1/stat"
