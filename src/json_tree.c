@@ -444,56 +444,37 @@ open_container(BuildState *st, JsonNodeType type)
 	return JSON_SUCCESS;
 }
 
+/*
+ * An object's members or an array's elements up to its closing bracket,
+ * as pg_parse_json()'s parse_object() and parse_array() read them.
+ */
 static JsonParseErrorType
-parse_object(JsonLexContext *lex, BuildState *st)
+parse_container(JsonLexContext *lex, BuildState *st, JsonNodeType type)
 {
-	JsonParseErrorType rc = open_container(st, JN_OBJECT);
+	bool		object = (type == JN_OBJECT);
+	JsonTokenType end = object ? JSON_TOKEN_OBJECT_END : JSON_TOKEN_ARRAY_END;
+	JsonParseErrorType (*element) (JsonLexContext *, BuildState *) =
+		object ? parse_field : parse_value;
+	JsonParseErrorType rc = open_container(st, type);
 
 	if (rc == JSON_SUCCESS)
 		rc = json_lex(lex);
 	if (rc != JSON_SUCCESS)
 		return rc;
-	if (lex->token_type == JSON_TOKEN_STRING)
-	{
-		rc = parse_field(lex, st);
-		while (rc == JSON_SUCCESS && lex->token_type == JSON_TOKEN_COMMA)
-		{
-			rc = json_lex(lex);
-			if (rc == JSON_SUCCESS)
-				rc = parse_field(lex, st);
-		}
-	}
-	else if (lex->token_type != JSON_TOKEN_OBJECT_END)
+	if (object && lex->token_type != JSON_TOKEN_STRING && lex->token_type != end)
 		rc = expected(lex, JSON_EXPECTED_OBJECT_FIRST);
-	if (rc == JSON_SUCCESS)
-		rc = expect(lex, JSON_TOKEN_OBJECT_END, JSON_EXPECTED_OBJECT_NEXT);
-	if (rc != JSON_SUCCESS)
-		return rc;
-	tree_end(st);
-	return JSON_SUCCESS;
-}
-
-static JsonParseErrorType
-parse_array(JsonLexContext *lex, BuildState *st)
-{
-	JsonParseErrorType rc = open_container(st, JN_ARRAY);
-
-	if (rc == JSON_SUCCESS)
-		rc = json_lex(lex);
-	if (rc != JSON_SUCCESS)
-		return rc;
-	if (lex->token_type != JSON_TOKEN_ARRAY_END)
+	else if (lex->token_type != end)
 	{
-		rc = parse_value(lex, st);
+		rc = element(lex, st);
 		while (rc == JSON_SUCCESS && lex->token_type == JSON_TOKEN_COMMA)
 		{
 			rc = json_lex(lex);
 			if (rc == JSON_SUCCESS)
-				rc = parse_value(lex, st);
+				rc = element(lex, st);
 		}
 	}
 	if (rc == JSON_SUCCESS)
-		rc = expect(lex, JSON_TOKEN_ARRAY_END, JSON_EXPECTED_ARRAY_NEXT);
+		rc = expect(lex, end, object ? JSON_EXPECTED_OBJECT_NEXT : JSON_EXPECTED_ARRAY_NEXT);
 	if (rc != JSON_SUCCESS)
 		return rc;
 	tree_end(st);
@@ -507,9 +488,9 @@ parse_value(JsonLexContext *lex, BuildState *st)
 	switch (lex->token_type)
 	{
 		case JSON_TOKEN_OBJECT_START:
-			return parse_object(lex, st);
+			return parse_container(lex, st, JN_OBJECT);
 		case JSON_TOKEN_ARRAY_START:
-			return parse_array(lex, st);
+			return parse_container(lex, st, JN_ARRAY);
 		default:
 			return parse_scalar(lex, st);
 	}
