@@ -58,6 +58,7 @@
 
 #include "claim_direct.h"
 #include "direct_tables.h"
+#include "held_videos.h"
 #include "row_hints.h"
 
 typedef struct ClaimColumn
@@ -69,10 +70,11 @@ typedef struct ClaimColumn
 /* The columns read, by table. */
 enum
 {
-	S_VIDEO_ID, S_NEXT_FETCH, S_CREATOR_ID, NSCHEDULE
+	S_VIDEO_ID, S_NEXT_FETCH, S_CREATOR_ID, S_CLAIM_AT, NSCHEDULE
 };
 static const ClaimColumn schedule_columns[NSCHEDULE] = {
-	{"video_id", INT8OID}, {"next_fetch_at", TIMESTAMPTZOID}, {"creator_id", INT8OID}
+	{"video_id", INT8OID}, {"next_fetch_at", TIMESTAMPTZOID}, {"creator_id", INT8OID},
+	{"claim_at", TIMESTAMPTZOID}
 };
 
 enum
@@ -100,9 +102,9 @@ static const ClaimColumn creator_columns[NCREATOR] = {
 typedef struct ClaimTables
 {
 	Relation	schedule;
-	Relation	due_idx;		/* (next_fetch_at) WHERE next_fetch_at IS NOT
-								 * NULL */
-	Relation	creator_due_idx;	/* (creator_id, next_fetch_at), the same */
+	Relation	schedule_pkey;	/* (video_id) */
+	Relation	due_idx;		/* (claim_at) WHERE claim_at IS NOT NULL */
+	Relation	creator_due_idx;	/* (creator_id, claim_at), the same */
 	Relation	videos;
 	Relation	videos_pkey;
 	Relation	creators;
@@ -117,9 +119,14 @@ typedef struct ClaimTables
 typedef struct ChosenRow
 {
 	int64		video_id;
+	int64		creator_id;		/* NO_CREATOR when NULL */
 	TimestampTz next_fetch_at;
 	ItemPointerData tid;
+	bool		held;			/* from the worker's queue, not an index */
 } ChosenRow;
+
+/* A video without a creator: after every creator's videos of its time. */
+#define NO_CREATOR PG_INT64_MAX
 
 /* ---- whether the direct read applies ---- */
 
@@ -144,8 +151,8 @@ open_named(Oid nsp, const char *name, char relkind)
 static void
 close_tables(ClaimTables *t)
 {
-	Relation   *rels[] = {&t->due_idx, &t->creator_due_idx, &t->videos_pkey, &t->creators_pkey,
-	&t->schedule, &t->videos, &t->creators};
+	Relation   *rels[] = {&t->due_idx, &t->creator_due_idx, &t->schedule_pkey, &t->videos_pkey,
+	&t->creators_pkey, &t->schedule, &t->videos, &t->creators};
 	int			i;
 
 	for (i = 0; i < lengthof(rels); i++)
@@ -227,21 +234,24 @@ open_tables(ClaimTables *t)
 	t->schedule = open_named(nsp, "video_schedule", RELKIND_RELATION);
 	t->videos = open_named(nsp, "videos", RELKIND_RELATION);
 	t->creators = open_named(nsp, "creators", RELKIND_RELATION);
+	t->schedule_pkey = open_named(nsp, "video_schedule_pkey", RELKIND_INDEX);
 	t->due_idx = open_named(nsp, "video_schedule_due_idx", RELKIND_INDEX);
 	t->creator_due_idx = open_named(nsp, "video_schedule_creator_due_idx", RELKIND_INDEX);
 	t->videos_pkey = open_named(nsp, "videos_pkey", RELKIND_INDEX);
 	t->creators_pkey = open_named(nsp, "creators_pkey", RELKIND_INDEX);
 	if (t->schedule && t->videos && t->creators && t->due_idx && t->creator_due_idx &&
-		t->videos_pkey && t->creators_pkey &&
+		t->schedule_pkey && t->videos_pkey && t->creators_pkey &&
 		map_columns(t->schedule, schedule_columns, NSCHEDULE, t->s) &&
 		map_columns(t->videos, video_columns, NVIDEO, t->v) &&
 		map_columns(t->creators, creator_columns, NCREATOR, t->cr))
 	{
-		due_key[0] = t->s[S_NEXT_FETCH];
+		due_key[0] = t->s[S_CLAIM_AT];
 		creator_due_key[0] = t->s[S_CREATOR_ID];
-		creator_due_key[1] = t->s[S_NEXT_FETCH];
+		creator_due_key[1] = t->s[S_CLAIM_AT];
 		if (btree_on(t->due_idx, t->schedule, due_key, 1, true) &&
 			btree_on(t->creator_due_idx, t->schedule, creator_due_key, 2, true) &&
+			btree_on(t->schedule_pkey, t->schedule, &t->s[S_VIDEO_ID], 1, false) &&
+			t->schedule_pkey->rd_index->indisunique &&
 			btree_on(t->videos_pkey, t->videos, &t->v[V_ID], 1, false) &&
 			t->videos_pkey->rd_index->indisunique &&
 			btree_on(t->creators_pkey, t->creators, &t->cr[CR_ID], 1, false) &&
@@ -282,7 +292,7 @@ slot_text(TupleTableSlot *slot, AttrNumber a)
 /* Appends the schedule rows idx finds for keys, at most max of them. */
 static int
 scan_schedule(ClaimTables *t, Relation idx, ScanKey keys, int nkeys, int max,
-			  ChosenRow *rows, int n, int64 *creators, int *ncreators)
+			  ChosenRow *rows, int n)
 {
 	IndexScanDesc scan = index_beginscan(t->schedule, idx, t->snapshot, nkeys, 0);
 	TupleTableSlot *slot = table_slot_create(t->schedule, NULL);
@@ -295,11 +305,12 @@ scan_schedule(ClaimTables *t, Relation idx, ScanKey keys, int nkeys, int max,
 		int64		creator = slot_int64(slot, t->s[S_CREATOR_ID], &no_creator);
 
 		rows[n].video_id = slot_int64(slot, t->s[S_VIDEO_ID], &isnull);
-		rows[n].next_fetch_at = slot_timestamptz(slot, t->s[S_NEXT_FETCH], &isnull);
+		rows[n].creator_id = no_creator ? NO_CREATOR : creator;
+		/* the index's key: next_fetch_at as the row's last writer set it */
+		rows[n].next_fetch_at = slot_timestamptz(slot, t->s[S_CLAIM_AT], &isnull);
+		rows[n].held = false;
 		ItemPointerCopy(&slot->tts_tid, &rows[n].tid);
 		n++;
-		if (creators != NULL && !no_creator)
-			creators[(*ncreators)++] = creator;
 	}
 	index_endscan(scan);
 	ExecDropSingleTupleTableSlot(slot);
@@ -315,24 +326,147 @@ compare_int64(const void *a, const void *b)
 	return x < y ? -1 : (x > y ? 1 : 0);
 }
 
+/* The claim's order: due first, then creator (NULL last), then video. */
 static int
 compare_chosen(const void *a, const void *b)
 {
 	const ChosenRow *x = a;
 	const ChosenRow *y = b;
 
-	return x->next_fetch_at < y->next_fetch_at ? -1 : (x->next_fetch_at > y->next_fetch_at ? 1 : 0);
+	if (x->next_fetch_at != y->next_fetch_at)
+		return x->next_fetch_at < y->next_fetch_at ? -1 : 1;
+	if (x->creator_id != y->creator_id)
+		return x->creator_id < y->creator_id ? -1 : 1;
+	return x->video_id < y->video_id ? -1 : (x->video_id > y->video_id ? 1 : 0);
+}
+
+/* ---- the videos the worker holds (held_videos.c) ---- */
+
+static DueEntry
+held_entry(const ChosenRow *row)
+{
+	DueEntry	e;
+
+	e.video_id = row->video_id;
+	e.creator_id = row->creator_id;
+	e.due = row->next_fetch_at;
+	e.tag = held_videos_tid_tag((ItemPointer) &row->tid);
+	return e;
+}
+
+/*
+ * The schedule row of a video taken from the worker's queue, looked for
+ * where the worker wrote it, else by primary key: true, with row and e
+ * filled from the row, when the row still says the worker holds it
+ * (claim_at NULL, next_fetch_at set).  Otherwise the entry is stale (the
+ * row is gone, unscheduled, or back in the due indexes, where the claim
+ * finds it).
+ */
+static bool
+check_held(ClaimTables *t, IndexScanDesc pkscan, TupleTableSlot *slot, BlockNumber nblocks,
+		   DueEntry *e, ChosenRow *row)
+{
+	ItemPointerData tid;
+	bool		isnull;
+	bool		no_creator;
+	int64		creator;
+
+	held_videos_tag_tid(e->tag, &tid);
+	if (!(ItemPointerIsValid(&tid) && ItemPointerGetBlockNumber(&tid) < nblocks &&
+		  table_tuple_fetch_row_version(t->schedule, &tid, t->snapshot, slot) &&
+		  slot_int64(slot, t->s[S_VIDEO_ID], &isnull) == e->video_id && !isnull))
+	{
+		ScanKeyData key;
+
+		ScanKeyInit(&key, 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(e->video_id));
+		index_rescan(pkscan, &key, 1, NULL, 0);
+		if (!index_getnext_slot(pkscan, ForwardScanDirection, slot))
+			return false;
+	}
+	(void) slot_getattr(slot, t->s[S_CLAIM_AT], &isnull);
+	if (!isnull)
+		return false;
+	row->next_fetch_at = slot_timestamptz(slot, t->s[S_NEXT_FETCH], &isnull);
+	if (isnull)
+		return false;
+	creator = slot_int64(slot, t->s[S_CREATOR_ID], &no_creator);
+	row->video_id = e->video_id;
+	row->creator_id = no_creator ? NO_CREATOR : creator;
+	row->held = true;
+	ItemPointerCopy(&slot->tts_tid, &row->tid);
+	*e = held_entry(row);
+	return true;
+}
+
+/*
+ * Appends to rows[n..] the n_held videos taken from the worker's queue
+ * whose rows hold them due by upto; the others due later go back as their
+ * rows say, and the stale ones are dropped.
+ */
+static int
+add_held(ClaimTables *t, DueEntry *held, int nheld, TimestampTz upto, ChosenRow *rows, int n)
+{
+	IndexScanDesc pkscan;
+	TupleTableSlot *slot;
+	BlockNumber nblocks;
+	int			i;
+
+	if (nheld == 0)
+		return n;
+	pkscan = index_beginscan(t->schedule, t->schedule_pkey, t->snapshot, 1, 0);
+	slot = table_slot_create(t->schedule, NULL);
+	nblocks = RelationGetNumberOfBlocks(t->schedule);
+	for (i = 0; i < nheld; i++)
+	{
+		if (!check_held(t, pkscan, slot, nblocks, &held[i], &rows[n]))
+			continue;
+		if (held[i].due > upto)
+			held_videos_put(&held[i]);
+		else
+			n++;
+	}
+	index_endscan(pkscan);
+	ExecDropSingleTupleTableSlot(slot);
+	return n;
+}
+
+/* Rows not claimed after all: the held ones go back to the queue. */
+static void
+put_back_held(const ChosenRow *rows, int n)
+{
+	int			i;
+
+	for (i = 0; i < n; i++)
+		if (rows[i].held)
+		{
+			DueEntry	e = held_entry(&rows[i]);
+
+			held_videos_put(&e);
+		}
+}
+
+/* Keeps the first max of rows[0..n) in the claim's order. */
+static int
+keep_earliest(ChosenRow *rows, int n, int max)
+{
+	qsort(rows, n, sizeof(ChosenRow), compare_chosen);
+	if (n <= max)
+		return n;
+	put_back_held(rows + max, n - max);
+	return max;
 }
 
 /*
  * The videos of these creators due after now and by upto, the earliest
- * max of them, appended to rows[n..].
+ * max of them, from the index and from the worker's queue, appended to
+ * rows[n..].
  */
 static int
 scan_companions(ClaimTables *t, int64 *creators, int ncreators, TimestampTz now,
 				TimestampTz upto, int max, ChosenRow *rows, int n)
 {
-	ChosenRow  *found = palloc(sizeof(ChosenRow) * Max(max, 1) * 2);
+	ChosenRow  *found = palloc(sizeof(ChosenRow) * Max(max, 1) * 3);
+	DueEntry   *held = palloc(sizeof(DueEntry) * Max(max, 1));
 	int			nfound = 0;
 	int			i;
 
@@ -343,21 +477,20 @@ scan_companions(ClaimTables *t, int64 *creators, int ncreators, TimestampTz now,
 
 		if (i > 0 && creators[i] == creators[i - 1])
 			continue;
+		CHECK_FOR_INTERRUPTS();
 		ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(creators[i]));
 		ScanKeyInit(&keys[1], 2, BTGreaterStrategyNumber, F_TIMESTAMPTZ_GT, TimestampTzGetDatum(now));
 		ScanKeyInit(&keys[2], 2, BTLessEqualStrategyNumber, F_TIMESTAMPTZ_LE, TimestampTzGetDatum(upto));
 		/* each creator's earliest max are enough; keep room for the next one's */
-		nfound = scan_schedule(t, t->creator_due_idx, keys, 3, max, found, nfound, NULL, NULL);
-		if (nfound > max)
-		{
-			qsort(found, nfound, sizeof(ChosenRow), compare_chosen);
-			nfound = max;
-		}
+		nfound = scan_schedule(t, t->creator_due_idx, keys, 3, max, found, nfound);
+		nfound = add_held(t, held, held_videos_take_creator(creators[i], now, upto, max, held),
+						  upto, found, nfound);
+		nfound = keep_earliest(found, nfound, max);
 	}
-	qsort(found, nfound, sizeof(ChosenRow), compare_chosen);
-	memcpy(rows + n, found, sizeof(ChosenRow) * Min(nfound, max));
-	n += Min(nfound, max);
+	memcpy(rows + n, found, sizeof(ChosenRow) * nfound);
+	n += nfound;
 	pfree(found);
+	pfree(held);
 	return n;
 }
 
@@ -514,20 +647,31 @@ claim_direct(int max_videos, const Interval *window, DirectClaim **out)
 	ClaimTables t;
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	ChosenRow  *chosen;
+	DueEntry   *held;
 	int64	   *creators;
 	int			ncreators = 0;
 	int			n;
+	int			i;
 	ScanKeyData key;
 
 	if (!open_tables(&t))
 		return -1;
 	t.snapshot = RegisterSnapshot(GetTransactionSnapshot());
 	max_videos = Max(max_videos, 0);
-	chosen = palloc(sizeof(ChosenRow) * Max(2 * max_videos, 1));
+	chosen = palloc(sizeof(ChosenRow) * Max(3 * max_videos, 1));
+	held = palloc(sizeof(DueEntry) * Max(max_videos, 1));
 	creators = palloc(sizeof(int64) * Max(max_videos, 1));
+	held_videos_load(t.schedule, t.snapshot, t.s[S_NEXT_FETCH], t.s[S_CREATOR_ID],
+					 t.s[S_CLAIM_AT], t.s[S_VIDEO_ID]);
 
+	/* the oldest due, from the due index and from the worker's queue */
 	ScanKeyInit(&key, 1, BTLessEqualStrategyNumber, F_TIMESTAMPTZ_LE, TimestampTzGetDatum(now));
-	n = scan_schedule(&t, t.due_idx, &key, 1, max_videos, chosen, 0, creators, &ncreators);
+	n = scan_schedule(&t, t.due_idx, &key, 1, max_videos, chosen, 0);
+	n = add_held(&t, held, held_videos_take_due(now, max_videos, held), now, chosen, n);
+	n = keep_earliest(chosen, n, max_videos);
+	for (i = 0; i < n; i++)
+		if (chosen[i].creator_id != NO_CREATOR)
+			creators[ncreators++] = chosen[i].creator_id;
 	if (ncreators > 0 &&
 		DatumGetBool(DirectFunctionCall2(interval_gt, IntervalPGetDatum(window),
 										 IntervalPGetDatum(palloc0(sizeof(Interval))))))
@@ -538,6 +682,14 @@ claim_direct(int max_videos, const Interval *window, DirectClaim **out)
 
 		n = scan_companions(&t, creators, ncreators, now, upto, max_videos, chosen, n);
 	}
+	/* the held ones go back at the end of the round unless stored anew */
+	for (i = 0; i < n; i++)
+		if (chosen[i].held)
+		{
+			DueEntry	e = held_entry(&chosen[i]);
+
+			held_videos_claimed(&e);
+		}
 
 	*out = palloc(sizeof(DirectClaim) * Max(n, 1));
 	n = claim_videos(&t, chosen, n, *out);
@@ -546,6 +698,7 @@ claim_direct(int max_videos, const Interval *window, DirectClaim **out)
 	UnregisterSnapshot(t.snapshot);
 	close_tables(&t);
 	pfree(chosen);
+	pfree(held);
 	pfree(creators);
 	return n;
 }

@@ -23,15 +23,18 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/index.h"
+#include "catalog/pg_proc.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "executor/nodeModifyTable.h"
 #include "nodes/makefuncs.h"
+#include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/snapmgr.h"
+#include "utils/syscache.h"
 
 #include "direct_tables.h"
 
@@ -47,7 +50,7 @@ static const struct
 	{"reach", INT8OID}, {"completion_rate", FLOAT8OID}, {"avg_watch_time_s", FLOAT8OID},
 	{"total_watch_time_s", FLOAT8OID}, {"source", TEXTOID}, {"snapshot_count", INT8OID},
 	{"next_fetch_at", TIMESTAMPTZOID}, {"last_fetched_at", TIMESTAMPTZOID},
-	{"creator_id", INT8OID}, {"id", INT8OID}, {"state", TEXTOID},
+	{"creator_id", INT8OID}, {"claim_at", TIMESTAMPTZOID}, {"id", INT8OID}, {"state", TEXTOID},
 	{"caption", TEXTOID}, {"posted_at", TIMESTAMPTZOID}, {"duration_s", FLOAT4OID},
 	{"kind", TEXTOID}, {"fetch_failures", INT4OID}, {"missing_count", INT4OID},
 	{"last_error", TEXTOID}, {"last_error_at", TIMESTAMPTZOID},
@@ -63,6 +66,20 @@ static const char *const table_names[NTABLES] = {
  * video's row is locked as the check would) and tiktrack's own, whose WHEN
  * makes them stand aside for the store step.
  */
+/* tiktrack.video_schedule_claim_at(), the trigger function the direct path stands in for */
+static Oid
+claim_at_trigger_function(void)
+{
+	Oid			nsp = get_namespace_oid("tiktrack", true);
+	oidvector  *none = buildoidvector(NULL, 0);
+
+	if (!OidIsValid(nsp))
+		return InvalidOid;
+	return GetSysCacheOid3(PROCNAMEARGSNSP, Anum_pg_proc_oid,
+						   CStringGetDatum("video_schedule_claim_at"),
+						   PointerGetDatum(none), ObjectIdGetDatum(nsp));
+}
+
 static bool
 triggers_allow_direct(Relation rel)
 {
@@ -79,6 +96,10 @@ triggers_allow_direct(Relation rel)
 			continue;
 		/* a key is never changed here, and the lock is the check's */
 		if (t->tgisinternal && RI_FKey_trigger_type(t->tgfoid) != RI_TRIGGER_NONE)
+			continue;
+		/* the direct path sets claim_at itself (held_videos.c) */
+		if (strcmp(t->tgname, "video_schedule_claim_at") == 0 &&
+			t->tgfoid == claim_at_trigger_function())
 			continue;
 		if (t->tgqual != NULL &&
 			(strcmp(t->tgname, "snapshots_keep_latest") == 0 ||
@@ -148,7 +169,8 @@ columns_allow_direct(DirectTables *dt)
 	static const DirectColumn snap[] = {SNAPSHOT_COLUMNS(LIST)};
 	static const DirectColumn latest[] = {SNAPSHOT_COLUMNS(LIST) C_COUNT};
 #undef LIST
-	static const DirectColumn sched[] = {C_VIDEO_ID, C_NEXT_FETCH, C_LAST_FETCHED, C_CREATOR_ID};
+	static const DirectColumn sched[] = {C_VIDEO_ID, C_NEXT_FETCH, C_LAST_FETCHED, C_CREATOR_ID,
+	C_CLAIM_AT};
 	static const DirectColumn video[] = {C_ID, C_STATE};
 	int			i,
 				c;

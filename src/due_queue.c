@@ -265,6 +265,8 @@ ensure_node(DueQueue *q)
 
 	if (q->free_head != EMPTY || q->high < q->cap)
 		return true;
+	if (q->cap > INT32_MAX / 4)
+		return false;			/* positions are int32_t; hash slots twice as many */
 	cap = q->cap < 64 ? 64 : q->cap * 2;
 	size = table_size(cap);
 	nodes = q->a.alloc(q->a.ctx, sizeof(Node) * cap);
@@ -309,11 +311,17 @@ creator_index(DueQueue *q, int64_t id)
 		return c;
 	if (q->ncreators == q->creators_cap)
 	{
-		int32_t		cap = q->creators_cap < 16 ? 16 : q->creators_cap * 2;
-		uint32_t	size = table_size(cap);
-		Creator    *creators = q->a.alloc(q->a.ctx, sizeof(Creator) * cap);
-		int32_t    *chash = new_table(q, size);
+		int32_t		cap;
+		uint32_t	size;
+		Creator    *creators;
+		int32_t    *chash;
 
+		if (q->creators_cap > INT32_MAX / 4)
+			return EMPTY;
+		cap = q->creators_cap < 16 ? 16 : q->creators_cap * 2;
+		size = table_size(cap);
+		creators = q->a.alloc(q->a.ctx, sizeof(Creator) * cap);
+		chash = new_table(q, size);
 		if (creators == NULL || chash == NULL)
 		{
 			if (creators)
@@ -354,6 +362,8 @@ ensure_creator_slot(DueQueue *q, int32_t c)
 
 	if (cr->n < cr->cap)
 		return true;
+	if (cr->cap > INT32_MAX / 4)
+		return false;
 	cap = cr->cap < 4 ? 4 : cr->cap * 2;
 	heap = q->a.alloc(q->a.ctx, sizeof(int32_t) * cap);
 	if (heap == NULL)

@@ -227,6 +227,16 @@ typedef struct FetchVideo
 	TimestampTz next_fetch_at;	/* DT_NOBEGIN: tracking is over (completed) */
 	bool		becomes_failing;	/* this failure makes it 'failing' */
 	int			claim_index;	/* the caller's: where its claim is */
+
+	/*
+	 * Set by the worker's store step when it wrote the schedule row for
+	 * the worker's own queue (claim_at NULL, next_fetch_at): from the
+	 * commit on, the worker holds the video (held_videos.c).
+	 */
+	bool		held;
+	int64		held_creator_id;	/* the row's creator_id (0: NULL) */
+	TimestampTz held_next;		/* the row's next_fetch_at */
+	ItemPointerData held_tid;	/* the row's new version */
 } FetchVideo;
 
 /* Account totals of one creator. */

@@ -51,6 +51,7 @@
 
 #include "direct_tables.h"
 #include "row_hints.h"
+#include "held_videos.h"
 #include "store_direct.h"
 #include "store_spi.h"
 #include "video_store.h"
@@ -404,16 +405,23 @@ typedef struct ScheduleArg
 	const FetchVideo *fv;
 	DirectVideo video;
 	TimestampTz captured_at;
+	bool		hold;			/* for the worker's own queue */
+	/* written */
+	bool		scheduled;		/* next_fetch_at is set */
+	TimestampTz next;
+	int64		creator_id;		/* 0: NULL */
 } ScheduleArg;
 
 /* The schedule after a video's good answer (UPDATE_SCHEDULE's CASEs). */
 static bool
 make_schedule_row(DirectTable *t, void *arg)
 {
-	const ScheduleArg *a = (const ScheduleArg *) arg;
+	ScheduleArg *a = (ScheduleArg *) arg;
 	const FetchVideo *fv = a->fv;
 	bool		null_next;
 	bool		null_last;
+	bool		null_creator;
+	Datum		creator;
 	Datum		next = direct_found_value(t, C_NEXT_FETCH, &null_next);
 	Datum		last = direct_found_value(t, C_LAST_FETCHED, &null_last);
 	TimestampTz at = a->captured_at;
@@ -428,6 +436,16 @@ make_schedule_row(DirectTable *t, void *arg)
 	if (null_last || DatumGetTimestampTz(last) < at)
 		last = TimestampTzGetDatum(at);
 	direct_set_column(t, C_LAST_FETCHED, true, last);
+	/*
+	 * Held by the worker: out of the due indexes, whose key claim_at is,
+	 * so that its next reschedule changes no indexed column (a HOT
+	 * update).  Otherwise as the trigger writes it.
+	 */
+	direct_set_column(t, C_CLAIM_AT, !null_next && !a->hold, next);
+	a->scheduled = !null_next;
+	a->next = null_next ? 0 : DatumGetTimestampTz(next);
+	creator = direct_found_value(t, C_CREATOR_ID, &null_creator);
+	a->creator_id = null_creator ? 0 : DatumGetInt64(creator);
 	return true;
 }
 
@@ -437,16 +455,26 @@ direct_store_schedules(DirectStore *ds)
 	DirectTable *sched = &ds->tables.t[T_SCHEDULE];
 	int			i;
 
+	bool		hold = held_videos_active();
+
 	direct_tables_begin_step(&ds->tables);
 	for (i = ds->lo; i < ds->hi; i++)
 	{
-		ScheduleArg a = {&ds->b->videos[i], ds->video[i - ds->lo], ds->b->captured_at};
+		FetchVideo *fv = &ds->b->videos[i];
+		ScheduleArg a = {fv, ds->video[i - ds->lo], ds->b->captured_at, hold};
 
+		fv->held = false;
 		if (a.video != V_ACTIVE && a.video != V_INACTIVE)
 			continue;
-		if (direct_find_row_at(&ds->tables, sched, (ItemPointer) &a.fv->schedule_tid, C_VIDEO_ID,
-							   a.fv->video_id))
-			direct_update_row(&ds->tables, sched, make_schedule_row, &a);
+		if (direct_find_row_at(&ds->tables, sched, &fv->schedule_tid, C_VIDEO_ID, fv->video_id) &&
+			direct_update_row(&ds->tables, sched, make_schedule_row, &a) && hold && a.scheduled)
+		{
+			/* the worker holds it once this commits (worker_videos.c) */
+			fv->held = true;
+			fv->held_creator_id = a.creator_id;
+			fv->held_next = a.next;
+			ItemPointerCopy(&sched->newslot->tts_tid, &fv->held_tid);
+		}
 		ResetPerTupleExprContext(ds->tables.estate);
 	}
 	direct_tables_end_step(&ds->tables);

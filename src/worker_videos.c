@@ -36,6 +36,7 @@
 #include "search_path.h"
 #include "keyed_plan.h"
 #include "claim_direct.h"
+#include "held_videos.h"
 #include "worker_videos.h"
 
 /* Most ids TikTok accepts in one video request (both APIs). */
@@ -363,7 +364,11 @@ claim_rows(int max_videos, Interval *window, DirectClaim **out)
 {
 	int			n = claim_direct(max_videos, window, out);
 
-	return n >= 0 ? n : claim_by_statement(max_videos, window, out);
+	if (n >= 0)
+		return n;
+	/* the statement finds videos by index only: none may be held */
+	held_videos_hand_back();
+	return claim_by_statement(max_videos, window, out);
 }
 
 /* The SQL function's order: due first, then creator (NULL last), then id. */
@@ -659,9 +664,16 @@ next_due_time(void)
 	bool		isnull;
 	Datum		d;
 
+	TimestampTz due;
+	TimestampTz held;
+
 	worker_spi_exec("SELECT tiktrack.next_due_at()", 0, NULL, NULL, NULL, SPI_OK_SELECT);
 	d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-	return isnull ? DT_NOEND : DatumGetTimestampTz(d);
+	due = isnull ? DT_NOEND : DatumGetTimestampTz(d);
+	/* and the videos the worker holds, which the function cannot see */
+	if (held_videos_earliest(&held) && held < due)
+		due = held;
+	return due;
 }
 
 /* The ids of the videos that got a snapshot. */
@@ -690,6 +702,37 @@ notify_snapshots(FetchBatch *batch, const int64 *ok_ids, int nok)
 	values[1] = TimestampTzGetDatum(batch->captured_at);
 	worker_spi_exec("SELECT tiktrack.notify_snapshots_created($1, $2)",
 					2, types, values, NULL, SPI_OK_SELECT);
+}
+
+/*
+ * The store step committed: the videos whose schedule rows it wrote for
+ * the worker's own queue are held from now on; the other videos the round
+ * took from the queue go back.
+ */
+static void
+hold_stored_videos(const FetchBatch *b)
+{
+	int			i;
+
+	for (i = 0; i < b->nvideos; i++)
+	{
+		const FetchVideo *fv = &b->videos[i];
+
+		if (fv->held)
+			held_videos_hold(fv->video_id, fv->held_creator_id, fv->held_next,
+							 (ItemPointer) &fv->held_tid);
+	}
+	held_videos_round_end();
+}
+
+/* The next due time, or the earliest held video's if earlier. */
+static void
+held_due_first(TimestampTz *next_due)
+{
+	TimestampTz held;
+
+	if (held_videos_earliest(&held) && held < *next_due)
+		*next_due = held;
 }
 
 /* ---- one round over videos ---- */
@@ -743,6 +786,8 @@ worker_run_video_round(TimestampTz *next_due)
 
 	if (batch == NULL)
 	{
+		held_videos_round_end();
+		held_due_first(next_due);
 		round_succeeded();
 		if (nclaimed > 0)
 			tiktrack_set_worker_state(TT_WORKER_RATE_LIMITED);
@@ -769,6 +814,8 @@ worker_run_video_round(TimestampTz *next_due)
 	*next_due = nclaimed >= tiktrack_batch_size ? now : next_due_time();
 	SPI_finish();
 	worker_end_unit();
+	hold_stored_videos(batch);
+	held_due_first(next_due);
 	tiktrack_count(TT_COUNT_SNAPSHOTS, nsnapshots);
 
 	fetch_batch_wipe(batch);
@@ -786,6 +833,7 @@ void
 worker_video_round_aborted(void)
 {
 	tiktrack_set_videos_in_flight(0);
+	held_videos_round_aborted();
 	if (video_round_running)
 		round_failed();
 	else

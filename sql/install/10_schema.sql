@@ -151,19 +151,27 @@ CREATE INDEX videos_creator_idx ON tiktrack.videos (creator_id);
 
 /*
  * When each video is fetched next, apart from the wide videos row: the
- * worker reschedules every fetched video, and a narrow row with one index
- * makes that a cheap update, while videos changes only when a video's
- * state, error or metadata does.  One row per video, made with it
- * (track(), add_posts(), a resolved short link).  The worker's claim of
- * due videos writes nothing: one worker serves a database, and a claim it
- * did not complete leaves the videos due, so a killed worker loses and
- * duplicates nothing.
+ * worker reschedules every fetched video, and a narrow row makes that a
+ * cheap update, while videos changes only when a video's state, error or
+ * metadata does.  One row per video, made with it (track(), add_posts(), a
+ * resolved short link).  The worker's claim of due videos writes nothing:
+ * one worker serves a database, and a claim it did not complete leaves the
+ * videos due, so a killed worker loses and duplicates nothing.
+ *
+ * The claim finds due videos by claim_at, not next_fetch_at.  A trigger
+ * sets claim_at to next_fetch_at on every write, so a video anyone
+ * schedules (UPDATE ... SET next_fetch_at = now() included) is in the due
+ * indexes.  The worker's own store step writes claim_at NULL instead and
+ * keeps the video in its queue in memory (src/due_queue.c, rebuilt from
+ * this table when it starts): its reschedules then change no indexed
+ * column, so they are HOT updates that add no index entry.
  */
 CREATE TABLE tiktrack.video_schedule (
 	video_id	bigint PRIMARY KEY REFERENCES tiktrack.videos (id) ON DELETE CASCADE,
 	next_fetch_at timestamptz,
 	last_fetched_at timestamptz,
-	creator_id	bigint
+	creator_id	bigint,
+	claim_at	timestamptz
 );
 COMMENT ON TABLE tiktrack.video_schedule IS
 	'One row per tracked video: when the background worker fetches it next (NULL: not scheduled) and when it last fetched it successfully. UPDATE tiktrack.video_schedule SET next_fetch_at = now() makes a video due at once.';
@@ -171,14 +179,28 @@ COMMENT ON COLUMN tiktrack.video_schedule.video_id IS 'The video (tiktrack.video
 COMMENT ON COLUMN tiktrack.video_schedule.next_fetch_at IS 'When the next snapshot is due; NULL when not scheduled (stopped, completed, unavailable).';
 COMMENT ON COLUMN tiktrack.video_schedule.last_fetched_at IS 'When the worker or tiktrack.refresh() last stored a snapshot of the video fetched from TikTok.';
 COMMENT ON COLUMN tiktrack.video_schedule.creator_id IS 'The video''s creator (as tiktrack.videos.creator_id), so that the claim finds a creator''s videos due soon by index.';
+COMMENT ON COLUMN tiktrack.video_schedule.claim_at IS 'Internal: when the worker''s claim finds the video by index. Every write sets it to next_fetch_at (trigger video_schedule_claim_at); NULL while the background worker holds the video in its own queue in memory.';
 -- The worker claims due videos through this index, never by a scan,
-CREATE INDEX video_schedule_due_idx ON tiktrack.video_schedule (next_fetch_at)
-	WHERE next_fetch_at IS NOT NULL;
+CREATE INDEX video_schedule_due_idx ON tiktrack.video_schedule (claim_at)
+	WHERE claim_at IS NOT NULL;
 -- and the videos of the same creators due soon after (they share
 -- requests) through this one: a few index entries per creator, whatever
 -- the number of videos tracked.
-CREATE INDEX video_schedule_creator_due_idx ON tiktrack.video_schedule (creator_id, next_fetch_at)
-	WHERE next_fetch_at IS NOT NULL;
+CREATE INDEX video_schedule_creator_due_idx ON tiktrack.video_schedule (creator_id, claim_at)
+	WHERE claim_at IS NOT NULL;
+
+CREATE FUNCTION tiktrack.video_schedule_claim_at()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'tiktrack_video_schedule_claim_at'
+LANGUAGE C;
+COMMENT ON FUNCTION tiktrack.video_schedule_claim_at() IS
+	'Trigger function: a written video_schedule row is found by the worker''s claim through its due indexes (claim_at := next_fetch_at).';
+-- Every writer but the worker's store step, which writes the row directly
+-- and keeps the video in its own queue.
+CREATE TRIGGER video_schedule_claim_at
+	BEFORE INSERT OR UPDATE ON tiktrack.video_schedule
+	FOR EACH ROW EXECUTE FUNCTION tiktrack.video_schedule_claim_at();
+REVOKE EXECUTE ON FUNCTION tiktrack.video_schedule_claim_at() FROM PUBLIC;
 
 CREATE TABLE tiktrack.snapshots (
 	video_id	bigint NOT NULL REFERENCES tiktrack.videos (id) ON DELETE CASCADE,

@@ -88,13 +88,13 @@ RETURNS timestamptz
 LANGUAGE sql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-	SELECT least((SELECT min(s.next_fetch_at) FROM tiktrack.video_schedule s
-				  WHERE s.next_fetch_at IS NOT NULL),
+	SELECT least((SELECT min(s.claim_at) FROM tiktrack.video_schedule s
+				  WHERE s.claim_at IS NOT NULL),
 				 (SELECT min(coalesce(c.stats_next_fetch_at, '-infinity')) FROM tiktrack.creators c
 				  WHERE c.auth_status = 'authorized' AND c.authorized_via IS NOT NULL))
 $$;
 COMMENT ON FUNCTION tiktrack.next_due_at() IS
-	'When the next video or creator is due for a fetch (NULL: nothing scheduled); the worker sleeps until then.';
+	'Worker: when the next video found by the due indexes (claim_at) or the next creator is due for a fetch (NULL: nothing scheduled); the worker also looks at the videos it holds in memory, and sleeps until the earliest.';
 
 /*
  * Creators whose account stats are due (daily by default), oldest first;
