@@ -31,7 +31,10 @@ CREATE TABLE tiktrack.video_schedule (
 	last_fetched_at timestamptz,
 	creator_id	bigint,
 	claim_at	timestamptz
-);
+)
+-- Room on every page for the next version of each row: a held video's
+-- reschedule stays on its page (HOT) until pruning reclaims the old one.
+WITH (fillfactor = 50);
 COMMENT ON TABLE tiktrack.video_schedule IS
 	'One row per tracked video: when the background worker fetches it next (NULL: not scheduled) and when it last fetched it successfully. UPDATE tiktrack.video_schedule SET next_fetch_at = now() makes a video due at once.';
 COMMENT ON COLUMN tiktrack.video_schedule.video_id IS 'The video (tiktrack.videos.id).';
