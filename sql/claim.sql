@@ -83,8 +83,8 @@ ROLLBACK;
 -- An index not as tiktrack made it: the statement claims instead, the same rows.
 BEGIN;
 DROP INDEX tiktrack.video_schedule_creator_due_idx;
-CREATE INDEX video_schedule_creator_due_idx ON tiktrack.video_schedule (creator_id, next_fetch_at DESC)
-	WHERE next_fetch_at IS NOT NULL;
+CREATE INDEX video_schedule_creator_due_idx ON tiktrack.video_schedule (creator_id, claim_at DESC)
+	WHERE claim_at IS NOT NULL;
 SELECT count(*) AS claimed, count(*) FILTER (WHERE due_at > now()) AS companions
 FROM tiktrack.claim_due_videos(100, '10 minutes');
 ROLLBACK;

@@ -12,12 +12,18 @@
  * in the ingest benchmark.  Here each due video is one entry of the due
  * index, one primary-key probe of videos, and each creator one probe.
  *
- * What it reads is what the statement reads, under one snapshot:
- *   - the due videos: video_schedule_due_idx in order, next_fetch_at <=
- *     now(), at most max_videos of them;
+ * What it reads is what the statement reads, under one snapshot, plus
+ * the videos the worker holds in its own queue (held_videos.c), whose
+ * rows are out of the due indexes:
+ *   - the due videos: video_schedule_due_idx in order, claim_at <= now(),
+ *     and the queue's due entries, the earliest max_videos of them by
+ *     (due, creator, video);
  *   - their creators' videos due within the window after now():
- *     video_schedule_creator_due_idx, one range per creator, the earliest
- *     max_videos of them;
+ *     video_schedule_creator_due_idx, one range per creator, and the
+ *     queue's entries of those creators, the earliest max_videos of them;
+ *   - each queue entry's schedule row, where the worker wrote it, else by
+ *     primary key: an entry counts only while its row says the worker
+ *     holds it (claim_at NULL) and is due when its next_fetch_at says;
  *   - each one's videos row by primary key (a video without one is not
  *     claimed, as the statement's join drops it), looked for first where
  *     the worker last locked or wrote it (row_hints.c), and its creator's
@@ -25,7 +31,7 @@
  *
  * When it applies: tiktrack.direct_access is on, a superuser claims (permissions and row security are
  * then moot), Citus is not installed (a distributed table's rows are not
- * in its local heap), and the tables and those four indexes are as
+ * in its local heap), and the tables and those five indexes are as
  * tiktrack made them (names, key columns and their types, default
  * operator classes, the due indexes' predicate).  Anything else runs the
  * statement.

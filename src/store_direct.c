@@ -453,9 +453,8 @@ void
 direct_store_schedules(DirectStore *ds)
 {
 	DirectTable *sched = &ds->tables.t[T_SCHEDULE];
-	int			i;
-
 	bool		hold = held_videos_active();
+	int			i;
 
 	direct_tables_begin_step(&ds->tables);
 	for (i = ds->lo; i < ds->hi; i++)

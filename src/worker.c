@@ -10,7 +10,8 @@
  * at once, quietly, when it finds no extension there (the launcher looks
  * again later).  Each round of its latch-driven loop
  *
- *	1. claims due videos (through video_schedule_due_idx; the claim reads
+ *	1. claims due videos (from its queue of the videos it holds,
+ *	   held_videos.c, and through video_schedule_due_idx; the claim reads
  *	   their rows too), lets the rate limiters admit or postpone each
  *	   creator's requests, reads the admitted videos' credentials, once
  *	   per creator (fetch_prepare_known_videos), and commits: the claim

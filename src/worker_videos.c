@@ -252,8 +252,9 @@ order_claimed_videos(ClaimedVideo *v, int n)
 }
 
 /*
- * The claim: up to $1 due videos, oldest due first, through
- * video_schedule_due_idx, plus the videos of the same creators that fall
+ * The claim by statement: up to $1 due videos, oldest due first, through
+ * video_schedule_due_idx (claim_at: the worker holds no video when it
+ * claims this way, held_videos.c), plus the videos of the same creators that fall
  * due within $2: fetching them now costs no extra request (TikTok takes
  * 20 ids per request), and it keeps a creator's videos in step instead of
  * drifting into one request each.  It writes nothing: this worker is the
@@ -273,23 +274,23 @@ order_claimed_videos(ClaimedVideo *v, int n)
  */
 #define CLAIM_DUE_VIDEOS \
 	"WITH due AS MATERIALIZED (" \
-	" SELECT s.video_id, s.next_fetch_at, s.creator_id, s.ctid FROM tiktrack.video_schedule s" \
-	" WHERE s.next_fetch_at <= pg_catalog.now()" \
-	" ORDER BY s.next_fetch_at LIMIT $1" \
+	" SELECT s.video_id, s.claim_at, s.creator_id, s.ctid FROM tiktrack.video_schedule s" \
+	" WHERE s.claim_at <= pg_catalog.now()" \
+	" ORDER BY s.claim_at LIMIT $1" \
 	"), companions AS MATERIALIZED (" \
-	" SELECT s.video_id, s.next_fetch_at, s.ctid FROM tiktrack.video_schedule s" \
+	" SELECT s.video_id, s.claim_at, s.ctid FROM tiktrack.video_schedule s" \
 	" WHERE $2 > '0'::pg_catalog.interval" \
 	"  AND s.creator_id OPERATOR(pg_catalog.=) ANY (ARRAY(" \
 	"   SELECT DISTINCT d.creator_id FROM due d WHERE d.creator_id IS NOT NULL))" \
-	"  AND s.next_fetch_at > pg_catalog.now()" \
-	"  AND s.next_fetch_at <= pg_catalog.now() + $2" \
-	" ORDER BY s.next_fetch_at LIMIT $1" \
+	"  AND s.claim_at > pg_catalog.now()" \
+	"  AND s.claim_at <= pg_catalog.now() + $2" \
+	" ORDER BY s.claim_at LIMIT $1" \
 	"), chosen AS MATERIALIZED (" \
-	" SELECT d.video_id, d.next_fetch_at, d.ctid FROM due d" \
-	" UNION ALL SELECT c.video_id, c.next_fetch_at, c.ctid FROM companions c)" \
+	" SELECT d.video_id, d.claim_at, d.ctid FROM due d" \
+	" UNION ALL SELECT c.video_id, c.claim_at, c.ctid FROM companions c)" \
 	"SELECT v.id, v.creator_id," \
 	" CASE WHEN cr.auth_status = 'authorized' THEN cr.authorized_via END," \
-	" coalesce(v.posted_at, v.tracked_at), v.track_until, v.fetch_failures, ch.next_fetch_at," \
+	" coalesce(v.posted_at, v.tracked_at), v.track_until, v.fetch_failures, ch.claim_at," \
 	/* what the fetch needs of the row, and where the store step finds both rows */ \
 	" v.short_url, v.state, " FETCH_STORED_COLUMNS ", v.ctid, ch.ctid" \
 	" FROM chosen ch" \

@@ -156,7 +156,7 @@ RETURNS TABLE (video_id bigint, creator_id bigint, api text, posted_at timestamp
 AS 'MODULE_PATHNAME', 'tiktrack_claim_due_videos'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION tiktrack.claim_due_videos(integer, interval) IS
-	'Worker: the videos its next round claims, as the worker''s own claim finds them (changing nothing): up to max_videos due videos, oldest due first, and the videos of the same creators due within coalesce_window; with what scheduling needs, the API of their creator (NULL when not authorized) and when each fell due, oldest first.';
+	'Worker: the videos its next round claims from the due indexes, as the worker''s own claim finds them (changing nothing; the videos the worker holds in its own queue, claim_at NULL, are not among them): up to max_videos due videos, oldest due first, and the videos of the same creators due within coalesce_window; with what scheduling needs, the API of their creator (NULL when not authorized) and when each fell due, oldest first.';
 
 DROP FUNCTION tiktrack.release_orphaned_claims();
 DROP FUNCTION tiktrack.release_failed_claims(integer, bigint[], interval, text, integer);
