@@ -41,8 +41,8 @@ bench() {
 leased() {
 	echo "BEGIN;
 UPDATE tiktrack.video_schedule s SET next_fetch_at = now() + interval '10 minutes'
-WHERE s.video_id = ANY (ARRAY(SELECT d.video_id FROM tiktrack.video_schedule d WHERE d.next_fetch_at <= now()
-	ORDER BY d.next_fetch_at LIMIT $1 FOR UPDATE SKIP LOCKED));
+WHERE s.video_id = ANY (ARRAY(SELECT d.video_id FROM tiktrack.video_schedule d WHERE d.claim_at <= now()
+	ORDER BY d.claim_at LIMIT $1 FOR UPDATE SKIP LOCKED));
 ROLLBACK;"
 }
 for n in 20 1000; do
@@ -56,4 +56,4 @@ for n in 20 1000; do
 		"$(bench 20 "SELECT count(*) FROM tiktrack.claim_due_videos($n, interval '5 minutes');") ms"
 done
 echo "  plan of the due-video scan:"
-psql_ -d postgres -c "EXPLAIN (COSTS OFF) SELECT s.video_id FROM tiktrack.video_schedule s WHERE s.next_fetch_at <= now() ORDER BY s.next_fetch_at LIMIT 1000" | sed 's/^/    /'
+psql_ -d postgres -c "EXPLAIN (COSTS OFF) SELECT s.video_id FROM tiktrack.video_schedule s WHERE s.claim_at <= now() ORDER BY s.claim_at LIMIT 1000" | sed 's/^/    /'
