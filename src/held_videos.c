@@ -47,6 +47,7 @@
 #include "utils/rel.h"
 
 #include "held_videos.h"
+#include "shmem.h"
 
 /* The queue is rebuilt from the table at least this often. */
 #define HELD_RELOAD_INTERVAL (10 * 60 * USECS_PER_SEC)
@@ -316,8 +317,11 @@ PG_FUNCTION_INFO_V1(tiktrack_video_schedule_claim_at);
 
 /*
  * BEFORE INSERT OR UPDATE row trigger on video_schedule: the row's claim_at
- * becomes its next_fetch_at, so that the claim finds the video by index.
- * The worker's store step writes the rows directly, without it.
+ * becomes its next_fetch_at, so that the claim finds the video by index,
+ * and the worker wakes when the transaction commits (a video made due is
+ * fetched at once, not when the worker next looks).  The worker's store
+ * step writes the rows directly, without it; its own statements
+ * (postponements) wake nobody.
  */
 Datum
 tiktrack_video_schedule_claim_at(PG_FUNCTION_ARGS)
@@ -349,6 +353,8 @@ tiktrack_video_schedule_claim_at(PG_FUNCTION_ARGS)
 				(errcode(ERRCODE_E_R_I_E_TRIGGER_PROTOCOL_VIOLATED),
 				 errmsg("table \"%s\" has no timestamptz columns next_fetch_at and claim_at",
 						RelationGetRelationName(td->tg_relation))));
+	if (!IsBackgroundWorker)
+		tiktrack_wake_worker_at_commit();
 	next = heap_getattr(tuple, next_col, desc, &next_null);
 	claim = heap_getattr(tuple, claim_col, desc, &claim_null);
 	if (next_null == claim_null &&

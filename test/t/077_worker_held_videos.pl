@@ -66,18 +66,17 @@ is($count->('SELECT count(*) FROM tiktrack.snapshots'), $quiet,
 	'nothing is fetched while every video is due in an hour (the queue\'s entries were stale)');
 my $one = $count->('SELECT min(video_id) FROM tiktrack.video_schedule');
 my $made_due = $count->('SELECT now()');
-$node->safe_psql('postgres', "UPDATE tiktrack.video_schedule SET next_fetch_at = now() WHERE video_id = $one;
-	SELECT tiktrack.wake_worker_on_commit();");
+# (no wake_worker_on_commit(): the trigger wakes the worker at commit)
+$node->safe_psql('postgres', "UPDATE tiktrack.video_schedule SET next_fetch_at = now() WHERE video_id = $one");
 TiktrackWorker::wait_for($node, "SELECT count(*) >= 2 FROM tiktrack.snapshots WHERE video_id = $one AND captured_at > '$made_due'",
-	't', 20, 'the video made due is fetched at once, and again from the queue');
+	't', 20, 'the video made due is fetched at once (the worker woken at commit), and again from the queue');
 is($count->("SELECT count(*) FROM tiktrack.snapshots WHERE video_id <> $one AND captured_at > '$made_due'"),
 	'0', 'and no other video');
 is($count->("SELECT claim_at IS NULL AND next_fetch_at < now() + interval '1 minute' FROM tiktrack.video_schedule WHERE video_id = $one"),
 	't', 'it is held again, on its cadence');
 
 # ---- kill -9: the new worker rebuilds its queue from the table ----
-$node->safe_psql('postgres', q{UPDATE tiktrack.video_schedule SET next_fetch_at = now();
-	SELECT tiktrack.wake_worker_on_commit();});
+$node->safe_psql('postgres', q{UPDATE tiktrack.video_schedule SET next_fetch_at = now()});
 TiktrackWorker::wait_for($node, $held, '6', 20, 'all six held again');
 kill 'KILL', $pid;
 $node->stop('immediate');

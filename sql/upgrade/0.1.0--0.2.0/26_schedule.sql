@@ -20,7 +20,7 @@
  * The claim finds due videos by claim_at, not next_fetch_at.  A trigger
  * sets claim_at to next_fetch_at on every write, so a video anyone
  * schedules (UPDATE ... SET next_fetch_at = now() included) is in the due
- * indexes.  The worker's own store step writes claim_at NULL instead and
+ * indexes, and wakes the worker when the transaction commits.  The worker's own store step writes claim_at NULL instead and
  * keeps the video in its queue in memory (src/due_queue.c, rebuilt from
  * this table when it starts): its reschedules then change no indexed
  * column, so they are HOT updates that add no index entry.
@@ -56,7 +56,7 @@ RETURNS trigger
 AS 'MODULE_PATHNAME', 'tiktrack_video_schedule_claim_at'
 LANGUAGE C;
 COMMENT ON FUNCTION tiktrack.video_schedule_claim_at() IS
-	'Trigger function: a written video_schedule row is found by the worker''s claim through its due indexes (claim_at := next_fetch_at).';
+	'Trigger function: a written video_schedule row is found by the worker''s claim through its due indexes (claim_at := next_fetch_at), and the worker wakes when the transaction commits.';
 -- Every writer but the worker's store step, which writes the row directly
 -- and keeps the video in its own queue.
 CREATE TRIGGER video_schedule_claim_at
