@@ -60,12 +60,6 @@ static const char *const table_names[NTABLES] = {
 	"videos", "snapshots", "latest_snapshots", "video_schedule"
 };
 
-/*
- * Whether the direct path may stand in for the statements on rel: its
- * triggers are only foreign keys' (a key is never changed here, and the
- * video's row is locked as the check would) and tiktrack's own, whose WHEN
- * makes them stand aside for the store step.
- */
 /* tiktrack.video_schedule_claim_at(), the trigger function the direct path stands in for */
 static Oid
 claim_at_trigger_function(void)
@@ -80,6 +74,13 @@ claim_at_trigger_function(void)
 						   PointerGetDatum(none), ObjectIdGetDatum(nsp));
 }
 
+/*
+ * Whether the direct path may stand in for the statements on rel: its
+ * triggers are only foreign keys' (a key is never changed here, and the
+ * video's row is locked as the check would) and tiktrack's own, whose WHEN
+ * makes them stand aside for the store step, or whose work it does itself
+ * (video_schedule's claim_at).
+ */
 static bool
 triggers_allow_direct(Relation rel)
 {

@@ -20,10 +20,11 @@
  * The claim finds due videos by claim_at, not next_fetch_at.  A trigger
  * sets claim_at to next_fetch_at on every write, so a video anyone
  * schedules (UPDATE ... SET next_fetch_at = now() included) is in the due
- * indexes, and wakes the worker when the transaction commits.  The worker's own store step writes claim_at NULL instead and
- * keeps the video in its queue in memory (src/due_queue.c, rebuilt from
- * this table when it starts): its reschedules then change no indexed
- * column, so they are HOT updates that add no index entry.
+ * indexes, and wakes the worker when the transaction commits.  The
+ * worker's own store step writes claim_at NULL instead and keeps the video
+ * in its queue in memory (src/held_videos.c, rebuilt from this table when
+ * it starts): its reschedules then change no indexed column, so they are
+ * HOT updates that add no index entry.
  */
 CREATE TABLE tiktrack.video_schedule (
 	video_id	bigint PRIMARY KEY REFERENCES tiktrack.videos (id) ON DELETE CASCADE,
