@@ -119,20 +119,21 @@ typedef struct ClaimTables
 	AttrNumber	v[NVIDEO];
 	AttrNumber	cr[NCREATOR];
 	Snapshot	snapshot;
+	/* the held videos' rows (add_held), set up once per claim when needed */
+	IndexScanDesc held_scan;	/* of schedule_pkey */
+	TupleTableSlot *held_slot;
+	BlockNumber schedule_blocks;
 } ClaimTables;
 
 /* A video_schedule row the claim chose. */
 typedef struct ChosenRow
 {
 	int64		video_id;
-	int64		creator_id;		/* NO_CREATOR when NULL */
+	int64		creator_id;		/* DUE_NO_CREATOR when NULL */
 	TimestampTz next_fetch_at;
 	ItemPointerData tid;
 	bool		held;			/* from the worker's queue, not an index */
 } ChosenRow;
-
-/* A video without a creator: after every creator's videos of its time. */
-#define NO_CREATOR PG_INT64_MAX
 
 /* ---- whether the direct read applies ---- */
 
@@ -311,7 +312,7 @@ scan_schedule(ClaimTables *t, Relation idx, ScanKey keys, int nkeys, int max,
 		int64		creator = slot_int64(slot, t->s[S_CREATOR_ID], &no_creator);
 
 		rows[n].video_id = slot_int64(slot, t->s[S_VIDEO_ID], &isnull);
-		rows[n].creator_id = no_creator ? NO_CREATOR : creator;
+		rows[n].creator_id = no_creator ? DUE_NO_CREATOR : creator;
 		/* the index's key: next_fetch_at as the row's last writer set it */
 		rows[n].next_fetch_at = slot_timestamptz(slot, t->s[S_CLAIM_AT], &isnull);
 		rows[n].held = false;
@@ -369,16 +370,17 @@ held_entry(const ChosenRow *row)
  * finds it).
  */
 static bool
-check_held(ClaimTables *t, IndexScanDesc pkscan, TupleTableSlot *slot, BlockNumber nblocks,
-		   DueEntry *e, ChosenRow *row)
+check_held(ClaimTables *t, DueEntry *e, ChosenRow *row)
 {
+	IndexScanDesc pkscan = t->held_scan;
+	TupleTableSlot *slot = t->held_slot;
 	ItemPointerData tid;
 	bool		isnull;
 	bool		no_creator;
 	int64		creator;
 
 	held_videos_tag_tid(e->tag, &tid);
-	if (!(ItemPointerIsValid(&tid) && ItemPointerGetBlockNumber(&tid) < nblocks &&
+	if (!(ItemPointerIsValid(&tid) && ItemPointerGetBlockNumber(&tid) < t->schedule_blocks &&
 		  table_tuple_fetch_row_version(t->schedule, &tid, t->snapshot, slot) &&
 		  slot_int64(slot, t->s[S_VIDEO_ID], &isnull) == e->video_id && !isnull))
 	{
@@ -397,7 +399,7 @@ check_held(ClaimTables *t, IndexScanDesc pkscan, TupleTableSlot *slot, BlockNumb
 		return false;
 	creator = slot_int64(slot, t->s[S_CREATOR_ID], &no_creator);
 	row->video_id = e->video_id;
-	row->creator_id = no_creator ? NO_CREATOR : creator;
+	row->creator_id = no_creator ? DUE_NO_CREATOR : creator;
 	row->held = true;
 	ItemPointerCopy(&slot->tts_tid, &row->tid);
 	*e = held_entry(row);
@@ -412,27 +414,23 @@ check_held(ClaimTables *t, IndexScanDesc pkscan, TupleTableSlot *slot, BlockNumb
 static int
 add_held(ClaimTables *t, DueEntry *held, int nheld, TimestampTz upto, ChosenRow *rows, int n)
 {
-	IndexScanDesc pkscan;
-	TupleTableSlot *slot;
-	BlockNumber nblocks;
 	int			i;
 
-	if (nheld == 0)
-		return n;
-	pkscan = index_beginscan(t->schedule, t->schedule_pkey, t->snapshot, 1, 0);
-	slot = table_slot_create(t->schedule, NULL);
-	nblocks = RelationGetNumberOfBlocks(t->schedule);
+	if (nheld > 0 && t->held_scan == NULL)
+	{
+		t->held_scan = index_beginscan(t->schedule, t->schedule_pkey, t->snapshot, 1, 0);
+		t->held_slot = table_slot_create(t->schedule, NULL);
+		t->schedule_blocks = RelationGetNumberOfBlocks(t->schedule);
+	}
 	for (i = 0; i < nheld; i++)
 	{
-		if (!check_held(t, pkscan, slot, nblocks, &held[i], &rows[n]))
+		if (!check_held(t, &held[i], &rows[n]))
 			continue;
 		if (held[i].due > upto)
 			held_videos_put(&held[i]);
 		else
 			n++;
 	}
-	index_endscan(pkscan);
-	ExecDropSingleTupleTableSlot(slot);
 	return n;
 }
 
@@ -676,7 +674,7 @@ claim_direct(int max_videos, const Interval *window, DirectClaim **out)
 	n = add_held(&t, held, held_videos_take_due(now, max_videos, held), now, chosen, n);
 	n = keep_earliest(chosen, n, max_videos);
 	for (i = 0; i < n; i++)
-		if (chosen[i].creator_id != NO_CREATOR)
+		if (chosen[i].creator_id != DUE_NO_CREATOR)
 			creators[ncreators++] = chosen[i].creator_id;
 	if (ncreators > 0 &&
 		DatumGetBool(DirectFunctionCall2(interval_gt, IntervalPGetDatum(window),
@@ -701,6 +699,11 @@ claim_direct(int max_videos, const Interval *window, DirectClaim **out)
 	n = claim_videos(&t, chosen, n, *out);
 	claim_creator_apis(&t, *out, n);
 
+	if (t.held_scan != NULL)
+	{
+		index_endscan(t.held_scan);
+		ExecDropSingleTupleTableSlot(t.held_slot);
+	}
 	UnregisterSnapshot(t.snapshot);
 	close_tables(&t);
 	pfree(chosen);

@@ -32,11 +32,17 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/*
+ * The creator_id of a video without a creator: its videos sort after
+ * every creator's of the same time, as NULLs do in the creator index.
+ */
+#define DUE_NO_CREATOR INT64_MAX
+
 /* One held video. */
 typedef struct DueEntry
 {
 	int64_t		video_id;		/* the key: at most one entry per video */
-	int64_t		creator_id;
+	int64_t		creator_id;		/* DUE_NO_CREATOR when NULL */
 	int64_t		due;			/* microseconds, as TimestampTz */
 	uint64_t	tag;			/* the caller's (where the row was) */
 } DueEntry;

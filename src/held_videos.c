@@ -52,9 +52,6 @@
 /* The queue is rebuilt from the table at least this often. */
 #define HELD_RELOAD_INTERVAL (10 * 60 * USECS_PER_SEC)
 
-/* A video without a creator sorts after every creator's videos. */
-#define NO_CREATOR PG_INT64_MAX
-
 static MemoryContext held_cxt = NULL;
 static DueQueue *queue = NULL;
 static Oid	queue_relid = InvalidOid;
@@ -170,7 +167,7 @@ held_videos_load(Relation schedule, Snapshot snapshot, AttrNumber next_col,
 			continue;			/* not scheduled */
 		creator = slot_getattr(slot, creator_col, &no_creator);
 		e.video_id = DatumGetInt64(slot_getattr(slot, id_col, &isnull));
-		e.creator_id = no_creator ? NO_CREATOR : DatumGetInt64(creator);
+		e.creator_id = no_creator ? DUE_NO_CREATOR : DatumGetInt64(creator);
 		e.due = DatumGetTimestampTz(next);
 		e.tag = held_videos_tid_tag(&slot->tts_tid);
 		if (!due_queue_put(queue, &e))
@@ -191,13 +188,11 @@ held_videos_load(Relation schedule, Snapshot snapshot, AttrNumber next_col,
 void
 held_videos_claimed(const DueEntry *e)
 {
-	int			n = 1;
-
 	if (queue == NULL)
 		return;
-	if (ntaken + n > taken_cap)
+	if (ntaken == taken_cap)
 	{
-		int			cap = Max(taken_cap * 2, ntaken + n + 64);
+		int			cap = Max(taken_cap * 2, 64);
 		DueEntry   *bigger = MemoryContextAllocHuge(held_cxt, sizeof(DueEntry) * cap);
 
 		if (ntaken > 0)
@@ -207,8 +202,7 @@ held_videos_claimed(const DueEntry *e)
 		taken = bigger;
 		taken_cap = cap;
 	}
-	memcpy(taken + ntaken, e, sizeof(DueEntry) * n);
-	ntaken += n;
+	taken[ntaken++] = *e;
 }
 
 int
@@ -250,7 +244,7 @@ held_videos_hold(int64 video_id, int64 creator_id, TimestampTz due, ItemPointer 
 	DueEntry	e;
 
 	e.video_id = video_id;
-	e.creator_id = creator_id == 0 ? NO_CREATOR : creator_id;
+	e.creator_id = creator_id == 0 ? DUE_NO_CREATOR : creator_id;
 	e.due = due;
 	e.tag = held_videos_tid_tag(tid);
 	put_or_rebuild(&e);
