@@ -31,14 +31,7 @@
 /* c.h maps fprintf to libpgport's; this target links without it */
 #undef fprintf
 
-#define CHECK(cond) \
-	do { \
-		if (!(cond)) \
-		{ \
-			fprintf(stderr, "invariant failed: %s (line %d)\n", #cond, __LINE__); \
-			abort(); \
-		} \
-	} while (0)
+#include "fuzz_check.h"
 
 #define MAX_ROWS 64
 

@@ -19,14 +19,7 @@
 
 #include "due_queue.h"
 
-#define CHECK(cond) \
-	do { \
-		if (!(cond)) \
-		{ \
-			fprintf(stderr, "invariant failed: %s (line %d)\n", #cond, __LINE__); \
-			abort(); \
-		} \
-	} while (0)
+#include "fuzz_check.h"
 
 #define NVIDEOS 200
 #define MAXTAKE 16

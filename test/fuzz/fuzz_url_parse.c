@@ -21,14 +21,7 @@
 
 #include "url_parse.h"
 
-#define CHECK(cond) \
-	do { \
-		if (!(cond)) \
-		{ \
-			fprintf(stderr, "invariant failed: %s (line %d)\n", #cond, __LINE__); \
-			abort(); \
-		} \
-	} while (0)
+#include "fuzz_check.h"
 
 static int
 is_zero(const void *p, size_t n)
